@@ -1,0 +1,1084 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The kernel event source (bpf/probe.h): open, configure, load and attach
+ * the ebpfdump.bpf.c skeleton (raw tracepoints only: no tracefs), turn ring buffer
+ * records into struct event with wall-clock timestamps, and report the
+ * kernel's UDP flow counts (probe_flush) exactly once each.
+ */
+#include "bpf/probe.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/ebpfdump_event.h"
+#include "ebpfdump.skel.h"
+
+_Static_assert(EBPFDUMP_EV_TCP_CONNECT == EVENT_TCP_CONNECT, "record type mismatch");
+_Static_assert(EBPFDUMP_EV_TCP_CONNECT_FAILED == EVENT_TCP_CONNECT_FAILED, "record type mismatch");
+_Static_assert(EBPFDUMP_EV_TCP_ACCEPT == EVENT_TCP_ACCEPT, "record type mismatch");
+_Static_assert(EBPFDUMP_EV_TCP_CLOSE == EVENT_TCP_CLOSE, "record type mismatch");
+_Static_assert(EBPFDUMP_EV_TCP_RETRANSMIT == EVENT_TCP_RETRANSMIT, "record type mismatch");
+_Static_assert(EBPFDUMP_EV_UDP_SEND == EVENT_UDP_SEND, "record type mismatch");
+_Static_assert(EBPFDUMP_EV_UDP_RECV == EVENT_UDP_RECV, "record type mismatch");
+_Static_assert(EBPFDUMP_COMM_LEN <= EVENT_COMM_MAX + 1, "comm does not fit struct event");
+_Static_assert(EBPFDUMP_IFNAME_LEN <= EVENT_IFNAME_MAX + 1, "ifname does not fit struct event");
+_Static_assert(EBPFDUMP_CGROUP_LEN <= EVENT_NAME_MAX + 1, "cgroup does not fit struct event");
+_Static_assert(EBPFDUMP_EXE_LEN <= EVENT_EXE_MAX + 1, "exe does not fit struct event");
+
+#define KERNEL_BTF_PATH "/sys/kernel/btf/vmlinux"
+/* Programs in ebpfdump.bpf.c (7 now); room for the ones still to come. */
+#define PROBE_PROGS_MAX 40
+/* Map entries read per batch when walking a kernel table. */
+#define WALK_CHUNK 256u
+/* Samples of the clock pair; the tightest one gives the offset. */
+#define CLOCK_SAMPLES 5
+/* Longest log message forwarded; libbpf's verifier log is split in lines. */
+#define PROBE_LOG_MSG_MAX (64u << 10)
+
+/* What user space has reported of one kernel UDP flow (probe_flush). */
+struct flow_mark {
+	struct ebpfdump_udp_key key;
+	uint64_t birth_ns; /* tells a re-created flow from the one we knew */
+	uint64_t reported_packets, reported_bytes;
+	uint64_t last_report_ns; /* CLOCK_BOOTTIME; 0: never reported */
+	bool used, visited;
+};
+
+/* Open addressing, linear probing, twice the kernel table's capacity so
+ * that it never fills. Rebuilt by every flush (the flows the kernel still
+ * has), so it needs no deletion. */
+struct flow_marks {
+	struct flow_mark *slot;
+	uint32_t mask;
+	uint32_t count;
+};
+
+struct probe {
+	struct ebpfdump_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[PROBE_PROGS_MAX];
+	const struct bpf_program *progs[PROBE_PROGS_MAX]; /* attached, for stats */
+	unsigned n_links; /* links[] still attached (0 after probe_detach) */
+	unsigned n_progs; /* progs[] that were attached */
+	probe_event_fn fn;
+	void *ctx;
+	int64_t boot_to_real_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME at open */
+	uint64_t delivered;
+	uint64_t malformed; /* records too short or of an unknown type: skipped */
+	uint32_t seq;
+	int handled; /* events handed over by the current probe_consume() */
+	int ncpus;
+	struct ebpfdump_counters *percpu; /* ncpus counters, for probe_stats() */
+	uint32_t sockets_max, udp_flows_max;
+	uint64_t udp_interval_ns;
+	/* probe_flush() state */
+	struct flow_marks marks, next_marks;
+	uint64_t flush_now_ns;
+	bool flush_all;
+	int flush_events, flush_error;
+	uint64_t walk_count; /* entries seen by table_usage()'s walk */
+	void *walk_keys, *walk_values; /* WALK_CHUNK entries of the largest map */
+	struct event ev; /* 5 KB: too big for the stack of a callback */
+};
+
+static void (*log_fn)(int level, const char *msg, void *ctx);
+static void *log_ctx;
+
+static void log_lines(char *msg)
+{
+	char *line, *save = NULL;
+
+	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_fn(PROBE_LOG_DEBUG, line, log_ctx);
+}
+
+/* libbpf's print hook. Everything goes out at debug level: on failure the
+ * caller gets the one-line reason in errbuf, the details are for --debug. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char *msg;
+	va_list again;
+	size_t size;
+	int n;
+
+	(void)level;
+	if (!log_fn)
+		return 0;
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, again);
+	va_end(again);
+	if (n < 0)
+		return 0;
+	size = ((size_t)n < PROBE_LOG_MSG_MAX ? (size_t)n : PROBE_LOG_MSG_MAX) + 1;
+	msg = malloc(size);
+	if (!msg)
+		return 0;
+	vsnprintf(msg, size, fmt, ap);
+	log_lines(msg);
+	free(msg);
+	return n;
+}
+
+__attribute__((format(printf, 1, 2))) static void probe_debug(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!log_fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_fn(PROBE_LOG_DEBUG, msg, log_ctx);
+}
+
+void probe_set_log(void (*fn)(int level, const char *msg, void *ctx), void *ctx)
+{
+	log_fn = fn;
+	log_ctx = ctx;
+	libbpf_set_print(libbpf_print);
+}
+
+__attribute__((format(printf, 4, 5))) static int fail(char *errbuf, size_t errlen, int r,
+						       const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errbuf && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(errbuf, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+static int64_t timespec_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+/* Records carry CLOCK_BOOTTIME (bpf_ktime_get_boot_ns, which also runs
+ * across suspend). Sampled once, so every event of a capture shifts by the
+ * same amount and their order and spacing stay exactly as measured. */
+static int64_t boot_to_realtime_offset(void)
+{
+	int64_t best_gap = INT64_MAX, offset = 0;
+
+	for (int i = 0; i < CLOCK_SAMPLES; i++) {
+		struct timespec r1, b, r2;
+		int64_t gap;
+
+		clock_gettime(CLOCK_REALTIME, &r1);
+		clock_gettime(CLOCK_BOOTTIME, &b);
+		clock_gettime(CLOCK_REALTIME, &r2);
+		gap = timespec_ns(&r2) - timespec_ns(&r1);
+		if (gap >= 0 && gap < best_gap) {
+			best_gap = gap;
+			offset = timespec_ns(&r1) + gap / 2 - timespec_ns(&b);
+		}
+	}
+	return offset;
+}
+
+/* "tracepoint/sock/inet_sock_set_state" -> "sock:inet_sock_set_state",
+ * "raw_tracepoint/inet_sock_set_state" -> "inet_sock_set_state (raw)" */
+static void tracepoint_name(const struct bpf_program *prog, char *buf, size_t size)
+{
+	const char *sec = bpf_program__section_name(prog);
+	const char *tp = strchr(sec, '/');
+	char *slash;
+
+	if (strncmp(sec, "raw_tracepoint/", 15) == 0) {
+		snprintf(buf, size, "%s (raw)", sec + 15);
+		return;
+	}
+	snprintf(buf, size, "%s", tp ? tp + 1 : sec);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = ':';
+}
+
+static int attach_one(struct probe *p, struct bpf_program *prog, bool quiet_enoent, char *errbuf,
+		      size_t errlen)
+{
+	char name[128];
+	struct bpf_link *link;
+	int r;
+
+	if (p->n_links >= PROBE_PROGS_MAX)
+		return fail(errbuf, errlen, -E2BIG, "internal error: more than %d BPF programs",
+			    PROBE_PROGS_MAX);
+	link = bpf_program__attach(prog);
+	if (!link) {
+		r = -errno;
+		tracepoint_name(prog, name, sizeof(name));
+		if (r == -ENOENT && quiet_enoent) {
+			probe_debug("probe: tracepoint %s is missing from this kernel; its events "
+				    "are left out",
+				    name);
+			return r;
+		}
+		if (r == -ENOENT)
+			return fail(errbuf, errlen, r,
+				    "tracepoint %s is missing from this kernel: leave the event "
+				    "types that need it out of the event selection",
+				    name);
+		if (r == -EPERM || r == -EACCES)
+			return fail(errbuf, errlen, r,
+				    "attaching to tracepoint %s was refused (%s): run as root "
+				    "or grant CAP_BPF and CAP_PERFMON with setcap",
+				    name, strerror(-r));
+		return fail(errbuf, errlen, r, "cannot attach to tracepoint %s: %s", name,
+			    strerror(-r));
+	}
+	p->progs[p->n_progs++] = prog;
+	p->links[p->n_links++] = link;
+	probe_debug("probe: attached %s to %s", bpf_program__name(prog),
+		    bpf_program__section_name(prog));
+	return 0;
+}
+
+/* The event types a program exists for (bits of enum event_type), or 0
+ * when every configuration needs it (the state changes and the system call
+ * exits keep the socket owners that TCP_Accept, TCP_Close and
+ * TCP_Retransmit use). *leader: the program whose tracepoint decides
+ * whether its type can be observed at all. */
+static uint32_t prog_event_types(const struct probe *p, const struct bpf_program *prog,
+				 bool *leader)
+{
+	const struct ebpfdump_bpf *k = p->skel;
+
+	*leader = prog == k->progs.ebd_retransmit || prog == k->progs.ebd_udp_send ||
+		  prog == k->progs.ebd_udp_recv;
+	if (prog == k->progs.ebd_retransmit)
+		return 1u << EVENT_TCP_RETRANSMIT;
+	if (prog == k->progs.ebd_udp_send)
+		return 1u << EVENT_UDP_SEND;
+	if (prog == k->progs.ebd_udp_recv)
+		return 1u << EVENT_UDP_RECV;
+	if (prog == k->progs.ebd_sys_enter) /* the address arguments of UDP calls */
+		return 1u << EVENT_UDP_SEND | 1u << EVENT_UDP_RECV;
+	return 0;
+}
+
+/* A program the kernel may skip with nothing covering for it: its
+ * recursion misses are possible lost events. ebd_state_main and
+ * ebd_state_nested cover for each other (see ebpfdump.bpf.c); a skipped
+ * system-call entry only loses a datagram's peer address (counted as
+ * udp_no_peer), not the datagram. */
+static bool misses_lose_events(const struct probe *p, const struct bpf_program *prog)
+{
+	const struct ebpfdump_bpf *k = p->skel;
+
+	return prog != k->progs.ebd_state_main && prog != k->progs.ebd_state_nested &&
+	       prog != k->progs.ebd_sys_enter;
+}
+
+/* implicit_mask: the caller asked for "all types", so a type whose
+ * tracepoint this kernel lacks (sock:sock_send_length and
+ * sock_recv_length came with Linux 6.3) is left out instead of failing. */
+static int attach_all(struct probe *p, bool implicit_mask, char *errbuf, size_t errlen)
+{
+	uint32_t skipped = 0; /* event types left out */
+	struct bpf_program *prog;
+	bool leader;
+	uint32_t types;
+	int r;
+
+	/* Order matters: a tracepoint calls its programs in the order they
+	 * were attached, and ebd_state_nested must run after ebd_state_main. */
+	r = attach_one(p, p->skel->progs.ebd_state_main, false, errbuf, errlen);
+	if (r == 0)
+		r = attach_one(p, p->skel->progs.ebd_state_nested, false, errbuf, errlen);
+	if (r < 0)
+		return r;
+	/* Leaders first, so that a missing tracepoint drops its whole group. */
+	bpf_object__for_each_program(prog, p->skel->obj)
+	{
+		types = prog_event_types(p, prog, &leader);
+		if (!bpf_program__autoload(prog) || !leader)
+			continue;
+		r = attach_one(p, prog, implicit_mask, errbuf, errlen);
+		if (r == -ENOENT && implicit_mask)
+			skipped |= types;
+		else if (r < 0)
+			return r;
+	}
+	bpf_object__for_each_program(prog, p->skel->obj)
+	{
+		types = prog_event_types(p, prog, &leader);
+		if (!bpf_program__autoload(prog) || leader ||
+		    prog == p->skel->progs.ebd_state_main ||
+		    prog == p->skel->progs.ebd_state_nested || (types && !(types & ~skipped)))
+			continue;
+		r = attach_one(p, prog, false, errbuf, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool ipv6_is_v4mapped(const uint8_t a[16])
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+static bool ipv6_is_unspecified(const uint8_t a[16])
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a, zero, sizeof(zero)) == 0;
+}
+
+/* An IPv6 socket talking IPv4 holds ::ffff:a.b.c.d (its local address may
+ * be :: when it is bound to any address and not connected); report IPv4
+ * so the event matches the IPv4 packets on the wire. */
+static bool record_is_v4_on_v6(const struct ebpfdump_record *rec)
+{
+	bool peer = !(rec->flags & EBPFDUMP_F_NO_PEER);
+
+	if (rec->family != AF_INET6)
+		return false;
+	if (peer)
+		return ipv6_is_v4mapped(rec->raddr) &&
+		       (ipv6_is_v4mapped(rec->laddr) || ipv6_is_unspecified(rec->laddr));
+	return ipv6_is_v4mapped(rec->laddr);
+}
+
+static void copy_fixed_str(char *dst, size_t size, const char *src, size_t src_size)
+{
+	event_copy_str(dst, size, src, strnlen(src, src_size));
+}
+
+static void record_to_event(const struct probe *p, const struct ebpfdump_record *rec,
+			    struct event *ev)
+{
+	const struct ebpfdump_owner *o = &rec->owner;
+
+	ev->type = rec->type;
+	ev->ts_ns = (uint64_t)((int64_t)rec->ts_ns + p->boot_to_real_ns);
+
+	if (rec->flags & EBPFDUMP_F_OWNER) {
+		ev->pid = o->pid;
+		ev->tid = o->tid;
+		ev->uid = o->uid;
+		ev->gid = o->gid;
+		ev->ppid = o->ppid;
+		copy_fixed_str(ev->comm, sizeof(ev->comm), o->comm, sizeof(o->comm));
+		copy_fixed_str(ev->pcomm, sizeof(ev->pcomm), o->pcomm, sizeof(o->pcomm));
+		ev->cgroup_id = o->cgroup_id;
+		EVENT_SET(ev, ITEM_PID);
+		EVENT_SET(ev, ITEM_TID);
+		EVENT_SET(ev, ITEM_UID);
+		EVENT_SET(ev, ITEM_GID);
+		EVENT_SET(ev, ITEM_PPID);
+		EVENT_SET(ev, ITEM_COMM);
+		EVENT_SET(ev, ITEM_PCOMM);
+		if (o->cgroup_id)
+			EVENT_SET(ev, ITEM_CGROUP_ID);
+		if (rec->flags & EBPFDUMP_F_CGROUP_NAME) {
+			copy_fixed_str(ev->cgroup, sizeof(ev->cgroup), o->cgroup,
+				       sizeof(o->cgroup));
+			EVENT_SET(ev, ITEM_CGROUP);
+		}
+		/* The kernel's path wins over /proc (enrich fills only what is
+		 * missing): it was taken while the process was alive. */
+		if ((rec->flags & EBPFDUMP_F_EXE) && o->exe[0]) {
+			copy_fixed_str(ev->exe, sizeof(ev->exe), o->exe, sizeof(o->exe));
+			EVENT_SET(ev, ITEM_EXE);
+		}
+	}
+	if (rec->flags & EBPFDUMP_F_NETNS) {
+		ev->netns = rec->netns;
+		EVENT_SET(ev, ITEM_NETNS);
+	}
+	if (rec->flags & EBPFDUMP_F_IFINDEX) {
+		ev->ifindex = rec->ifindex;
+		EVENT_SET(ev, ITEM_IFINDEX);
+	}
+	if (rec->flags & EBPFDUMP_F_IFNAME) {
+		copy_fixed_str(ev->ifname, sizeof(ev->ifname), rec->ifname, sizeof(rec->ifname));
+		EVENT_SET(ev, ITEM_IFNAME);
+	}
+
+	ev->proto = rec->proto;
+	EVENT_SET(ev, ITEM_PROTO);
+	if (record_is_v4_on_v6(rec)) {
+		ev->family = AF_INET;
+		memcpy(ev->laddr, rec->laddr + 12, 4);
+		memcpy(ev->raddr, rec->raddr + 12, 4);
+	} else {
+		ev->family = rec->family;
+		memcpy(ev->laddr, rec->laddr, rec->family == AF_INET6 ? 16 : 4);
+		memcpy(ev->raddr, rec->raddr, rec->family == AF_INET6 ? 16 : 4);
+	}
+	if (ev->family == AF_INET || ev->family == AF_INET6) {
+		EVENT_SET(ev, ITEM_LADDR);
+		ev->lport = rec->lport;
+		EVENT_SET(ev, ITEM_LPORT);
+		if (!(rec->flags & EBPFDUMP_F_NO_PEER)) {
+			EVENT_SET(ev, ITEM_RADDR);
+			ev->rport = rec->rport;
+			EVENT_SET(ev, ITEM_RPORT);
+		}
+	}
+
+	if (rec->flags & EBPFDUMP_F_LATENCY) {
+		/* Rounded up: a completed handshake never reads as 0 µs. */
+		uint64_t us = (rec->latency_ns + 999) / 1000;
+
+		ev->latency_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+		EVENT_SET(ev, ITEM_LATENCY_US);
+	}
+	if (rec->flags & EBPFDUMP_F_TOTALS) {
+		ev->bytes_sent = rec->bytes_sent;
+		ev->bytes_received = rec->bytes_received;
+		ev->retransmits = rec->retransmits;
+		ev->srtt_us = rec->srtt_us;
+		EVENT_SET(ev, ITEM_BYTES_SENT);
+		EVENT_SET(ev, ITEM_BYTES_RECEIVED);
+		EVENT_SET(ev, ITEM_RETRANSMITS);
+		EVENT_SET(ev, ITEM_SRTT_US);
+	}
+	if (rec->flags & EBPFDUMP_F_ERROR) {
+		ev->error = rec->error;
+		EVENT_SET(ev, ITEM_ERROR);
+	}
+	if (rec->flags & EBPFDUMP_F_COUNTS) {
+		ev->packets = rec->packets;
+		ev->bytes = rec->bytes;
+		EVENT_SET(ev, ITEM_PACKETS);
+		EVENT_SET(ev, ITEM_BYTES);
+	}
+	if (rec->flags & EBPFDUMP_F_COOKIE) {
+		ev->sock_cookie = rec->sock_cookie;
+		EVENT_SET(ev, ITEM_SOCK_COOKIE);
+	}
+}
+
+/* One event to the callback, from a record the kernel wrote or one
+ * probe_flush() built. */
+static int deliver(struct probe *p, const struct ebpfdump_record *rec)
+{
+	int r;
+
+	memset(&p->ev, 0, sizeof(p->ev));
+	record_to_event(p, rec, &p->ev);
+	p->ev.seq = p->seq++;
+	p->delivered++;
+	p->handled++;
+	r = p->fn ? p->fn(&p->ev, p->ctx) : 0;
+	return r < 0 ? r : 0;
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct probe *p = ctx;
+	struct ebpfdump_record rec;
+
+	/* Never trust a length: a record from another build of the BPF side
+	 * may be shorter. Longer ones keep this layout as their prefix. */
+	if (size < sizeof(rec)) {
+		if (p->malformed++ == 0)
+			probe_debug("probe: skipping a %zu-byte record, expected %zu", size,
+				    sizeof(rec));
+		return 0;
+	}
+	memcpy(&rec, data, sizeof(rec)); /* ring memory: copy, then use */
+	if (rec.type == 0 || rec.type >= EVENT_TYPE_MAX) {
+		p->malformed++;
+		return 0;
+	}
+	return deliver(p, &rec);
+}
+
+/* Sizes and filters, defaults filled in and checked against their limits. */
+struct probe_sizes {
+	uint32_t ringbuf, sockets, udp_flows, udp_interval_ms;
+};
+
+static int check_filter(const struct probe_filter *f, char *errbuf, size_t errlen)
+{
+	size_t n = strnlen(f->comm, sizeof(f->comm));
+
+	if (n == sizeof(f->comm))
+		return fail(errbuf, errlen, -EINVAL,
+			    "the comm filter is longer than %d characters, the longest task "
+			    "name the kernel keeps",
+			    PROBE_COMM_MAX);
+	if (f->pid_tree && !f->pid)
+		return fail(errbuf, errlen, -EINVAL,
+			    "the descendants filter needs a pid whose descendants to select");
+	return 0;
+}
+
+static int check_config(const struct probe_config *cfg, struct probe_sizes *ret, char *errbuf,
+			size_t errlen)
+{
+	struct probe_sizes z = {
+		.ringbuf = cfg && cfg->ringbuf_bytes ? cfg->ringbuf_bytes : PROBE_RINGBUF_DEFAULT,
+		.sockets = cfg && cfg->max_sockets ? cfg->max_sockets : PROBE_SOCKETS_DEFAULT,
+		.udp_flows = cfg && cfg->max_udp_flows ? cfg->max_udp_flows
+						       : PROBE_UDP_FLOWS_DEFAULT,
+		.udp_interval_ms = cfg && cfg->udp_interval_ms ? cfg->udp_interval_ms
+							       : PROBE_UDP_INTERVAL_DEFAULT_MS,
+	};
+	long page = sysconf(_SC_PAGESIZE);
+
+	/* The kernel wants a power of two that is a multiple of the page. */
+	if (z.ringbuf < PROBE_RINGBUF_MIN || z.ringbuf > PROBE_RINGBUF_MAX ||
+	    (z.ringbuf & (z.ringbuf - 1)) || (page > 0 && z.ringbuf % (uint32_t)page))
+		return fail(errbuf, errlen, -EINVAL,
+			    "ring buffer size %u is invalid: use a power of two "
+			    "from %u KiB to %u MiB",
+			    z.ringbuf, PROBE_RINGBUF_MIN >> 10, PROBE_RINGBUF_MAX >> 20);
+	if (z.sockets < PROBE_SOCKETS_MIN || z.sockets > PROBE_SOCKETS_MAX)
+		return fail(errbuf, errlen, -EINVAL,
+			    "socket table size %u is invalid: use %u to %u sockets", z.sockets,
+			    PROBE_SOCKETS_MIN, PROBE_SOCKETS_MAX);
+	if (z.udp_flows < PROBE_UDP_FLOWS_MIN || z.udp_flows > PROBE_UDP_FLOWS_MAX)
+		return fail(errbuf, errlen, -EINVAL,
+			    "UDP flow table size %u is invalid: use %u to %u flows", z.udp_flows,
+			    PROBE_UDP_FLOWS_MIN, PROBE_UDP_FLOWS_MAX);
+	if (z.udp_interval_ms < PROBE_UDP_INTERVAL_MIN_MS ||
+	    z.udp_interval_ms > PROBE_UDP_INTERVAL_MAX_MS)
+		return fail(errbuf, errlen, -EINVAL,
+			    "UDP report interval %u ms is invalid: use %u ms to %u s",
+			    z.udp_interval_ms, PROBE_UDP_INTERVAL_MIN_MS,
+			    PROBE_UDP_INTERVAL_MAX_MS / 1000);
+	if (cfg) {
+		int r = check_filter(&cfg->filter, errbuf, errlen);
+
+		if (r < 0)
+			return r;
+	}
+	*ret = z;
+	return 0;
+}
+
+static int load_error(int r, char *errbuf, size_t errlen)
+{
+	if (r == -EPERM)
+		return fail(errbuf, errlen, r,
+			    "loading BPF programs needs root or CAP_BPF and CAP_PERFMON: "
+			    "run as root or grant them with setcap");
+	return fail(errbuf, errlen, r,
+		    "the kernel refused the BPF programs (%s): enable debug logging to see "
+		    "libbpf's reason; ebpfdump needs Linux 5.8 or later with BTF",
+		    strerror(-r));
+}
+
+/* Filters and event types into rodata; programs of unwanted types are not
+ * loaded at all. Between open and load: the load freezes both. */
+static void configure(struct probe *p, const struct probe_config *cfg, uint32_t mask)
+{
+	struct ebpfdump_bpf__rodata *ro = p->skel->rodata;
+	struct bpf_program *prog;
+	bool leader;
+
+	ro->event_mask = mask;
+	bpf_object__for_each_program(prog, p->skel->obj)
+	{
+		uint32_t types = prog_event_types(p, prog, &leader);
+
+		if (types && !(mask & types))
+			bpf_program__set_autoload(prog, false);
+	}
+	if (!cfg)
+		return;
+	ro->filter_pid = cfg->filter.pid;
+	ro->filter_pid_tree = cfg->filter.pid_tree;
+	ro->filter_uid_set = cfg->filter.match_uid;
+	ro->filter_uid = cfg->filter.uid;
+	ro->filter_comm_set = cfg->filter.comm[0] != '\0';
+	memcpy((char *)ro->filter_comm, cfg->filter.comm, sizeof(ro->filter_comm));
+	ro->filter_cgroup_id = cfg->filter.cgroup_id;
+	ro->filter_netns = cfg->filter.netns;
+	ro->filter_process = cfg->filter.pid || cfg->filter.match_uid || cfg->filter.comm[0] ||
+			     cfg->filter.cgroup_id;
+}
+
+static int marks_init(struct flow_marks *m, uint32_t flows)
+{
+	uint32_t size = 1;
+
+	while (size < 2 * flows)
+		size <<= 1;
+	m->slot = calloc(size, sizeof(*m->slot));
+	if (!m->slot)
+		return -ENOMEM;
+	m->mask = size - 1;
+	m->count = 0;
+	return 0;
+}
+
+static uint32_t marks_hash(const struct ebpfdump_udp_key *k)
+{
+	const unsigned char *b = (const unsigned char *)k;
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* The slot for key k: its mark, or the empty slot where it would go. */
+static struct flow_mark *marks_slot(struct flow_marks *m, const struct ebpfdump_udp_key *k)
+{
+	uint32_t i = marks_hash(k) & m->mask;
+
+	while (m->slot[i].used && memcmp(&m->slot[i].key, k, sizeof(*k)) != 0)
+		i = (i + 1) & m->mask;
+	return &m->slot[i];
+}
+
+static void marks_clear(struct flow_marks *m)
+{
+	memset(m->slot, 0, ((size_t)m->mask + 1) * sizeof(*m->slot));
+	m->count = 0;
+}
+
+/* Half full at most: the kernel table holds at most half as many flows. */
+static struct flow_mark *marks_add(struct flow_marks *m, const struct flow_mark *mark)
+{
+	struct flow_mark *slot = marks_slot(m, &mark->key);
+
+	if (slot->used)
+		return slot;
+	if (m->count >= (m->mask + 1) / 2)
+		return NULL;
+	*slot = *mark;
+	slot->used = true;
+	slot->visited = false;
+	m->count++;
+	return slot;
+}
+
+static int alloc_tables(struct probe *p)
+{
+	size_t value = sizeof(struct ebpfdump_udp_flow);
+
+	if (value < sizeof(struct ebpfdump_udp_key))
+		value = sizeof(struct ebpfdump_udp_key);
+	p->walk_keys = calloc(WALK_CHUNK, sizeof(struct ebpfdump_udp_key));
+	p->walk_values = calloc(WALK_CHUNK, value);
+	p->percpu = calloc((size_t)p->ncpus, sizeof(*p->percpu));
+	if (!p->walk_keys || !p->walk_values || !p->percpu)
+		return -ENOMEM;
+	if (marks_init(&p->marks, p->udp_flows_max) < 0 ||
+	    marks_init(&p->next_marks, p->udp_flows_max) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, struct probe **ret,
+	       char *errbuf, size_t errlen)
+{
+	struct probe *p = NULL;
+	struct probe_sizes z = { 0 };
+	uint32_t mask;
+	int r;
+
+	if (!ret)
+		return fail(errbuf, errlen, -EINVAL, "internal error: no place for the probe");
+	r = check_config(cfg, &z, errbuf, errlen);
+	if (r < 0)
+		return r;
+	/* Without our hook libbpf would print to stderr itself. */
+	libbpf_set_print(libbpf_print);
+
+	if (access(KERNEL_BTF_PATH, R_OK) < 0)
+		return fail(errbuf, errlen, -ENOENT,
+			    "this kernel has no BTF (" KERNEL_BTF_PATH " missing): ebpfdump needs "
+			    "a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return fail(errbuf, errlen, -ENOMEM, "out of memory");
+	p->fn = fn;
+	p->ctx = ctx;
+	p->sockets_max = z.sockets;
+	p->udp_flows_max = z.udp_flows;
+	p->udp_interval_ns = (uint64_t)z.udp_interval_ms * 1000000;
+	p->ncpus = libbpf_num_possible_cpus();
+	if (p->ncpus <= 0) {
+		r = fail(errbuf, errlen, p->ncpus < 0 ? p->ncpus : -EINVAL,
+			 "cannot read the number of possible CPUs from /sys");
+		goto err;
+	}
+	if (alloc_tables(p) < 0) {
+		r = fail(errbuf, errlen, -ENOMEM, "out of memory");
+		goto err;
+	}
+
+	p->skel = ebpfdump_bpf__open();
+	if (!p->skel) {
+		r = -errno;
+		r = fail(errbuf, errlen, r ? r : -EINVAL, "cannot open the embedded BPF object: %s",
+			 strerror(r ? -r : EINVAL));
+		goto err;
+	}
+
+	/* Configuration goes in between open and load: rodata and map sizes
+	 * are frozen by the load. */
+	mask = cfg && cfg->event_mask ? cfg->event_mask : UINT32_MAX;
+	configure(p, cfg, mask);
+	r = bpf_map__set_max_entries(p->skel->maps.events, z.ringbuf);
+	if (r == 0)
+		r = bpf_map__set_max_entries(p->skel->maps.sockets, z.sockets);
+	if (r == 0)
+		r = bpf_map__set_max_entries(p->skel->maps.udp_flows, z.udp_flows);
+	if (r < 0) {
+		r = fail(errbuf, errlen, r, "cannot size the BPF maps: %s", strerror(-r));
+		goto err;
+	}
+
+	r = ebpfdump_bpf__load(p->skel);
+	if (r < 0) {
+		r = load_error(r, errbuf, errlen);
+		goto err;
+	}
+	probe_debug("probe: loaded (event mask 0x%x, ring buffer %u bytes, %u sockets, %u UDP "
+		    "flows reported every %u ms)",
+		    mask, z.ringbuf, z.sockets, z.udp_flows, z.udp_interval_ms);
+
+	r = attach_all(p, !(cfg && cfg->event_mask), errbuf, errlen);
+	if (r < 0)
+		goto err;
+
+	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), handle_record, p, NULL);
+	if (!p->rb) {
+		r = -errno;
+		r = fail(errbuf, errlen, r ? r : -ENOMEM, "cannot map the BPF ring buffer: %s",
+			 strerror(r ? -r : ENOMEM));
+		goto err;
+	}
+	p->boot_to_real_ns = boot_to_realtime_offset();
+	*ret = p;
+	return 0;
+err:
+	probe_free(p);
+	return r;
+}
+
+int probe_fd(const struct probe *p)
+{
+	return p && p->rb ? ring_buffer__epoll_fd(p->rb) : -EBADF;
+}
+
+int probe_consume(struct probe *p)
+{
+	int r;
+
+	if (!p || !p->rb)
+		return -EBADF;
+	p->handled = 0;
+	r = ring_buffer__consume(p->rb);
+	if (r < 0)
+		return r;
+	return p->handled;
+}
+
+/* Calls fn for every entry of a kernel hash map, WALK_CHUNK at a time
+ * (BPF_MAP_LOOKUP_BATCH, Linux 5.6), else key by key. Entries may come
+ * and go meanwhile: each present throughout is seen once. Returns 0 or a
+ * negative errno; fn's error stops the walk. */
+static int map_walk(struct probe *p, struct bpf_map *map,
+		    int (*fn)(struct probe *p, const void *key, const void *value))
+{
+	size_t ksize = bpf_map__key_size(map), vsize = bpf_map__value_size(map);
+	uint32_t capacity = bpf_map__max_entries(map), in_batch = 0, out_batch = 0, n;
+	int fd = bpf_map__fd(map), r;
+	void *in = NULL;
+	char *key = p->walk_keys, *value = p->walk_values;
+	unsigned char prev[sizeof(struct ebpfdump_udp_key)];
+	bool first = true;
+
+	if (ksize > sizeof(prev) || vsize > sizeof(struct ebpfdump_udp_flow))
+		return -E2BIG;
+	for (;;) {
+		n = WALK_CHUNK;
+		r = bpf_map_lookup_batch(fd, in, &out_batch, key, value, &n, NULL);
+		if (r < 0 && r != -ENOENT) {
+			if (!in && (r == -EINVAL || r == -EOPNOTSUPP || r == -524 /* ENOTSUPP */))
+				break; /* no batch support: key by key below */
+			return r;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			int e = fn(p, key + i * ksize, value + i * vsize);
+
+			if (e < 0)
+				return e;
+		}
+		if (r == -ENOENT)
+			return 0;
+		in_batch = out_batch;
+		in = &in_batch;
+	}
+
+	/* get_next_key restarts from the first key when the current one
+	 * was deleted meanwhile: bound the steps. */
+	for (uint64_t steps = 0; steps < 2 * (uint64_t)capacity + 16; steps++) {
+		r = bpf_map_get_next_key(fd, first ? NULL : prev, key);
+		if (r == -ENOENT)
+			return 0;
+		if (r < 0)
+			return r;
+		memcpy(prev, key, ksize);
+		first = false;
+		if (bpf_map_lookup_elem(fd, key, value) < 0)
+			continue;
+		r = fn(p, key, value);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)timespec_ns(&ts);
+}
+
+/* The record the kernel would have written for these counts of a flow. */
+static void flow_record(const struct ebpfdump_udp_key *k, const struct ebpfdump_udp_flow *f,
+			uint64_t ts_ns, uint64_t packets, uint64_t bytes,
+			struct ebpfdump_record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->type = k->dir == EBPFDUMP_UDP_SEND ? EBPFDUMP_EV_UDP_SEND : EBPFDUMP_EV_UDP_RECV;
+	rec->flags = f->flags | EBPFDUMP_F_COUNTS | (k->flags & EBPFDUMP_F_NO_PEER);
+	rec->family = k->family;
+	rec->proto = IPPROTO_UDP;
+	rec->lport = k->lport;
+	rec->rport = k->rport;
+	rec->netns = k->netns;
+	rec->ts_ns = ts_ns;
+	rec->sock_cookie = f->sock_cookie;
+	rec->ifindex = f->ifindex;
+	rec->packets = packets;
+	rec->bytes = bytes;
+	memcpy(rec->laddr, k->laddr, sizeof(rec->laddr));
+	memcpy(rec->raddr, k->raddr, sizeof(rec->raddr));
+	memcpy(rec->ifname, f->ifname, sizeof(rec->ifname));
+	rec->owner = f->owner;
+}
+
+/* One kernel flow: report what it counted since our last report (or since
+ * the kernel's own first record), when its interval is over. */
+static int flush_flow(struct probe *p, const void *key, const void *value)
+{
+	const struct ebpfdump_udp_key *k = key;
+	const struct ebpfdump_udp_flow *f = value;
+	struct flow_mark *old, mark = { .key = *k, .birth_ns = f->birth_ns };
+	struct ebpfdump_record rec;
+	uint64_t packets, bytes;
+
+	if (marks_slot(&p->next_marks, k)->used)
+		return 0; /* seen already in this walk */
+	old = marks_slot(&p->marks, k);
+	if (old->used)
+		old->visited = true;
+	if (old->used && old->birth_ns == f->birth_ns) {
+		mark = *old;
+	} else if (f->inline_packets || f->inline_bytes) {
+		/* A new flow (or a new one under an old key): the kernel
+		 * reported its first datagram itself. */
+		mark.last_report_ns = f->birth_ns;
+	}
+	packets = f->packets - f->inline_packets - mark.reported_packets;
+	bytes = f->bytes - f->inline_bytes - mark.reported_bytes;
+	if ((packets || bytes) && !p->flush_error &&
+	    (p->flush_all || !mark.last_report_ns ||
+	     p->flush_now_ns - mark.last_report_ns >= p->udp_interval_ns)) {
+		flow_record(k, f, p->flush_now_ns, packets, bytes, &rec);
+		mark.reported_packets += packets;
+		mark.reported_bytes += bytes;
+		mark.last_report_ns = p->flush_now_ns;
+		p->flush_events++;
+		p->flush_error = deliver(p, &rec);
+	}
+	/* Never full (twice the kernel's capacity); if it were, the flow
+	 * would be reported again from its birth: fail loudly instead. */
+	return marks_add(&p->next_marks, &mark) ? 0 : -ENOSPC;
+}
+
+int probe_flush(struct probe *p, bool all)
+{
+	struct flow_marks swap;
+	int r;
+
+	if (!p || !p->skel)
+		return -EBADF;
+	p->flush_now_ns = boottime_ns();
+	p->flush_all = all;
+	p->flush_events = 0;
+	p->flush_error = 0;
+	p->handled = 0;
+	marks_clear(&p->next_marks);
+	r = map_walk(p, p->skel->maps.udp_flows, flush_flow);
+	if (r < 0) {
+		/* An incomplete walk: keep what we knew of the flows not
+		 * reached, so that nothing is reported twice later. */
+		for (uint32_t i = 0; i <= p->marks.mask; i++)
+			if (p->marks.slot[i].used && !p->marks.slot[i].visited)
+				marks_add(&p->next_marks, &p->marks.slot[i]);
+	}
+	swap = p->marks;
+	p->marks = p->next_marks;
+	p->next_marks = swap;
+	if (p->flush_error < 0)
+		return p->flush_error;
+	return r < 0 ? r : p->flush_events;
+}
+
+int probe_detach(struct probe *p)
+{
+	if (!p)
+		return -EBADF;
+	for (unsigned i = 0; i < p->n_links; i++)
+		bpf_link__destroy(p->links[i]);
+	p->n_links = 0;
+	return 0;
+}
+
+/* The per-CPU counters summed. */
+static int sum_counters(const struct probe *p, struct ebpfdump_counters *ret)
+{
+	uint32_t zero = 0;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!p->skel || !p->percpu)
+		return -EBADF;
+	r = bpf_map__lookup_elem(p->skel->maps.counters, &zero, sizeof(zero), p->percpu,
+				 sizeof(*p->percpu) * (size_t)p->ncpus, 0);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < p->ncpus; i++) {
+		const struct ebpfdump_counters *c = &p->percpu[i];
+
+		ret->dropped += c->dropped;
+		ret->seen += c->seen;
+		ret->filtered += c->filtered;
+		ret->sock_inserts += c->sock_inserts;
+		ret->sock_deletes += c->sock_deletes;
+		ret->sock_failed += c->sock_failed;
+		ret->udp_inserts += c->udp_inserts;
+		ret->udp_failed += c->udp_failed;
+		ret->udp_lost_packets += c->udp_lost_packets;
+		ret->udp_no_peer += c->udp_no_peer;
+	}
+	return 0;
+}
+
+void probe_stats(const struct probe *p, struct probe_stats *ret)
+{
+	struct ebpfdump_counters c;
+
+	if (!ret)
+		return;
+	memset(ret, 0, sizeof(*ret));
+	if (!p)
+		return;
+	ret->delivered = p->delivered;
+	if (sum_counters(p, &c) == 0) {
+		ret->dropped = c.dropped;
+		ret->seen = c.seen;
+		ret->filtered = c.filtered;
+		ret->udp_lost = c.udp_lost_packets;
+		ret->udp_no_peer = c.udp_no_peer;
+	}
+
+	for (unsigned i = 0; i < p->n_progs; i++) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+
+		if (!misses_lose_events(p, p->progs[i]))
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p->progs[i]), &info, &len) == 0)
+			ret->missed += info.recursion_misses;
+	}
+}
+
+static int count_entry(struct probe *p, const void *key, const void *value)
+{
+	(void)key;
+	(void)value;
+	p->walk_count++;
+	return 0;
+}
+
+static int table_usage(struct probe *p, struct bpf_map *map, uint64_t inserted,
+		       uint64_t deleted, uint64_t failed, struct probe_table_usage *ret)
+{
+	int r;
+
+	p->walk_count = 0;
+	r = map_walk(p, map, count_entry);
+	if (r < 0)
+		return r;
+	ret->capacity = bpf_map__max_entries(map);
+	ret->used = (uint32_t)p->walk_count;
+	ret->inserted = inserted;
+	ret->failed = failed;
+	/* Entries inserted during the walk can make this briefly negative. */
+	ret->evicted = inserted > deleted + ret->used ? inserted - deleted - ret->used : 0;
+	return 0;
+}
+
+int probe_map_usage(struct probe *p, struct probe_map_usage *ret)
+{
+	struct ebpfdump_counters c;
+	struct probe_map_usage u;
+	int r;
+
+	if (!p || !ret)
+		return -EINVAL;
+	memset(&u, 0, sizeof(u));
+	r = sum_counters(p, &c);
+	if (r == 0)
+		r = table_usage(p, p->skel->maps.sockets, c.sock_inserts, c.sock_deletes,
+				c.sock_failed, &u.sockets);
+	if (r == 0)
+		r = table_usage(p, p->skel->maps.udp_flows, c.udp_inserts, 0, c.udp_failed,
+				&u.udp_flows);
+	if (r < 0)
+		return r;
+	*ret = u;
+	return 0;
+}
+
+struct probe *probe_free(struct probe *p)
+{
+	if (!p)
+		return NULL;
+	ring_buffer__free(p->rb);
+	/* Links first, so nothing fires into maps that are going away. */
+	probe_detach(p);
+	ebpfdump_bpf__destroy(p->skel);
+	free(p->percpu);
+	free(p->walk_keys);
+	free(p->walk_values);
+	free(p->marks.slot);
+	free(p->next_marks.slot);
+	free(p);
+	return NULL;
+}

@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Container identity resolver: cgroup → runtime and id → names, cached. */
+#include "enrich/container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "enrich/docker.h"
+#include "enrich/oci.h"
+
+/* Entries per set of the container cache: a hot container is not evicted
+ * by one unlucky hash collision. */
+#define CONTAINER_CACHE_WAYS 8u
+#define CONTAINER_CACHE_SETS (CONTAINER_CACHE_SIZE / CONTAINER_CACHE_WAYS)
+/* Largest /proc/PID/cgroup read (13 v1 hierarchies with long paths fit). */
+#define CONTAINER_CGROUP_FILE_MAX 16384u
+/* Characters of an id shown in reasons ("docker ps" shows as many). */
+#define CONTAINER_SHORT_ID 12
+
+_Static_assert(CONTAINER_CACHE_SIZE % CONTAINER_CACHE_WAYS == 0, "cache size must fill its sets");
+
+struct cache_entry {
+	bool used;
+	bool negative;		    /* a failed lookup, retried after expires_ms */
+	int error;		    /* why, for negative entries */
+	uint64_t expires_ms;	    /* negative entries only */
+	uint64_t stamp;		    /* last use, for replacement within a set */
+	struct container_info info; /* info.id is the key */
+};
+
+struct cgroup_entry {
+	bool used;
+	uint64_t cgroup_id;
+	int result; /* 0: id is valid; -ENOENT: no container or service */
+	struct cgroup_identity id;
+};
+
+/* A runtime API socket and what happened the last time it was asked. */
+struct source {
+	const char *label; /* "docker", "podman" */
+	char path[PATH_MAX];
+	uint64_t down_until; /* skipped until then after a failure to reach it */
+	int last_error;	     /* reported once per change, not per event */
+};
+
+struct container_resolver {
+	char proc_root[PATH_MAX];
+	struct source docker, podman;
+	char containerd_root[PATH_MAX];
+	char crio_root[PATH_MAX];
+	char podman_root[PATH_MAX];
+	unsigned timeout_ms, backoff_ms, negative_ttl_ms;
+
+	struct cache_entry *cache;    /* CONTAINER_CACHE_SIZE, by set */
+	struct cgroup_entry *cgroups; /* CONTAINER_CGROUP_CACHE_SIZE, direct-mapped */
+	uint64_t stamp;
+	struct container_info scratch; /* systemd units: no cache needed */
+	char cgroup_file[CONTAINER_CGROUP_FILE_MAX];
+
+	char reason[CONTAINER_REASON_MAX];
+	bool has_reason;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int copy_path(char *dst, const char *value, const char *fallback)
+{
+	const char *s = value ? value : fallback;
+
+	if (strlen(s) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	strcpy(dst, s);
+	return 0;
+}
+
+int container_resolver_new(const struct container_config *cfg, struct container_resolver **ret)
+{
+	static const struct container_config defaults = {0};
+	struct container_resolver *r;
+	int e = 0;
+
+	if (!cfg)
+		cfg = &defaults;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->cache = calloc(CONTAINER_CACHE_SIZE, sizeof(*r->cache));
+	r->cgroups = calloc(CONTAINER_CGROUP_CACHE_SIZE, sizeof(*r->cgroups));
+	if (!r->cache || !r->cgroups) {
+		container_resolver_free(r);
+		return -ENOMEM;
+	}
+	{
+		/* each path: the configured one, else the host default */
+		const struct {
+			char *dst;
+			const char *value, *fallback;
+		} paths[] = {
+		    {r->proc_root, cfg->proc_root, "/proc"},
+		    {r->docker.path, cfg->docker_socket, "/var/run/docker.sock"},
+		    {r->podman.path, cfg->podman_socket, "/run/podman/podman.sock"},
+		    {r->containerd_root, cfg->containerd_root,
+		     "/run/containerd/io.containerd.runtime.v2.task"},
+		    {r->crio_root, cfg->crio_root, "/run/containers/storage/overlay-containers"},
+		    {r->podman_root, cfg->podman_root,
+		     "/var/lib/containers/storage/overlay-containers"},
+		};
+
+		for (unsigned i = 0; i < sizeof(paths) / sizeof(paths[0]) && !e; i++)
+			e = copy_path(paths[i].dst, paths[i].value, paths[i].fallback);
+	}
+	if (e) {
+		container_resolver_free(r);
+		return e;
+	}
+	r->docker.label = "docker";
+	r->podman.label = "podman";
+	r->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : CONTAINER_TIMEOUT_MS;
+	r->backoff_ms = cfg->backoff_ms ? cfg->backoff_ms : CONTAINER_BACKOFF_MS;
+	r->negative_ttl_ms =
+	    cfg->negative_ttl_ms ? cfg->negative_ttl_ms : CONTAINER_NEGATIVE_TTL_MS;
+	*ret = r;
+	return 0;
+}
+
+struct container_resolver *container_resolver_free(struct container_resolver *r)
+{
+	if (r) {
+		free(r->cache);
+		free(r->cgroups);
+		free(r);
+	}
+	return NULL;
+}
+
+const char *container_resolver_proc_root(const struct container_resolver *r)
+{
+	return r->proc_root;
+}
+
+static void set_reason(struct container_resolver *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_reason(struct container_resolver *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* The first failure of a lookup is the one worth telling: later
+	 * ones are fallbacks tried because of it. */
+	if (r->has_reason)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	va_end(ap);
+	r->has_reason = true;
+}
+
+/* FNV-1a: ids are random hex already, any spread is fine. */
+static unsigned cache_set(const char *id)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h % CONTAINER_CACHE_SETS;
+}
+
+static struct cache_entry *cache_find(struct container_resolver *r, const char *id)
+{
+	struct cache_entry *set = &r->cache[cache_set(id) * CONTAINER_CACHE_WAYS];
+
+	for (unsigned i = 0; i < CONTAINER_CACHE_WAYS; i++) {
+		if (set[i].used && strcmp(set[i].info.id, id) == 0) {
+			set[i].stamp = ++r->stamp;
+			return &set[i];
+		}
+	}
+	return NULL;
+}
+
+/* The entry for id, reusing its old slot, else a free one, else the
+ * least recently used of its set. */
+static struct cache_entry *cache_slot(struct container_resolver *r, const char *id)
+{
+	struct cache_entry *set = &r->cache[cache_set(id) * CONTAINER_CACHE_WAYS], *victim = NULL;
+
+	for (unsigned i = 0; i < CONTAINER_CACHE_WAYS; i++) {
+		struct cache_entry *e = &set[i];
+
+		if (e->used && strcmp(e->info.id, id) == 0)
+			return e;
+		if (!victim || (victim->used && (!e->used || e->stamp < victim->stamp)))
+			victim = e;
+	}
+	return victim;
+}
+
+static struct cache_entry *cache_store(struct container_resolver *r,
+				       const struct container_info *info)
+{
+	struct cache_entry *e = cache_slot(r, info->id);
+
+	memset(e, 0, sizeof(*e));
+	e->used = true;
+	e->stamp = ++r->stamp;
+	e->info = *info;
+	return e;
+}
+
+static void cache_store_negative(struct container_resolver *r, const char *id, int error)
+{
+	struct cache_entry *e = cache_slot(r, id);
+
+	memset(e, 0, sizeof(*e));
+	e->used = true;
+	e->negative = true;
+	e->error = error;
+	e->expires_ms = now_ms() + r->negative_ttl_ms;
+	e->stamp = ++r->stamp;
+	event_copy_str(e->info.id, sizeof(e->info.id), id, strlen(id));
+}
+
+/* Failures that say the daemon cannot be reached (as opposed to "it does
+ * not know this container" or "it answered nonsense"). */
+static bool source_down(int error)
+{
+	return error != -ESRCH && error != -EBADMSG && error != -EMSGSIZE && error != -EINVAL &&
+	       error != -ENOMEM;
+}
+
+/* Ask a Docker-API socket. probing: the runtime is only a guess, so a
+ * socket that does not exist (that runtime is not installed) is skipped
+ * without a word. */
+static int ask_source(struct container_resolver *r, struct source *s, const char *id,
+		      struct container_info *info, bool probing)
+{
+	const char *why = NULL;
+	uint64_t now = now_ms();
+	int e;
+
+	if (!s->path[0] || (probing && access(s->path, F_OK) < 0))
+		return -ENOENT;
+	if (now < s->down_until)
+		return -EAGAIN;
+	e = docker_inspect(s->path, id, r->timeout_ms, info, &why);
+	if (e == 0) {
+		s->last_error = 0;
+		return 0;
+	}
+	if (e == -ESRCH) {
+		set_reason(r, "%s %s: no such container %.*s (gone?)", s->label, s->path,
+			   CONTAINER_SHORT_ID, id);
+		return e;
+	}
+	if (source_down(e)) {
+		s->down_until = now + r->backoff_ms;
+		/* A daemon that stays away is reported once, not every
+		 * backoff period. */
+		if (e == s->last_error)
+			return e;
+	}
+	s->last_error = e;
+	set_reason(r, "%s %s: %s: %s%s", s->label, s->path, why ? why : "failed", strerror(-e),
+		   source_down(e) ? " (not asked again for a while)" : "");
+	return e;
+}
+
+static int ask_containerd(struct container_resolver *r, const char *id, struct container_info *info,
+			  char *ns, size_t ns_size)
+{
+	int e;
+
+	if (!r->containerd_root[0])
+		return -ENOENT;
+	e = oci_lookup_containerd(r->containerd_root, id, info, ns, ns_size);
+	if (e < 0 && e != -ENOENT)
+		set_reason(r, "containerd %s: cannot read bundle of %.*s: %s", r->containerd_root,
+			   CONTAINER_SHORT_ID, id, strerror(-e));
+	return e;
+}
+
+static int ask_storage(struct container_resolver *r, const char *root, enum container_runtime rt,
+		       const char *id, struct container_info *info)
+{
+	int e;
+
+	if (!root[0])
+		return -ENOENT;
+	e = oci_lookup_storage(root, id, rt, info);
+	if (e < 0 && e != -ENOENT)
+		set_reason(r, "%s %s: cannot read bundle of %.*s: %s", container_runtime_name(rt),
+			   root, CONTAINER_SHORT_ID, id, strerror(-e));
+	return e;
+}
+
+/* Keep the more telling of two failures: an unreachable or broken runtime
+ * says more than "not found here". */
+static int worse(int a, int b)
+{
+	if (a == 0)
+		return b;
+	if (a == -ENOENT || a == -ESRCH || a == -EAGAIN)
+		return b ? b : a;
+	return a;
+}
+
+/* Ask the runtimes that may know this container, cheapest first. */
+static int fetch(struct container_resolver *r, const struct cgroup_identity *id,
+		 struct container_info *info)
+{
+	char ns[OCI_NAMESPACE_MAX + 1] = "";
+	int e, err = -ENOENT;
+
+	switch (id->runtime) {
+	case CONTAINER_RUNTIME_DOCKER:
+		return ask_source(r, &r->docker, id->id, info, false);
+	case CONTAINER_RUNTIME_PODMAN:
+		e = ask_source(r, &r->podman, id->id, info, false);
+		if (e == 0) {
+			info->runtime = CONTAINER_RUNTIME_PODMAN;
+			return 0;
+		}
+		err = worse(e, err);
+		e = ask_storage(r, r->podman_root, CONTAINER_RUNTIME_PODMAN, id->id, info);
+		return e == 0 ? 0 : worse(err, e);
+	case CONTAINER_RUNTIME_CRIO:
+		e = ask_storage(r, r->crio_root, CONTAINER_RUNTIME_CRIO, id->id, info);
+		if (e == 0)
+			return 0;
+		err = worse(e, err);
+		e = ask_storage(r, r->podman_root, CONTAINER_RUNTIME_CRIO, id->id, info);
+		return e == 0 ? 0 : worse(err, e);
+	case CONTAINER_RUNTIME_CONTAINERD:
+	case CONTAINER_RUNTIME_UNKNOWN:
+		break;
+	default:
+		return -ENOENT;
+	}
+
+	/* containerd, or a bare id: files first (no daemon to wait for) */
+	e = ask_containerd(r, id->id, info, ns, sizeof(ns));
+	/* Docker CE runs its containers in containerd's "moby" namespace,
+	 * whose bundles carry no names: Docker has them. */
+	if (e == 0 && strcmp(ns, "moby") != 0)
+		return 0;
+	if (e == 0)
+		return ask_source(r, &r->docker, id->id, info, false);
+	err = worse(e, err);
+	if (id->runtime == CONTAINER_RUNTIME_UNKNOWN) {
+		e = ask_storage(r, r->crio_root, CONTAINER_RUNTIME_CRIO, id->id, info);
+		if (e == 0)
+			return 0;
+		err = worse(err, e);
+		e = ask_storage(r, r->podman_root, CONTAINER_RUNTIME_PODMAN, id->id, info);
+		if (e == 0)
+			return 0;
+		err = worse(err, e);
+	}
+	if (id->runtime == CONTAINER_RUNTIME_UNKNOWN || (id->flags & CGROUP_F_RUNTIME_GUESSED)) {
+		e = ask_source(r, &r->docker, id->id, info, true);
+		if (e == 0)
+			return 0;
+		err = worse(err, e);
+	}
+	if (id->runtime == CONTAINER_RUNTIME_UNKNOWN) {
+		e = ask_source(r, &r->podman, id->id, info, true);
+		if (e == 0) {
+			info->runtime = CONTAINER_RUNTIME_PODMAN;
+			return 0;
+		}
+		err = worse(err, e);
+	}
+	if ((err == -ENOENT || err == -ESRCH) && !r->has_reason)
+		set_reason(r, "no runtime knows container %.*s (gone?)", CONTAINER_SHORT_ID,
+			   id->id);
+	return err == -ENOENT ? -ESRCH : err;
+}
+
+int container_lookup(struct container_resolver *r, const struct cgroup_identity *id,
+		     const struct container_info **ret, const char **ret_reason)
+{
+	struct container_info info;
+	struct cache_entry *e;
+	int err;
+
+	r->has_reason = false;
+	if (ret_reason)
+		*ret_reason = NULL;
+	if (id->runtime == CONTAINER_RUNTIME_SYSTEMD) {
+		memset(&r->scratch, 0, sizeof(r->scratch));
+		r->scratch.runtime = CONTAINER_RUNTIME_SYSTEMD;
+		event_copy_str(r->scratch.name, sizeof(r->scratch.name), id->id, strlen(id->id));
+		*ret = &r->scratch;
+		return 0;
+	}
+	if (id->runtime == CONTAINER_RUNTIME_NONE || !id->id[0])
+		return -ENOENT;
+	e = cache_find(r, id->id);
+	if (e && !e->negative) {
+		*ret = &e->info;
+		return 0;
+	}
+	if (e && now_ms() < e->expires_ms)
+		return -EAGAIN;
+	memset(&info, 0, sizeof(info));
+	err = fetch(r, id, &info);
+	if (err < 0) {
+		cache_store_negative(r, id->id, err);
+		if (ret_reason && r->has_reason)
+			*ret_reason = r->reason;
+		return err;
+	}
+	/* The runtime's id is the full one; the cache key stays the one asked. */
+	event_copy_str(info.id, sizeof(info.id), id->id, strlen(id->id));
+	if (info.runtime == CONTAINER_RUNTIME_NONE || info.runtime == CONTAINER_RUNTIME_UNKNOWN)
+		info.runtime = id->runtime;
+	*ret = &cache_store(r, &info)->info;
+	return 0;
+}
+
+int container_identify_pid(struct container_resolver *r, uint32_t pid, struct cgroup_identity *ret)
+{
+	char path[PATH_MAX + 32];
+	size_t len = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%u/cgroup", r->proc_root, pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	for (;;) {
+		ssize_t n = read(fd, r->cgroup_file + len, sizeof(r->cgroup_file) - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(r->cgroup_file)) {
+			/* Over the limit: drop the cut last line rather than
+			 * parse half a path. */
+			while (len > 0 && r->cgroup_file[len - 1] != '\n')
+				len--;
+			break;
+		}
+	}
+	close(fd);
+	if (len == 0)
+		return -ESRCH; /* a zombie has no cgroup file content */
+	return cgroup_identify_proc_file(r->cgroup_file, len, ret);
+}
+
+/* Which container or unit an event's task is in. */
+static int identify_event(struct container_resolver *r, const struct event *ev,
+			  struct cgroup_identity *ret)
+{
+	struct cgroup_identity leaf, full;
+	struct cgroup_entry *c = NULL;
+	int leaf_r = -ENOENT, e;
+
+	if (EVENT_HAS(ev, ITEM_CGROUP))
+		leaf_r = cgroup_identify_path(ev->cgroup, strnlen(ev->cgroup, sizeof(ev->cgroup)),
+					      &leaf);
+	if (leaf_r == 0 && leaf.runtime != CONTAINER_RUNTIME_UNKNOWN &&
+	    !(leaf.flags & CGROUP_F_RUNTIME_GUESSED)) {
+		*ret = leaf;
+		return 0;
+	}
+	/* The leaf alone is ambiguous (a bare id) or names nothing: the full
+	 * path in /proc says more, read once per cgroup. */
+	if (EVENT_HAS(ev, ITEM_CGROUP_ID)) {
+		c = &r->cgroups[ev->cgroup_id % CONTAINER_CGROUP_CACHE_SIZE];
+		if (c->used && c->cgroup_id == ev->cgroup_id) {
+			if (c->result == 0)
+				*ret = c->id;
+			return c->result;
+		}
+	}
+	if (!EVENT_HAS(ev, ITEM_PID) || ev->pid == 0)
+		goto leaf_only;
+	e = container_identify_pid(r, ev->pid, &full);
+	if (e == -ESRCH)
+		goto leaf_only; /* gone: not cached, the leaf is all there is */
+	if (e < 0 && e != -ENOENT)
+		goto leaf_only;
+	if (c) {
+		c->used = true;
+		c->cgroup_id = ev->cgroup_id;
+		c->result = e;
+		if (e == 0)
+			c->id = full;
+	}
+	if (e == 0) {
+		*ret = full;
+		return 0;
+	}
+leaf_only:
+	if (leaf_r == 0)
+		*ret = leaf;
+	return leaf_r;
+}
+
+static void set_field(struct event *ev, enum event_item item, char *dst, size_t size, const char *s)
+{
+	if (!s || !s[0] || EVENT_HAS(ev, item))
+		return;
+	event_copy_str(dst, size, s, strlen(s));
+	EVENT_SET(ev, item);
+}
+
+int container_resolve_event(struct container_resolver *r, struct event *ev, const char **ret_reason)
+{
+	const struct container_info *info = NULL;
+	struct cgroup_identity id;
+	int e;
+
+	if (ret_reason)
+		*ret_reason = NULL;
+	if (identify_event(r, ev, &id) < 0)
+		return 0;
+	e = container_lookup(r, &id, &info, ret_reason);
+	if (id.runtime != CONTAINER_RUNTIME_SYSTEMD)
+		set_field(ev, ITEM_CONTAINER_ID, ev->container_id, sizeof(ev->container_id), id.id);
+	if (e == 0) {
+		set_field(ev, ITEM_RUNTIME, ev->runtime, sizeof(ev->runtime),
+			  container_runtime_name(info->runtime));
+		set_field(ev, ITEM_CONTAINER, ev->container, sizeof(ev->container), info->name);
+		set_field(ev, ITEM_POD, ev->pod, sizeof(ev->pod), info->pod);
+		set_field(ev, ITEM_NAMESPACE, ev->namespace_, sizeof(ev->namespace_),
+			  info->namespace_);
+		set_field(ev, ITEM_IMAGE, ev->image, sizeof(ev->image), info->image);
+		return 1;
+	}
+	set_field(ev, ITEM_RUNTIME, ev->runtime, sizeof(ev->runtime),
+		  container_runtime_name(id.runtime));
+	return e;
+}
+
+struct prime_ctx {
+	struct container_resolver *r;
+	enum container_runtime runtime;
+};
+
+static int prime_one(const struct container_info *info, void *userdata)
+{
+	struct prime_ctx *p = userdata;
+	struct container_info copy = *info;
+
+	copy.runtime = p->runtime;
+	cache_store(p->r, &copy);
+	return 0;
+}
+
+int container_resolver_prime(struct container_resolver *r, const char **ret_reason)
+{
+	struct source *sources[] = {&r->docker, &r->podman};
+	enum container_runtime runtimes[] = {CONTAINER_RUNTIME_DOCKER, CONTAINER_RUNTIME_PODMAN};
+	int total = 0, err = 0;
+
+	r->has_reason = false;
+	if (ret_reason)
+		*ret_reason = NULL;
+	for (unsigned i = 0; i < 2; i++) {
+		struct source *s = sources[i];
+		struct prime_ctx ctx = {r, runtimes[i]};
+		const char *why = NULL;
+		int e;
+
+		/* No socket file: that runtime is simply not installed. */
+		if (!s->path[0] || access(s->path, F_OK) < 0)
+			continue;
+		if (now_ms() < s->down_until)
+			continue;
+		e = docker_list(s->path, r->timeout_ms, prime_one, &ctx, &why);
+		if (e >= 0) {
+			total += e;
+			s->last_error = 0;
+			continue;
+		}
+		if (source_down(e))
+			s->down_until = now_ms() + r->backoff_ms;
+		s->last_error = e;
+		set_reason(r, "%s %s: %s: %s", s->label, s->path, why ? why : "failed",
+			   strerror(-e));
+		err = err ? err : e;
+	}
+	if (err && ret_reason)
+		*ret_reason = r->reason;
+	return err ? err : total;
+}

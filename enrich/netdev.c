@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Host veth → container/pod mapping via rtnetlink, /proc namespaces, cgroups. */
+#include "enrich/netdev.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <linux/net_namespace.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* How long one netlink answer may take; the kernel answers at once, this
+ * only guards against a wedged socket. */
+#define NETDEV_NL_TIMEOUT_S 1
+/* Shortest id prefix accepted as a name in a spec (what docker ps shows). */
+#define NETDEV_ID_PREFIX_MIN 12u
+
+/* A host veth whose peer is in another namespace. */
+struct veth {
+	uint32_t ifindex;
+	int32_t peer_nsid;
+	char ifname[IF_NAMESIZE];
+};
+
+/* A process and the inode of its network namespace. */
+struct proc_ns {
+	uint64_t ino;
+	uint32_t pid;
+};
+
+static int nl_open(void)
+{
+	struct timeval tv = {.tv_sec = NETDEV_NL_TIMEOUT_S};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static int nl_send(int fd, struct nlmsghdr *nh)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+
+	if (sendto(fd, nh, nh->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* One datagram; -EMSGSIZE if it did not fit (never silently cut). */
+static ssize_t nl_recv(int fd, char *buf, size_t size)
+{
+	for (;;) {
+		ssize_t n = recv(fd, buf, size, MSG_TRUNC);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		if ((size_t)n > size)
+			return -EMSGSIZE;
+		return n;
+	}
+}
+
+static void parse_link(struct nlmsghdr *nh, struct veth *v, bool *is_veth)
+{
+	struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	int len = (int)nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
+	bool has_peer = false, has_nsid = false, veth = false;
+
+	memset(v, 0, sizeof(*v));
+	*is_veth = false;
+	if (len < 0)
+		return;
+	v->ifindex = (uint32_t)ifi->ifi_index;
+	for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		size_t alen = RTA_PAYLOAD(a);
+
+		switch (a->rta_type) {
+		case IFLA_IFNAME:
+			event_copy_str(v->ifname, sizeof(v->ifname), RTA_DATA(a), alen);
+			break;
+		case IFLA_LINK:
+			has_peer = alen >= sizeof(uint32_t);
+			break;
+		case IFLA_LINK_NETNSID:
+			if (alen >= sizeof(int32_t)) {
+				memcpy(&v->peer_nsid, RTA_DATA(a), sizeof(int32_t));
+				has_nsid = v->peer_nsid >= 0;
+			}
+			break;
+		case IFLA_LINKINFO: {
+			int ilen = (int)alen;
+
+			for (struct rtattr *i = RTA_DATA(a); RTA_OK(i, ilen); i = RTA_NEXT(i, ilen))
+				if (i->rta_type == IFLA_INFO_KIND && RTA_PAYLOAD(i) >= 4 &&
+				    memcmp(RTA_DATA(i), "veth", 4) == 0 &&
+				    (RTA_PAYLOAD(i) == 4 || ((char *)RTA_DATA(i))[4] == '\0'))
+					veth = true;
+			break;
+		}
+		}
+	}
+	*is_veth = veth && has_peer && has_nsid && v->ifname[0];
+}
+
+/* Host veths whose peers live in other namespaces. Dumping also makes the
+ * kernel assign those namespaces ids in ours, which RTM_GETNSID reads. */
+static int dump_veths(int fd, char *buf, struct veth **ret, size_t *ret_n)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+	    .nh = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		   .nlmsg_type = RTM_GETLINK,
+		   .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		   .nlmsg_seq = 1},
+	    .ifi = {.ifi_family = AF_UNSPEC},
+	};
+	struct veth *v = NULL;
+	size_t n = 0, seen = 0;
+	int r;
+
+	r = nl_send(fd, &req.nh);
+	if (r < 0)
+		return r;
+	for (;;) {
+		ssize_t len = nl_recv(fd, buf, NETDEV_NL_BUF);
+		struct nlmsghdr *nh;
+
+		if (len < 0) {
+			r = (int)len;
+			goto fail;
+		}
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len);
+		     nh = NLMSG_NEXT(nh, len)) {
+			struct veth one;
+			bool is_veth;
+
+			if (nh->nlmsg_seq != 1)
+				continue;
+			if (nh->nlmsg_type == NLMSG_DONE)
+				goto done;
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *err = NLMSG_DATA(nh);
+
+				r = err->error ? err->error : -EIO;
+				goto fail;
+			}
+			if (nh->nlmsg_type != RTM_NEWLINK || ++seen > NETDEV_LINKS_MAX)
+				continue;
+			parse_link(nh, &one, &is_veth);
+			if (!is_veth)
+				continue;
+			if (!(n & (n + 1))) { /* grow at 0, 1, 3, 7, ... entries */
+				struct veth *p = realloc(v, (2 * n + 1) * sizeof(*v));
+
+				if (!p) {
+					r = -ENOMEM;
+					goto fail;
+				}
+				v = p;
+			}
+			v[n++] = one;
+		}
+	}
+done:
+	*ret = v;
+	*ret_n = n;
+	return 0;
+fail:
+	free(v);
+	return r;
+}
+
+/* The id our namespace knows another one by, or -1 if it has none. */
+static int32_t netns_id(int nl, char *buf, int ns_fd, uint32_t seq)
+{
+	char req[NLMSG_SPACE(sizeof(struct rtgenmsg)) + RTA_SPACE(sizeof(uint32_t))];
+	struct nlmsghdr *nh = (struct nlmsghdr *)req;
+	struct rtattr *a;
+	uint32_t fd32 = (uint32_t)ns_fd;
+
+	memset(req, 0, sizeof(req));
+	nh->nlmsg_len = NLMSG_LENGTH(sizeof(struct rtgenmsg));
+	nh->nlmsg_type = RTM_GETNSID;
+	nh->nlmsg_flags = NLM_F_REQUEST;
+	nh->nlmsg_seq = seq;
+	((struct rtgenmsg *)NLMSG_DATA(nh))->rtgen_family = AF_UNSPEC;
+	a = (struct rtattr *)(req + NLMSG_ALIGN(nh->nlmsg_len));
+	a->rta_type = NETNSA_FD;
+	a->rta_len = RTA_LENGTH(sizeof(uint32_t));
+	memcpy(RTA_DATA(a), &fd32, sizeof(fd32));
+	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_SPACE(sizeof(uint32_t));
+	if (nl_send(nl, nh) < 0)
+		return -1;
+	for (;;) {
+		ssize_t len = nl_recv(nl, buf, NETDEV_NL_BUF);
+
+		if (len < 0)
+			return -1;
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len);
+		     nh = NLMSG_NEXT(nh, len)) {
+			struct rtgenmsg *g = NLMSG_DATA(nh);
+			int alen;
+
+			if (nh->nlmsg_seq != seq)
+				continue; /* a late answer to an earlier question */
+			if (nh->nlmsg_type != RTM_NEWNSID)
+				return -1;
+			alen = (int)nh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*g)));
+			a = (struct rtattr *)((char *)g + NLMSG_ALIGN(sizeof(*g)));
+			for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+				int32_t id;
+
+				if (a->rta_type != NETNSA_NSID || RTA_PAYLOAD(a) < sizeof(id))
+					continue;
+				memcpy(&id, RTA_DATA(a), sizeof(id));
+				return id;
+			}
+			return -1;
+		}
+	}
+}
+
+static int cmp_proc_ns(const void *a, const void *b)
+{
+	const struct proc_ns *x = a, *y = b;
+
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* Every process's network namespace, sorted so a namespace's processes
+ * are adjacent. */
+static int scan_procs(const char *proc_root, struct proc_ns **ret, size_t *ret_n)
+{
+	struct proc_ns *p = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = opendir(proc_root);
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && n < NETDEV_PROCS_MAX) {
+		char path[PATH_MAX + 32];
+		struct stat st;
+		char *end;
+		unsigned long pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = strtoul(de->d_name, &end, 10);
+		if (*end || pid == 0 || pid > UINT32_MAX)
+			continue;
+		snprintf(path, sizeof(path), "%s/%lu/ns/net", proc_root, pid);
+		if (stat(path, &st) < 0)
+			continue; /* gone, or a kernel thread's we may not see */
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 256;
+			struct proc_ns *q = realloc(p, c * sizeof(*p));
+
+			if (!q) {
+				free(p);
+				closedir(d);
+				return -ENOMEM;
+			}
+			p = q;
+			cap = c;
+		}
+		p[n].ino = st.st_ino;
+		p[n].pid = (uint32_t)pid;
+		n++;
+	}
+	closedir(d);
+	qsort(p, n, sizeof(*p), cmp_proc_ns);
+	*ret = p;
+	*ret_n = n;
+	return 0;
+}
+
+static void keep_reason(struct netdev_list *l, const char *why)
+{
+	if (why && !l->reason[0])
+		snprintf(l->reason, sizeof(l->reason), "%s", why);
+}
+
+/* Name the containers of one namespace's processes; false if none is a
+ * container. */
+static bool name_entry(struct container_resolver *r, struct netdev_list *l, struct netdev_entry *e,
+		       const struct proc_ns *procs, size_t n)
+{
+	const char *first = NULL;
+	size_t off = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct cgroup_identity id;
+		const struct container_info *info = NULL;
+		struct netdev_container *c;
+		const char *why = NULL;
+		bool dup = false;
+
+		if (e->n_pids < NETDEV_PIDS_MAX)
+			e->pids[e->n_pids] = procs[i].pid;
+		e->n_pids++;
+		if (container_identify_pid(r, procs[i].pid, &id) < 0 ||
+		    id.runtime == CONTAINER_RUNTIME_SYSTEMD || (id.flags & CGROUP_F_MONITOR))
+			continue;
+		for (unsigned k = 0; k < e->n_containers; k++)
+			dup |= strcmp(e->containers[k].id, id.id) == 0;
+		if (dup || e->n_containers == NETDEV_CONTAINERS_MAX)
+			continue;
+		c = &e->containers[e->n_containers++];
+		snprintf(c->id, sizeof(c->id), "%s", id.id);
+		snprintf(c->runtime, sizeof(c->runtime), "%s", container_runtime_name(id.runtime));
+		if (container_lookup(r, &id, &info, &why) < 0) {
+			keep_reason(l, why);
+			continue;
+		}
+		snprintf(c->name, sizeof(c->name), "%s", info->name);
+		snprintf(c->image, sizeof(c->image), "%s", info->image);
+		snprintf(c->runtime, sizeof(c->runtime), "%s",
+			 container_runtime_name(info->runtime));
+		c->sandbox = info->sandbox;
+		if (!e->pod[0] && info->pod[0]) {
+			snprintf(e->pod, sizeof(e->pod), "%s", info->pod);
+			snprintf(e->namespace_, sizeof(e->namespace_), "%s", info->namespace_);
+		}
+	}
+	if (!e->n_containers)
+		return false;
+	if (e->pod[0]) {
+		snprintf(e->name, sizeof(e->name), "%s", e->pod);
+		if (e->namespace_[0])
+			snprintf(e->display, sizeof(e->display), "Pod %s, Namespace %s", e->pod,
+				 e->namespace_);
+		else
+			snprintf(e->display, sizeof(e->display), "Pod %s", e->pod);
+		return true;
+	}
+	/* Containers sharing one namespace (docker --network container:X)
+	 * are listed together; the sandbox of a pod-less runtime is not. */
+	off = (size_t)snprintf(e->display, sizeof(e->display), "Container ");
+	for (unsigned k = 0; k < e->n_containers; k++) {
+		const struct netdev_container *c = &e->containers[k];
+		char shortid[NETDEV_ID_PREFIX_MIN + 1];
+		const char *label = c->name;
+
+		if (c->sandbox && e->n_containers > 1)
+			continue;
+		if (!label[0]) {
+			snprintf(shortid, sizeof(shortid), "%s", c->id);
+			label = shortid;
+		}
+		if (!first)
+			first = c->name[0] ? c->name : c->id;
+		if (off < sizeof(e->display))
+			off += (size_t)snprintf(e->display + off, sizeof(e->display) - off, "%s%s",
+						off > strlen("Container ") ? ", " : "", label);
+	}
+	snprintf(e->name, sizeof(e->name), "%s", first ? first : e->containers[0].id);
+	return true;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct netdev_entry *x = a, *y = b;
+	int c = strcmp(x->display, y->display);
+
+	return c ? c : strcmp(x->ifname, y->ifname);
+}
+
+int netdev_list_containers(struct container_resolver *r, struct netdev_list **ret,
+			   const char **ret_reason)
+{
+	const char *proc_root = container_resolver_proc_root(r);
+	struct netdev_list *l;
+	struct veth *veths = NULL;
+	struct proc_ns *procs = NULL;
+	size_t n_veths = 0, n_procs = 0, cap = 0, n_netns = 0;
+	struct stat self;
+	char path[PATH_MAX + 32];
+	char *buf = NULL;
+	uint32_t seq = 2;
+	int nl = -1, e;
+
+	if (ret_reason)
+		*ret_reason = NULL;
+	l = calloc(1, sizeof(*l));
+	buf = malloc(NETDEV_NL_BUF);
+	if (!l || !buf) {
+		e = -ENOMEM;
+		goto fail;
+	}
+	nl = nl_open();
+	if (nl < 0) {
+		e = nl;
+		goto fail;
+	}
+	e = dump_veths(nl, buf, &veths, &n_veths);
+	if (e < 0)
+		goto fail;
+	if (n_veths == 0)
+		goto done; /* no veth reaches another namespace: nothing to scan */
+	snprintf(path, sizeof(path), "%s/self/ns/net", proc_root);
+	if (stat(path, &self) < 0)
+		self.st_ino = 0;
+	e = scan_procs(proc_root, &procs, &n_procs);
+	if (e < 0)
+		goto fail;
+	{
+		const char *why = NULL;
+
+		/* One list request names every Docker container at once. */
+		if (container_resolver_prime(r, &why) < 0)
+			keep_reason(l, why);
+	}
+	for (size_t i = 0; i < n_procs && n_netns < NETDEV_NETNS_MAX;) {
+		size_t j = i;
+		struct netdev_entry *ent;
+		const struct veth *v = NULL;
+		int32_t nsid;
+		int fd;
+
+		while (j < n_procs && procs[j].ino == procs[i].ino)
+			j++;
+		if (procs[i].ino == (uint64_t)self.st_ino)
+			goto next;
+		n_netns++;
+		snprintf(path, sizeof(path), "%s/%u/ns/net", proc_root, procs[i].pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			goto next; /* exited since the scan */
+		nsid = netns_id(nl, buf, fd, seq++);
+		close(fd);
+		if (nsid < 0)
+			goto next;
+		/* A pod or container with several veths is listed once, by
+		 * the first (lowest ifindex: usually its primary network). */
+		for (size_t k = 0; k < n_veths; k++)
+			if (veths[k].peer_nsid == nsid && (!v || veths[k].ifindex < v->ifindex))
+				v = &veths[k];
+		if (!v)
+			goto next;
+		if (l->count == cap) {
+			size_t c = cap ? cap * 2 : 16;
+			struct netdev_entry *p = realloc(l->entries, c * sizeof(*p));
+
+			if (!p) {
+				e = -ENOMEM;
+				goto fail;
+			}
+			l->entries = p;
+			cap = c;
+		}
+		ent = &l->entries[l->count];
+		memset(ent, 0, sizeof(*ent));
+		snprintf(ent->ifname, sizeof(ent->ifname), "%s", v->ifname);
+		ent->ifindex = v->ifindex;
+		ent->netns = (uint32_t)procs[i].ino;
+		if (name_entry(r, l, ent, procs + i, j - i))
+			l->count++;
+	next:
+		i = j;
+	}
+	qsort(l->entries, l->count, sizeof(*l->entries), cmp_entry);
+done:
+	free(veths);
+	free(procs);
+	free(buf);
+	close(nl);
+	if (ret_reason && l->reason[0])
+		*ret_reason = l->reason;
+	*ret = l;
+	return 0;
+fail:
+	free(veths);
+	free(procs);
+	free(buf);
+	if (nl >= 0)
+		close(nl);
+	netdev_list_free(l);
+	return e;
+}
+
+struct netdev_list *netdev_list_free(struct netdev_list *l)
+{
+	if (l) {
+		free(l->entries);
+		free(l);
+	}
+	return NULL;
+}
+
+static bool entry_named(const struct netdev_entry *e, const char *name, size_t len)
+{
+	char buf[2 * EVENT_NAME_MAX + 2];
+
+	if (len == 0)
+		return false;
+	if ((strlen(e->name) == len && memcmp(e->name, name, len) == 0) ||
+	    (strlen(e->display) == len && memcmp(e->display, name, len) == 0))
+		return true;
+	if (e->pod[0]) {
+		snprintf(buf, sizeof(buf), "%s/%s", e->namespace_, e->pod);
+		if (strlen(buf) == len && memcmp(buf, name, len) == 0)
+			return true;
+	}
+	for (unsigned k = 0; k < e->n_containers; k++) {
+		const struct netdev_container *c = &e->containers[k];
+
+		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0)
+			return true;
+		if (len >= NETDEV_ID_PREFIX_MIN && len <= strlen(c->id) &&
+		    memcmp(c->id, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+const struct netdev_entry *netdev_find(const struct netdev_list *l, const char *spec)
+{
+	const char *at, *name = spec;
+	size_t if_len;
+
+	if (!l || !spec)
+		return NULL;
+	at = strchr(spec, '@');
+	if (at)
+		name = at + 1;
+	for (size_t i = 0; i < l->count; i++)
+		if (entry_named(&l->entries[i], name, strlen(name)))
+			return &l->entries[i];
+	if_len = at ? (size_t)(at - spec) : strlen(spec);
+	for (size_t i = 0; i < l->count; i++)
+		if (if_len && strlen(l->entries[i].ifname) == if_len &&
+		    memcmp(l->entries[i].ifname, spec, if_len) == 0)
+			return &l->entries[i];
+	return NULL;
+}

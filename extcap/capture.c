@@ -1,0 +1,1314 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The capture: one epoll loop wiring sources (kernel events, the socket
+ * snapshot, packets) through enrichment and the merge to the pcapng sink,
+ * until a signal, --duration, or the reader of the output goes away. */
+#define _GNU_SOURCE /* setns */
+#include "extcap/capture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture/live.h"
+#include "config.h"
+#if EBPFDUMP_WITH_BPF
+#include "bpf/probe.h"
+#endif
+#include "enrich/container.h"
+#include "enrich/netdev.h"
+#include "enrich/proc.h"
+#include "event/comment.h"
+#include "event/record.h"
+#include "extcap/control.h"
+#include "extcap/log.h"
+#include "extcap/privs.h"
+#include "merge/merge.h"
+#include "merge/tag_comment.h"
+#include "pcapng/writer.h"
+#include "remote/publisher.h"
+#include "remote/subscriber.h"
+#include "snapshot/snapshot.h"
+
+/* Wireshark names the fifos it hands to extcaps with this prefix. */
+#define WIRESHARK_FIFO_PREFIX "wireshark_extcap"
+/* How often to retry opening a fifo that has no reader yet. */
+#define FIFO_OPEN_POLL_MS 50
+/* Idle tick of the loop (flushes, --duration) when nothing is due sooner. */
+#define TICK_NS 1000000000ull
+/* How often UDP flow counts are collected from the kernel's flow table. */
+#define UDP_FLUSH_NS 250000000ull
+
+/* Events from many hosts arrive with network delays: they wait this long
+ * to be put in time order unless --reorder-window says otherwise. */
+#define REMOTE_WINDOW_DEFAULT_MS 200u
+
+/* Addresses of a container's network namespace remembered, to keep the
+ * events of its peers on this host. */
+#define CONTAINER_ADDRS_MAX 32u
+
+enum {
+	TAG_PROBE = 1,
+	TAG_SIGNAL,
+	TAG_TIMER,
+	TAG_OUTPUT,
+	TAG_SUBSCRIBER,
+	TAG_PUBLISHER,
+	TAG_LIVE,
+	TAG_CONTROL,
+};
+
+struct container_scope {
+	bool active;	    /* capturing a container's or pod's interface */
+	char display[NETDEV_DISPLAY_MAX + 1];
+	uint32_t netns;	    /* its network namespace */
+	unsigned n_addrs;
+	struct {
+		uint8_t family;
+		uint8_t addr[16];
+	} addrs[CONTAINER_ADDRS_MAX];
+};
+
+struct capture {
+	const struct options *opt;
+	/* sources */
+#if EBPFDUMP_WITH_BPF
+	struct probe *probe;
+#endif
+	struct subscriber *subscriber;
+	struct live *live;	   /* packets, with --ifname or a container interface */
+	char live_ifname[IF_NAMESIZE];
+	struct container_scope scope;
+	struct snapshot *snapshot; /* owners of sockets open at start */
+	/* enrichment */
+	struct enrich_proc *proc;
+	struct container_resolver *containers;
+	char container_reason[CONTAINER_REASON_MAX]; /* last one logged */
+	/* core: when packets are captured, or to order many hosts' events */
+	struct merge *merge;
+	struct tag_comment_cache *comments;
+	/* sinks */
+	struct publisher *publisher;
+	struct pcapng_writer *writer;
+	uint32_t if_events, if_packets;
+	int out_fd;
+	bool out_is_pipe;
+	bool under_wireshark;
+	/* loop */
+	int sig_fd, timer_fd, epoll_fd;
+	bool stop;
+	int write_error; /* first write error, negative errno */
+	bool write_error_reported;
+	/* accounting */
+	uint64_t start_ns;
+	uint64_t events_written, events_snapshot, events_published;
+	uint64_t events_filtered; /* filtered in user space (--netns, container scope) */
+	uint64_t packets_written;
+	char last_remote_report[256];
+	uint32_t seq;
+	char host[OPTIONS_HOST_MAX + 1];
+	/* Wireshark's toolbar (--extcap-control-in/out) */
+	struct control *ctl;
+	struct control_msg ctl_msg;
+	struct control_filter filter;
+	struct event scratch; /* one side of a tagged packet, for the filter */
+	bool paused;
+	uint64_t toolbar_filtered, last_status_ns;
+	uint64_t last_udp_flush_ns;
+	uint8_t record[RECORD_MAX_LEN];
+};
+
+static uint64_t now_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static const char *output_name(const struct capture *c)
+{
+	if (!c->opt->fifo)
+		return "no output";
+	return strcmp(c->opt->fifo, "-") == 0 ? "standard output" : c->opt->fifo;
+}
+
+/* --- sinks --------------------------------------------------------------- */
+
+static bool addr_in_scope(const struct capture *c, uint8_t family, const uint8_t *addr)
+{
+	size_t len = family == AF_INET ? 4 : 16;
+
+	for (unsigned i = 0; i < c->scope.n_addrs; i++)
+		if (c->scope.addrs[i].family == family && !memcmp(c->scope.addrs[i].addr, addr, len))
+			return true;
+	return false;
+}
+
+/* A container's capture keeps the events of its own processes and of its
+ * peers on this host (a host process talking to the container's address).
+ * Events still tag packets through the merge either way. */
+static bool in_scope(const struct capture *c, const struct event *ev)
+{
+	if (EVENT_HAS(ev, ITEM_NETNS) && ev->netns == c->scope.netns)
+		return true;
+	return EVENT_HAS(ev, ITEM_RADDR) && addr_in_scope(c, ev->family, ev->raddr);
+}
+
+static void emit_event(struct capture *c, const struct event *ev)
+{
+	int len, r;
+
+	/* The toolbar's pause and process/container filter act on the output
+	 * only: a filtered-out event still names its packets' owners. */
+	if (c->paused || !control_filter_match(&c->filter, ev)) {
+		c->toolbar_filtered++;
+		return;
+	}
+	if (c->publisher && publisher_send(c->publisher, ev) == 0)
+		c->events_published++; /* drops are counted by the publisher */
+	if (!c->writer || c->write_error || !c->opt->event_frames)
+		return;
+	if (c->scope.active && !in_scope(c, ev)) {
+		c->events_filtered++;
+		return;
+	}
+	len = record_encode(ev, c->record, sizeof(c->record));
+	if (len < 0) {
+		log_warn("dropped a %s event that does not fit a %u-byte record",
+			 event_type_name(ev->type) ?: "unknown", RECORD_MAX_LEN);
+		return;
+	}
+	r = pcapng_write_event(c->writer, c->if_events, ev->ts_ns, c->record, (size_t)len);
+	if (r < 0) {
+		c->write_error = r;
+		return;
+	}
+	c->events_written++;
+}
+
+/* --- event path: every source ends here ----------------------------------- */
+
+static void handle_event(struct capture *c, struct event *ev)
+{
+	if (c->opt->netns && (!EVENT_HAS(ev, ITEM_NETNS) || ev->netns != c->opt->netns)) {
+		c->events_filtered++;
+		return;
+	}
+	/* Sockets opened before the capture: the kernel never saw their
+	 * connect/accept, the snapshot knows their owner. */
+	if (c->snapshot && !EVENT_HAS(ev, ITEM_PID))
+		snapshot_fill_owner(c->snapshot, ev);
+	enrich_proc_event(c->proc, ev);
+	if (c->containers) {
+		const char *why = NULL;
+
+		/* A runtime that is slow or gone leaves ids only; say why once. */
+		if (container_resolve_event(c->containers, ev, &why) < 0 && why &&
+		    strcmp(why, c->container_reason) != 0) {
+			snprintf(c->container_reason, sizeof(c->container_reason), "%s", why);
+			log_warn("container names unavailable, events carry ids only: %s", why);
+		}
+	}
+	if (!EVENT_HAS(ev, ITEM_HOST)) {
+		event_copy_str(ev->host, sizeof(ev->host), c->host, strlen(c->host));
+		EVENT_SET(ev, ITEM_HOST);
+	}
+	ev->seq = c->seq++;
+	if (c->merge) {
+		int r = merge_push_event(c->merge, ev);
+
+		if (r < 0)
+			log_debug("merge refused an event: %s", strerror(-r));
+		return;
+	}
+	emit_event(c, ev);
+}
+
+static int on_remote_event(const struct event *rev, void *ctx)
+{
+	struct capture *c = ctx;
+	struct event ev = *rev;
+
+	/* The publisher's host already filled its names; only order here. */
+	ev.seq = c->seq++;
+	if (c->merge)
+		merge_push_event(c->merge, &ev);
+	else
+		emit_event(c, &ev);
+	return c->write_error ? c->write_error : 0;
+}
+
+static void merge_on_event(const struct event *ev, void *ctx)
+{
+	emit_event(ctx, ev);
+}
+
+/* The toolbar's process filter on packets: kept when its sender or its
+ * receiver matches. */
+static bool packet_passes_filter(struct capture *c, const struct merge_packet *pkt,
+				 const struct merge_tag *tag)
+{
+	for (int side = 0; side < 2; side++) {
+		if (merge_tag_event(pkt, tag, side == 1, &c->scratch) &&
+		    control_filter_match(&c->filter, &c->scratch))
+			return true;
+	}
+	return false;
+}
+
+static void merge_on_packet(const struct merge_packet *pkt, const struct merge_tag *tag, void *ctx)
+{
+	struct capture *c = ctx;
+	struct pcapng_packet_meta meta = { 0 };
+	int r;
+
+	if (!c->writer || c->write_error)
+		return;
+	if (c->paused || (c->filter.n_terms && !packet_passes_filter(c, pkt, tag))) {
+		c->toolbar_filtered++;
+		return;
+	}
+	if (tag->sender || tag->receiver) {
+		const struct tag_comment *tc = tag_comment_get(c->comments, pkt, tag);
+
+		if (tc) {
+			meta.comment = tc->text;
+			meta.has_pid = tc->has_pid;
+			meta.pid = tc->pid;
+			meta.tid = tc->tid;
+		}
+	}
+	r = pcapng_write_packet(c->writer, c->if_packets, pkt->ts_ns, pkt->data, pkt->caplen,
+				pkt->len, &meta);
+	if (r < 0)
+		c->write_error = r;
+	else
+		c->packets_written++;
+}
+
+static void on_packet(void *ctx, int linktype, uint64_t ts_ns, const uint8_t *data,
+		      uint32_t caplen, uint32_t len)
+{
+	struct capture *c = ctx;
+	struct merge_packet pkt = {
+		.ts_ns = ts_ns,
+		.data = data,
+		.caplen = caplen,
+		.len = len,
+		.linktype = linktype,
+	};
+	int r = merge_push_packet(c->merge, &pkt);
+
+	if (r < 0)
+		log_debug("merge refused a packet: %s", strerror(-r));
+}
+
+#if EBPFDUMP_WITH_BPF
+static int on_kernel_event(const struct event *kev, void *ctx)
+{
+	struct capture *c = ctx;
+	struct event ev = *kev;
+
+	handle_event(c, &ev);
+	return c->write_error ? c->write_error : 0;
+}
+#endif
+
+static int on_snapshot_event(const struct event *sev, void *ctx)
+{
+	struct capture *c = ctx;
+	struct event ev = *sev;
+
+	if (!(c->opt->event_mask & (1u << ev.type)))
+		return 0; /* owner remembered in the table, event not wanted */
+	c->events_snapshot++;
+	handle_event(c, &ev);
+	return c->write_error ? c->write_error : 0;
+}
+
+/* --- output -------------------------------------------------------------- */
+
+/* Open a fifo for writing, waiting for its reader (Wireshark opens its end
+ * after starting us) while still answering SIGINT/SIGTERM. Returns 1 when
+ * open, 0 when a signal asked to stop first, or -errno. */
+static int open_fifo(struct capture *c, const char *path)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = c->sig_fd, .events = POLLIN };
+		int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+		if (fd >= 0) {
+			int fl = fcntl(fd, F_GETFL);
+
+			/* Blocking writes from here on: the writer handles short writes. */
+			if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+				int e = errno;
+
+				close(fd);
+				log_error("cannot configure fifo %s: %s", path, strerror(e));
+				return -e;
+			}
+			c->out_fd = fd;
+			return 1;
+		}
+		if (errno != ENXIO) { /* ENXIO: no reader yet */
+			int e = errno;
+
+			log_error("cannot open fifo %s: %s; check the path and its permissions",
+				  path, strerror(e));
+			return -e;
+		}
+		if (poll(&pfd, 1, FIFO_OPEN_POLL_MS) > 0) {
+			log_debug("stopped while waiting for a reader of %s", path);
+			return 0;
+		}
+	}
+}
+
+/* Returns 1 when open, 0 when stopped before a reader came, or -errno. */
+static int open_output(struct capture *c)
+{
+	const char *path = c->opt->fifo;
+	struct stat st;
+	const char *base;
+
+	if (strcmp(path, "-") == 0) {
+		c->out_fd = STDOUT_FILENO;
+	} else if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		int r = open_fifo(c, path);
+
+		if (r <= 0)
+			return r;
+	} else {
+		c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (c->out_fd < 0) {
+			int e = errno;
+
+			log_error("cannot open output %s: %s; check the path and its permissions",
+				  path, strerror(e));
+			return -e;
+		}
+	}
+	if (fstat(c->out_fd, &st) == 0)
+		c->out_is_pipe = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	c->under_wireshark = strncmp(base, WIRESHARK_FIFO_PREFIX, strlen(WIRESHARK_FIFO_PREFIX)) == 0;
+	return 1;
+}
+
+static int start_output(struct capture *c)
+{
+	char app[64];
+	struct pcapng_interface iface = {
+		.linktype = LINKTYPE_WIRESHARK_UPPER_PDU,
+		.snaplen = RECORD_MAX_LEN + 64,
+		.name = IFACE_EVENTS,
+		.description = "eBPF Events",
+	};
+	int r;
+
+	snprintf(app, sizeof(app), "ebpfdump %s", EBPFDUMP_VERSION);
+	r = pcapng_writer_open(c->out_fd, false, app, &c->writer);
+	if (r == 0)
+		r = pcapng_add_interface(c->writer, &iface, &c->if_events);
+	if (r == 0 && c->live) {
+		struct pcapng_interface piface = {
+			.linktype = (uint16_t)live_linktype(c->live),
+			.snaplen = live_snaplen(c->live),
+			.name = c->live_ifname,
+			.description = c->scope.active ? c->scope.display : NULL,
+			.filter = c->opt->capture_filter,
+		};
+
+		r = pcapng_add_interface(c->writer, &piface, &c->if_packets);
+	}
+	if (r == 0) /* at once: a non-empty output tells the probes are attached */
+		r = pcapng_writer_flush(c->writer);
+	if (r < 0 && r != -EPIPE)
+		log_error("cannot write the capture header to %s: %s", output_name(c), strerror(-r));
+	return r;
+}
+
+/* Write the statistics block (received, and dropped by the kernel or as
+ * bad remote messages); returns the events lost in the kernel. */
+static uint64_t finish_output(struct capture *c)
+{
+	struct pcapng_stats st;
+	uint64_t delivered = c->events_snapshot, kernel_lost = 0, remote_dropped = 0;
+
+#if EBPFDUMP_WITH_BPF
+	if (c->probe) {
+		struct probe_stats k;
+
+		probe_stats(c->probe, &k);
+		delivered += k.delivered;
+		/* missed: runs of a program the kernel skipped (another BPF
+		 * program was running on that CPU): lost events too. */
+		kernel_lost = k.dropped + k.missed;
+	}
+#endif
+	if (c->subscriber) {
+		struct subscriber_stats r;
+
+		subscriber_stats(c->subscriber, &r);
+		delivered += r.received;
+		remote_dropped = r.dropped;
+	}
+	st = (struct pcapng_stats){
+		.start_ns = c->start_ns,
+		.end_ns = now_realtime_ns(),
+		.received = delivered,
+		.dropped = kernel_lost + remote_dropped,
+		.has_dropped = true,
+	};
+	if (c->writer && !c->write_error && c->live) {
+		struct live_stats ls;
+		struct pcapng_stats pst = { .start_ns = st.start_ns, .end_ns = st.end_ns };
+
+		if (live_stats(c->live, &ls) == 0) {
+			pst.received = ls.received;
+			pst.dropped = ls.dropped + ls.if_dropped;
+			pst.has_dropped = true;
+		}
+		if (pcapng_write_stats(c->writer, c->if_packets, st.end_ns, &pst) < 0)
+			c->write_error = -EIO;
+	}
+	if (c->writer && !c->write_error) {
+		int r = pcapng_write_stats(c->writer, c->if_events, st.end_ns, &st);
+
+		if (r == 0)
+			r = pcapng_writer_flush(c->writer);
+		if (r < 0)
+			c->write_error = r;
+	}
+	return kernel_lost;
+}
+
+/* --- the loop ------------------------------------------------------------ */
+
+static int setup_signals(struct capture *c)
+{
+	sigset_t mask;
+
+	/* SIGPIPE blocked, not ignored: a write to a closed reader still
+	 * returns EPIPE, and a SIGPIPE sent by someone stops us cleanly. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGPIPE);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	/* A shell starts background jobs with SIGINT ignored; blocked signals
+	 * still queue for the signalfd, but do not rely on that subtlety. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	c->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return c->sig_fd < 0 ? -errno : 0;
+}
+
+static int epoll_add(struct capture *c, int fd, uint32_t events, uint64_t tag)
+{
+	struct epoll_event e = { .events = events, .data.u64 = tag };
+
+	return epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
+}
+
+/* Arm the timer for the next thing due: the merge's oldest held item, or
+ * the idle tick. */
+static void arm_timer(struct capture *c, uint64_t now)
+{
+	uint64_t due = now + TICK_NS;
+	struct itimerspec its = { 0 };
+
+	if (c->merge) {
+		uint64_t d = merge_next_deadline(c->merge);
+
+		if (d < due)
+			due = d > now ? d : now + 1;
+	}
+#if EBPFDUMP_WITH_BPF
+	if (c->probe && c->last_udp_flush_ns + UDP_FLUSH_NS < due)
+		due = c->last_udp_flush_ns + UDP_FLUSH_NS > now ? c->last_udp_flush_ns + UDP_FLUSH_NS
+								: now + 1;
+#endif
+	if (c->live && live_timeout_ms(c->live) >= 0) {
+		/* libpcap may hold packets in a block until its timeout. */
+		uint64_t d = now + (uint64_t)live_timeout_ms(c->live) * 1000000u + 1;
+
+		if (d < due)
+			due = d;
+	}
+	its.it_value.tv_sec = (time_t)(due / 1000000000u);
+	its.it_value.tv_nsec = (long)(due % 1000000000u);
+	timerfd_settime(c->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static int setup_loop(struct capture *c)
+{
+	int r;
+
+	c->timer_fd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+	c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->timer_fd < 0 || c->epoll_fd < 0)
+		return -errno;
+	r = epoll_add(c, c->sig_fd, EPOLLIN, TAG_SIGNAL);
+	if (r == 0)
+		r = epoll_add(c, c->timer_fd, EPOLLIN, TAG_TIMER);
+#if EBPFDUMP_WITH_BPF
+	if (r == 0 && c->probe)
+		r = epoll_add(c, probe_fd(c->probe), EPOLLIN, TAG_PROBE);
+#endif
+	if (r == 0 && c->subscriber)
+		r = epoll_add(c, subscriber_fd(c->subscriber), EPOLLIN, TAG_SUBSCRIBER);
+	if (r == 0 && c->live && live_fd(c->live) >= 0)
+		r = epoll_add(c, live_fd(c->live), EPOLLIN, TAG_LIVE);
+	if (r == 0 && c->publisher)
+		r = epoll_add(c, publisher_fd(c->publisher), EPOLLIN, TAG_PUBLISHER);
+	if (r == 0 && c->out_is_pipe)
+		r = epoll_add(c, c->out_fd, 0, TAG_OUTPUT); /* EPOLLERR: reader gone */
+	if (r == 0 && c->ctl && control_fd(c->ctl) >= 0)
+		r = epoll_add(c, control_fd(c->ctl), EPOLLIN, TAG_CONTROL);
+	return r;
+}
+
+static void handle_control(struct capture *c)
+{
+	struct control_msg *m = &c->ctl_msg;
+	char err[256], line[512];
+
+	while (control_read(c->ctl, m) > 0) {
+		if (m->number == CONTROL_PAUSE && m->command == CONTROL_CMD_SET) {
+			c->paused = control_msg_bool(m);
+			control_send_log(c->ctl, c->paused ? "paused" : "resumed");
+		} else if (m->number == CONTROL_FILTER && m->command == CONTROL_CMD_SET) {
+			if (control_filter_parse(m->payload, m->len, &c->filter, err, sizeof(err)) < 0) {
+				control_send_message(c->ctl, CONTROL_CMD_WARNING, err);
+			} else {
+				snprintf(line, sizeof(line), "filter: %.*s", (int)m->len, m->payload);
+				control_send_log(c->ctl, line);
+			}
+		}
+	}
+}
+
+/* The toolbar's status line, once a second. */
+static void send_counters(struct capture *c, uint64_t now)
+{
+	struct control_counters k = {
+		.events = c->events_written,
+		.packets = c->packets_written,
+		.filtered = c->toolbar_filtered + c->events_filtered,
+		.paused = c->paused,
+	};
+
+	if (!c->ctl || now - c->last_status_ns < 1000000000ull)
+		return;
+#if EBPFDUMP_WITH_BPF
+	if (c->probe) {
+		struct probe_stats ps;
+
+		probe_stats(c->probe, &ps);
+		k.kernel_drops = ps.dropped + ps.missed;
+	}
+#endif
+	control_send_counters(c->ctl, &k);
+	c->last_status_ns = now;
+}
+
+static void handle_ready(struct capture *c, uint64_t tag, bool *failed)
+{
+	switch (tag) {
+#if EBPFDUMP_WITH_BPF
+	case TAG_PROBE: {
+		int r = probe_consume(c->probe);
+
+		if (r < 0 && !c->write_error) {
+			log_error("reading kernel events failed: %s", strerror(-r));
+			*failed = c->stop = true;
+		}
+		break;
+	}
+#endif
+	case TAG_LIVE:
+		break; /* dispatched after every wake-up, below */
+	case TAG_CONTROL:
+		handle_control(c);
+		break;
+	case TAG_SUBSCRIBER: {
+		struct subscriber_stats st;
+
+		subscriber_dispatch(c->subscriber);
+		subscriber_stats(c->subscriber, &st);
+		/* Say each new rejection or bad message once, not per retry. */
+		if (st.last_rejection[0] && strcmp(st.last_rejection, c->last_remote_report)) {
+			snprintf(c->last_remote_report, sizeof(c->last_remote_report), "%s",
+				 st.last_rejection);
+			log_warn("rejected a publisher: %s", st.last_rejection);
+		}
+		break;
+	}
+	case TAG_PUBLISHER: {
+		struct publisher_stats st;
+
+		publisher_dispatch(c->publisher);
+		publisher_stats(c->publisher, &st);
+		if (st.last_rejection[0] && strcmp(st.last_rejection, c->last_remote_report)) {
+			snprintf(c->last_remote_report, sizeof(c->last_remote_report), "%s",
+				 st.last_rejection);
+			log_warn("rejected a subscriber: %s", st.last_rejection);
+		}
+		break;
+	}
+	case TAG_SIGNAL: {
+		struct signalfd_siginfo si;
+
+		if (read(c->sig_fd, &si, sizeof(si)) == sizeof(si))
+			log_debug("signal %u: stopping", si.ssi_signo);
+		c->stop = true;
+		break;
+	}
+	case TAG_TIMER: {
+		uint64_t ticks;
+
+		/* Level-triggered: an unread timerfd would spin the loop. */
+		if (read(c->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+			log_debug("timerfd read: %s", strerror(errno));
+		break;
+	}
+	case TAG_OUTPUT:
+		log_debug("the reader of %s closed it: stopping", output_name(c));
+		c->write_error = -EPIPE;
+		break;
+	}
+}
+
+/* Returns true when the capture must stop because of a write error. */
+static bool check_write_error(struct capture *c, bool *failed)
+{
+	if (!c->write_error)
+		return false;
+	if (c->write_error_reported)
+		return true;
+	c->write_error_reported = true;
+	if (c->write_error == -EPIPE) {
+		log_debug("the reader of %s went away: stopping", output_name(c));
+	} else {
+		log_error("cannot write to %s: %s; the capture stopped and the output holds what "
+			  "was written before",
+			  output_name(c), strerror(-c->write_error));
+		*failed = true;
+	}
+	return true;
+}
+
+static void dispatch_packets(struct capture *c, bool *failed)
+{
+	int r = live_dispatch(c->live, -1);
+
+	if (r == -ENODEV) {
+		log_error("the interface %s disappeared%s: capture stopped; the output is complete "
+			  "up to here",
+			  c->live_ifname, c->scope.active ? " (its container or pod was removed?)" : "");
+		*failed = c->stop = true;
+	} else if (r < 0) {
+		log_error("capturing on %s failed: %s", c->live_ifname,
+			  live_error(c->live)[0] ? live_error(c->live) : strerror(-r));
+		*failed = c->stop = true;
+	}
+}
+
+static int run_loop(struct capture *c)
+{
+	uint64_t deadline = 0, now = now_realtime_ns();
+	bool failed = false;
+
+	if (c->opt->duration_s)
+		deadline = now + (uint64_t)c->opt->duration_s * 1000000000u;
+	arm_timer(c, now);
+	while (!c->stop) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(c->epoll_fd, evs, 8, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("epoll_wait failed: %s", strerror(errno));
+			return -errno;
+		}
+		for (int i = 0; i < n && !c->stop; i++) {
+			handle_ready(c, evs[i].data.u64, &failed);
+			c->stop |= check_write_error(c, &failed);
+		}
+		if (c->live && !c->stop)
+			dispatch_packets(c, &failed);
+		now = now_realtime_ns();
+		if (c->merge && !c->stop)
+			merge_advance(c->merge, now);
+		c->stop |= check_write_error(c, &failed);
+		if (deadline && now >= deadline) {
+			log_debug("--duration reached: stopping");
+			c->stop = true;
+		}
+		send_counters(c, now);
+#if EBPFDUMP_WITH_BPF
+		/* UDP counts after a flow's first datagram stay in the kernel's
+		 * table until collected. */
+		if (c->probe && !c->stop && now >= c->last_udp_flush_ns + UDP_FLUSH_NS) {
+			probe_flush(c->probe, false);
+			c->last_udp_flush_ns = now;
+		}
+#endif
+		arm_timer(c, now);
+	}
+	/* Drain what the kernel produced before the stop, then the merge.
+	 * Detached first, so that the totals below are final and exact. */
+	if (!c->write_error && c->live)
+		live_dispatch(c->live, -1);
+#if EBPFDUMP_WITH_BPF
+	if (c->probe) {
+		probe_detach(c->probe);
+		if (!c->write_error)
+			probe_consume(c->probe);
+		if (!c->write_error)
+			probe_flush(c->probe, true);
+	}
+#endif
+	if (!c->write_error && c->merge)
+		merge_flush(c->merge);
+	check_write_error(c, &failed);
+	return failed ? -EIO : 0;
+}
+
+/* --- set-up and tear-down ------------------------------------------------- */
+
+static bool is_remote(const struct capture *c)
+{
+	return c->opt->interface && strcmp(c->opt->interface, IFACE_ZMQ) == 0;
+}
+
+static struct remote_security security_of(const struct options *o)
+{
+	return (struct remote_security){
+		.allow_plaintext = o->zmq_plaintext,
+		.secret_key_file = o->zmq_key,
+		.authorized_keys_file = o->zmq_authorized_keys,
+		.server_public_key_file = o->zmq_server_key,
+	};
+}
+
+static int start_subscriber(struct capture *c)
+{
+	const struct options *o = c->opt;
+	struct remote_peer peers[OPTIONS_ZMQ_CONNECT_MAX];
+	char specs[OPTIONS_ZMQ_CONNECT_MAX][512];
+	struct subscriber_config cfg = {
+		.bind = o->zmq_listen,
+		.connect = peers,
+		.n_connect = o->n_zmq_connect,
+		.event_mask = o->event_mask,
+		.security = security_of(o),
+	};
+	char err[512] = "";
+	int r;
+
+	/* "ENDPOINT[,SERVER_KEY_FILE]": the key file of that publisher. */
+	for (unsigned i = 0; i < o->n_zmq_connect; i++) {
+		char *comma;
+
+		snprintf(specs[i], sizeof(specs[i]), "%s", o->zmq_connect[i]);
+		comma = strchr(specs[i], ',');
+		if (comma)
+			*comma++ = '\0';
+		peers[i] = (struct remote_peer){ .endpoint = specs[i],
+						 .server_public_key_file = comma };
+	}
+	r = subscriber_new(&cfg, on_remote_event, c, &c->subscriber, err, sizeof(err));
+	if (r < 0) {
+		log_error("cannot receive remote events: %s", err[0] ? err : strerror(-r));
+		return r;
+	}
+	if (subscriber_plaintext(c->subscriber))
+		log_warn("--zmq-plaintext: remote events travel unencrypted and anyone who can "
+			 "reach the endpoint can send them");
+	return 0;
+}
+
+static int start_publisher(struct capture *c)
+{
+	const struct options *o = c->opt;
+	struct publisher_config cfg = {
+		.endpoint = o->zmq_publish,
+		.bind = o->zmq_bind,
+		.host = c->host,
+		.json = o->zmq_json,
+		.security = security_of(o),
+	};
+	char err[512] = "";
+	int r;
+
+	if (!o->zmq_publish)
+		return 0;
+	r = publisher_new(&cfg, &c->publisher, err, sizeof(err));
+	if (r < 0) {
+		log_error("cannot publish on %s: %s", o->zmq_publish, err[0] ? err : strerror(-r));
+		return r;
+	}
+	if (publisher_plaintext(c->publisher))
+		log_warn("--zmq-plaintext: events are published unencrypted and unauthenticated");
+	log_debug("publishing events on %s", o->zmq_publish);
+	return 0;
+}
+
+static int start_merge(struct capture *c, uint32_t window_ms)
+{
+	struct merge_config cfg;
+	int r;
+
+	merge_config_init(&cfg);
+	cfg.window_ns = (uint64_t)window_ms * 1000000u;
+	cfg.linger_ns = (uint64_t)c->opt->linger_s * 1000000000u;
+	cfg.flows.capacity = c->opt->flows;
+	cfg.on_event = merge_on_event;
+	cfg.on_packet = merge_on_packet;
+	cfg.ctx = c;
+	r = merge_new(&cfg, &c->merge);
+	if (r < 0)
+		log_error("cannot set up the merge for %u flows: %s", c->opt->flows, strerror(-r));
+	return r;
+}
+
+#if EBPFDUMP_WITH_BPF
+static void libbpf_log(int level, const char *msg, void *ctx)
+{
+	(void)level;
+	(void)ctx;
+	log_debug("libbpf: %s", msg);
+}
+
+static int start_probe(struct capture *c)
+{
+	const struct options *o = c->opt;
+	struct probe_config pc = {
+		.event_mask = o->event_mask,
+		.ringbuf_bytes = o->ringbuf_mb << 20,
+		.udp_interval_ms = o->udp_interval_ms,
+		.filter = {
+			.pid = o->pid,
+			.pid_tree = o->pid_tree,
+			.match_uid = o->match_uid,
+			.uid = o->uid,
+			.cgroup_id = o->cgroup_id,
+			.netns = o->netns,
+		},
+	};
+	char err[512] = "";
+	int r;
+
+	if (o->comm)
+		snprintf(pc.filter.comm, sizeof(pc.filter.comm), "%s", o->comm);
+	probe_set_log(libbpf_log, NULL);
+	r = probe_open(&pc, on_kernel_event, c, &c->probe, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err[0] ? err : strerror(-r));
+		return r;
+	}
+	log_debug("kernel probes attached");
+	c->last_udp_flush_ns = now_realtime_ns();
+	return 0;
+}
+
+/* End of capture: what the kernel filtered, evicted or could not count. */
+static void report_kernel(struct capture *c)
+{
+	struct probe_stats ps;
+	struct probe_map_usage u;
+
+	if (!c->probe)
+		return;
+	probe_stats(c->probe, &ps);
+	if (ps.seen && ps.filtered == ps.seen)
+		log_warn("the filters matched none of the %llu events the kernel saw: check --pid, "
+			 "--uid, --comm, --cgroup, --netns and --events",
+			 (unsigned long long)ps.seen);
+	else if (ps.filtered)
+		log_debug("%llu of %llu events filtered in the kernel",
+			  (unsigned long long)ps.filtered, (unsigned long long)ps.seen);
+	if (ps.udp_lost)
+		log_warn("%llu UDP datagrams were not counted: the UDP flow table was full",
+			 (unsigned long long)ps.udp_lost);
+	if (probe_map_usage(c->probe, &u) == 0 && (u.sockets.evicted || u.udp_flows.evicted))
+		log_warn("kernel tables full: %llu socket owners and %llu UDP flows evicted (oldest "
+			 "first); their later events lack a process or start a new count",
+			 (unsigned long long)u.sockets.evicted,
+			 (unsigned long long)u.udp_flows.evicted);
+}
+#endif
+
+/* The addresses of the network namespace that pid lives in. */
+static void scope_addresses(struct capture *c, uint32_t pid)
+{
+	char path[64];
+	struct ifaddrs *ifa = NULL;
+	int self, target;
+
+	snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (self >= 0 && target >= 0 && setns(target, CLONE_NEWNET) == 0) {
+		if (getifaddrs(&ifa) < 0)
+			ifa = NULL;
+		if (setns(self, CLONE_NEWNET) < 0) {
+			/* Never go on in the wrong namespace. */
+			log_error("cannot return to our network namespace: %s", strerror(errno));
+			exit(EXIT_FAILURE_RUN);
+		}
+	}
+	for (struct ifaddrs *a = ifa; a && c->scope.n_addrs < CONTAINER_ADDRS_MAX; a = a->ifa_next) {
+		int fam = a->ifa_addr ? a->ifa_addr->sa_family : 0;
+		typeof(c->scope.addrs[0]) *dst = &c->scope.addrs[c->scope.n_addrs];
+
+		if (fam == AF_INET) {
+			memcpy(dst->addr, &((struct sockaddr_in *)a->ifa_addr)->sin_addr, 4);
+		} else if (fam == AF_INET6) {
+			memcpy(dst->addr, &((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		dst->family = (uint8_t)fam;
+		c->scope.n_addrs++;
+	}
+	if (ifa)
+		freeifaddrs(ifa);
+	if (self >= 0)
+		close(self);
+	if (target >= 0)
+		close(target);
+}
+
+/* "veth@name" (a container interface, or --ifname in the original tool's
+ * form): find the host side of the container's or pod's link today. */
+static int resolve_container(struct capture *c, const char *spec)
+{
+	struct container_resolver *cr = c->containers;
+	struct container_resolver *own = NULL;
+	struct netdev_list *l = NULL;
+	const struct netdev_entry *e;
+	const char *why = NULL;
+	int r;
+
+	if (!cr) {
+		r = container_resolver_new(NULL, &own);
+		if (r < 0)
+			return r;
+		cr = own;
+	}
+	r = netdev_list_containers(cr, &l, &why);
+	e = r == 0 ? netdev_find(l, spec) : NULL;
+	if (!e) {
+		log_error("no container or pod interface matches '%s'%s%s; ebpfdump "
+			  "--extcap-interfaces lists them",
+			  spec, why ? ": " : "", why ? why : "");
+		netdev_list_free(l);
+		container_resolver_free(own);
+		return -ENODEV;
+	}
+	snprintf(c->live_ifname, sizeof(c->live_ifname), "%s", e->ifname);
+	c->scope.active = true;
+	c->scope.netns = e->netns;
+	snprintf(c->scope.display, sizeof(c->scope.display), "%s", e->display);
+	if (e->n_pids)
+		scope_addresses(c, e->pids[0]);
+	log_debug("%s: host interface %s, network namespace %u, %u addresses", e->display,
+		  e->ifname, e->netns, c->scope.n_addrs);
+	netdev_list_free(l);
+	container_resolver_free(own);
+	return 0;
+}
+
+static int start_live(struct capture *c)
+{
+	const struct options *o = c->opt;
+	const char *spec = o->ifname;
+	struct live_config cfg;
+	char err[LIVE_REASON_MAX] = "";
+	int r;
+
+	if (o->interface && strchr(o->interface, '@'))
+		spec = o->interface;
+	if (!spec)
+		return 0;
+	if (strchr(spec, '@')) {
+		r = resolve_container(c, spec);
+		if (r < 0)
+			return r;
+	} else {
+		snprintf(c->live_ifname, sizeof(c->live_ifname), "%s", spec);
+	}
+	live_config_init(&cfg);
+	cfg.ifname = c->live_ifname;
+	cfg.filter = o->capture_filter;
+	cfg.snaplen = o->snaplen;
+	cfg.promisc = o->promisc;
+	cfg.buffer_mib = o->buffer_mb;
+	r = live_open(&cfg, on_packet, c, &c->live, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err[0] ? err : strerror(-r));
+		return r;
+	}
+	if (live_warning(c->live)[0])
+		log_warn("%s", live_warning(c->live));
+	r = tag_comment_cache_new(&c->comments);
+	if (r == 0)
+		r = start_merge(c, o->window_ms);
+	return r;
+}
+
+static int start_sources(struct capture *c)
+{
+	int r;
+
+	/* Packets first: a bad filter or interface is said before anything
+	 * is loaded into the kernel. */
+	r = start_live(c);
+	if (r < 0)
+		return r;
+
+	if (is_remote(c)) {
+		uint32_t window = c->opt->window_set ? c->opt->window_ms : REMOTE_WINDOW_DEFAULT_MS;
+
+		r = start_merge(c, window);
+		return r < 0 ? r : start_subscriber(c);
+	}
+#if EBPFDUMP_WITH_BPF
+	return start_probe(c);
+#else
+	log_error("this ebpfdump was built without eBPF support (EBPFDUMP_WITH_BPF=OFF): only "
+		  "remote events (%s) can be captured",
+		  IFACE_ZMQ);
+	return -EOPNOTSUPP;
+#endif
+}
+
+/* The snapshot runs after the probes are attached, so a socket opened in
+ * between is seen by one or the other, and before the first event is
+ * handled, so its owners are known from the start. A failed snapshot is
+ * reported and the capture goes on without it. */
+static void take_snapshot(struct capture *c)
+{
+	/* Both kinds always: the owner table serves every later event; the
+	 * callback drops the events that --events did not ask for. */
+	struct snapshot_config cfg = { .event_mask = 0 };
+	struct snapshot_stats st;
+	int r;
+
+	if (!c->opt->snapshot || is_remote(c))
+		return;
+	r = snapshot_new(0, &c->snapshot);
+	if (r < 0) {
+		log_warn("no socket snapshot: %s", strerror(-r));
+		return;
+	}
+	cfg.table = c->snapshot;
+	r = snapshot_take(&cfg, on_snapshot_event, c, &st);
+	if (r < 0)
+		log_warn("the snapshot of open sockets failed: %s; connections opened before the "
+			 "capture may show no process",
+			 st.reason[0] ? st.reason : strerror(-r));
+	else
+		log_debug("snapshot: %llu TCP and %llu UDP sockets open at start in %u network "
+			  "namespaces, %.1f ms",
+			  (unsigned long long)st.tcp_reported, (unsigned long long)st.udp_reported,
+			  st.netns_dumped, st.elapsed_ns / 1e6);
+}
+
+/* Say at once which capabilities are missing, and how to grant them,
+ * instead of a failure deep inside libbpf or libpcap. */
+static int check_privileges(struct capture *c)
+{
+	uint32_t needs = 0;
+	char msg[PRIVS_MSG_MAX];
+
+	if (!is_remote(c))
+		needs |= PRIVS_NEEDS_EVENTS;
+	if (c->opt->ifname || (c->opt->interface && strchr(c->opt->interface, '@')))
+		needs |= c->opt->promisc ? PRIVS_NEEDS_PROMISC : PRIVS_NEEDS_PACKETS;
+	if (needs && privs_check(needs, msg, sizeof(msg)) < 0) {
+		log_error("%s", msg);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static void report(struct capture *c, uint64_t dropped)
+{
+#if EBPFDUMP_WITH_BPF
+	report_kernel(c);
+#endif
+	if (c->publisher) {
+		struct publisher_stats ps;
+
+		publisher_stats(c->publisher, &ps);
+		log_info("%llu events published on %s, %llu dropped (no subscriber or a slow one)",
+			 (unsigned long long)ps.sent, c->opt->zmq_publish,
+			 (unsigned long long)ps.dropped);
+	}
+	if (c->subscriber) {
+		struct subscriber_stats ss;
+
+		subscriber_stats(c->subscriber, &ss);
+		log_info("%llu remote events received, %llu messages dropped as malformed or "
+			 "unexpected, %llu publishers rejected%s%s",
+			 (unsigned long long)ss.received, (unsigned long long)ss.dropped,
+			 (unsigned long long)ss.rejected, ss.last_drop[0] ? "; last drop: " : "",
+			 ss.last_drop);
+	}
+	if (c->events_filtered)
+		log_debug("%llu events of other network namespaces filtered (--netns)",
+			  (unsigned long long)c->events_filtered);
+	if (c->writer && !c->under_wireshark && c->subscriber)
+		log_info("%llu events written to %s", (unsigned long long)c->events_written,
+			 output_name(c));
+	else if (c->writer && !c->under_wireshark && c->live)
+		log_info("%llu events and %llu packets written to %s, %llu events lost in the "
+			 "kernel (ring buffer full)",
+			 (unsigned long long)c->events_written,
+			 (unsigned long long)c->packets_written, output_name(c),
+			 (unsigned long long)dropped);
+	else if (c->writer && !c->under_wireshark)
+		log_info("%llu events written to %s, %llu lost in the kernel (ring buffer full)",
+			 (unsigned long long)c->events_written, output_name(c),
+			 (unsigned long long)dropped);
+	if (dropped)
+		log_warn("%llu events were lost because the ring buffer was full; a larger "
+			 "--ring-buffer-size or fewer --events keeps up",
+			 (unsigned long long)dropped);
+}
+
+int capture_run(const struct options *o)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+	int r, exit_code = EXIT_FAILURE_RUN;
+	uint64_t dropped;
+
+	if (!c) {
+		log_error("out of memory");
+		return EXIT_FAILURE_RUN;
+	}
+	c->opt = o;
+	c->out_fd = c->sig_fd = c->timer_fd = c->epoll_fd = -1;
+	c->start_ns = now_realtime_ns();
+	if (o->host)
+		snprintf(c->host, sizeof(c->host), "%s", o->host);
+	else if (gethostname(c->host, sizeof(c->host) - 1) < 0)
+		snprintf(c->host, sizeof(c->host), "localhost");
+
+	/* Signals first: a stop request is honoured at every step below. */
+	r = setup_signals(c);
+	if (r < 0) {
+		log_error("cannot set up signal handling: %s", strerror(-r));
+		goto out;
+	}
+	/* Wireshark waits until our end of the control pipe is open. */
+	r = control_open(o->control_in, o->control_out, &c->ctl);
+	if (r < 0) {
+		log_error("cannot open the control pipes %s, %s: %s", o->control_in ?: "-",
+			  o->control_out ?: "-", strerror(-r));
+		goto out;
+	}
+	r = check_privileges(c);
+	if (r < 0)
+		goto out;
+	r = enrich_proc_new("/proc", &c->proc);
+	if (r < 0) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (o->containers) {
+		const char *why = NULL;
+
+		r = container_resolver_new(NULL, &c->containers);
+		if (r < 0) {
+			log_error("out of memory");
+			goto out;
+		}
+		if (container_resolver_prime(c->containers, &why) < 0 && why)
+			log_debug("container runtimes: %s", why);
+	}
+	r = start_sources(c);
+	if (r == 0)
+		r = start_publisher(c);
+	if (r < 0)
+		goto out;
+	if (o->fifo) {
+		r = open_output(c);
+		if (r <= 0) {
+			exit_code = r == 0 ? EXIT_OK : EXIT_FAILURE_RUN;
+			goto out;
+		}
+		r = start_output(c);
+		if (r < 0) {
+			exit_code = r == -EPIPE ? EXIT_OK : EXIT_FAILURE_RUN; /* reader left */
+			goto out;
+		}
+	}
+	take_snapshot(c);
+	{
+		char msg[PRIVS_MSG_MAX];
+
+		/* Loaded, attached, opened: what the loop does needs far less. */
+		if (privs_drop_after_start(PRIVS_KEEP_DURING_LOOP, msg, sizeof(msg)) < 0)
+			log_warn("%s", msg);
+	}
+	r = setup_loop(c);
+	if (r < 0) {
+		log_error("cannot set up the event loop: %s", strerror(-r));
+		goto out;
+	}
+	r = run_loop(c);
+	dropped = finish_output(c);
+	check_write_error(c, &(bool){ false }); /* the last flush may fail too */
+	report(c, dropped);
+	exit_code = r < 0 || (c->write_error && c->write_error != -EPIPE) ? EXIT_FAILURE_RUN
+									   : EXIT_OK;
+out:
+	c->ctl = control_free(c->ctl);
+	c->writer = pcapng_writer_close(c->writer);
+	c->merge = merge_free(c->merge);
+	c->comments = tag_comment_cache_free(c->comments);
+	c->live = live_free(c->live);
+#if EBPFDUMP_WITH_BPF
+	c->probe = probe_free(c->probe);
+#endif
+	c->subscriber = subscriber_free(c->subscriber);
+	c->publisher = publisher_free(c->publisher);
+	c->snapshot = snapshot_free(c->snapshot);
+	c->proc = enrich_proc_free(c->proc);
+	c->containers = container_resolver_free(c->containers);
+	if (c->out_fd > STDOUT_FILENO)
+		close(c->out_fd);
+	if (c->epoll_fd >= 0)
+		close(c->epoll_fd);
+	if (c->timer_fd >= 0)
+		close(c->timer_fd);
+	if (c->sig_fd >= 0)
+		close(c->sig_fd);
+	free(c);
+	return exit_code;
+}

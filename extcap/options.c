@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Command-line parsing and validation for ebpfdump. */
+#include "extcap/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "event/event.h"
+
+/* Event types this build can capture; --events accepts these names. */
+static const unsigned capturable_events[] = {
+	EVENT_TCP_CONNECT, EVENT_TCP_CONNECT_FAILED, EVENT_TCP_ACCEPT, EVENT_TCP_CLOSE,
+	EVENT_TCP_RETRANSMIT, EVENT_UDP_SEND, EVENT_UDP_RECV, EVENT_TCP_OPEN, EVENT_UDP_OPEN,
+};
+#define N_CAPTURABLE (sizeof(capturable_events) / sizeof(capturable_events[0]))
+
+enum {
+	OPT_EXTCAP_INTERFACES = 1000,
+	OPT_EXTCAP_VERSION,
+	OPT_EXTCAP_DLTS,
+	OPT_EXTCAP_INTERFACE,
+	OPT_EXTCAP_CONFIG,
+	OPT_CAPTURE,
+	OPT_FIFO,
+	OPT_CAPTURE_FILTER,
+	OPT_CONTROL_IN,
+	OPT_CONTROL_OUT,
+	OPT_DEBUG,
+	OPT_DEBUG_FILE,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_EVENTS,
+	OPT_RINGBUF,
+	OPT_DURATION,
+	OPT_HOST,
+	OPT_NO_SNAPSHOT,
+	OPT_NO_CONTAINERS,
+	OPT_IFNAME,
+	OPT_SNAPLEN,
+	OPT_PROMISC,
+	OPT_NO_PROMISC,
+	OPT_BUFFER,
+	OPT_WINDOW,
+	OPT_FLOWS,
+	OPT_LINGER,
+	OPT_NO_EVENT_FRAMES,
+	OPT_ZMQ_KEYGEN,
+	OPT_ZMQ_PUBLISH,
+	OPT_ZMQ_BIND,
+	OPT_ZMQ_JSON,
+	OPT_ZMQ_PLAINTEXT,
+	OPT_ZMQ_KEY,
+	OPT_ZMQ_SERVER_KEY,
+	OPT_ZMQ_AUTHORIZED_KEYS,
+	OPT_ZMQ_LISTEN,
+	OPT_ZMQ_CONNECT,
+	OPT_NETNS,
+	OPT_PID,
+	OPT_PID_TREE,
+	OPT_UID,
+	OPT_COMM,
+	OPT_CGROUP,
+	OPT_UDP_INTERVAL,
+};
+
+static const struct option long_options[] = {
+	{ "extcap-interfaces", no_argument, NULL, OPT_EXTCAP_INTERFACES },
+	{ "extcap-version", optional_argument, NULL, OPT_EXTCAP_VERSION },
+	{ "extcap-dlts", no_argument, NULL, OPT_EXTCAP_DLTS },
+	{ "extcap-interface", required_argument, NULL, OPT_EXTCAP_INTERFACE },
+	{ "extcap-config", no_argument, NULL, OPT_EXTCAP_CONFIG },
+	{ "capture", no_argument, NULL, OPT_CAPTURE },
+	{ "fifo", required_argument, NULL, OPT_FIFO },
+	{ "extcap-capture-filter", required_argument, NULL, OPT_CAPTURE_FILTER },
+	{ "extcap-control-in", required_argument, NULL, OPT_CONTROL_IN },
+	{ "extcap-control-out", required_argument, NULL, OPT_CONTROL_OUT },
+	{ "debug", no_argument, NULL, OPT_DEBUG },
+	{ "debug-file", required_argument, NULL, OPT_DEBUG_FILE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "events", required_argument, NULL, OPT_EVENTS },
+	{ "ring-buffer-size", required_argument, NULL, OPT_RINGBUF },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "host", required_argument, NULL, OPT_HOST },
+	{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
+	{ "no-containers", no_argument, NULL, OPT_NO_CONTAINERS },
+	{ "ifname", required_argument, NULL, OPT_IFNAME },
+	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
+	{ "promisc", no_argument, NULL, OPT_PROMISC },
+	{ "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
+	{ "buffer-size", required_argument, NULL, OPT_BUFFER },
+	{ "reorder-window", required_argument, NULL, OPT_WINDOW },
+	{ "flows", required_argument, NULL, OPT_FLOWS },
+	{ "linger", required_argument, NULL, OPT_LINGER },
+	{ "no-event-frames", no_argument, NULL, OPT_NO_EVENT_FRAMES },
+	{ "zmq-keygen", required_argument, NULL, OPT_ZMQ_KEYGEN },
+	{ "zmq-publish", required_argument, NULL, OPT_ZMQ_PUBLISH },
+	{ "zmq-bind", no_argument, NULL, OPT_ZMQ_BIND },
+	{ "zmq-json", no_argument, NULL, OPT_ZMQ_JSON },
+	{ "zmq-plaintext", no_argument, NULL, OPT_ZMQ_PLAINTEXT },
+	{ "zmq-key", required_argument, NULL, OPT_ZMQ_KEY },
+	{ "zmq-server-key", required_argument, NULL, OPT_ZMQ_SERVER_KEY },
+	{ "zmq-authorized-keys", required_argument, NULL, OPT_ZMQ_AUTHORIZED_KEYS },
+	{ "zmq-listen", required_argument, NULL, OPT_ZMQ_LISTEN },
+	{ "zmq-connect", required_argument, NULL, OPT_ZMQ_CONNECT },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "pid-tree", required_argument, NULL, OPT_PID_TREE },
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "udp-interval", required_argument, NULL, OPT_UDP_INTERVAL },
+	{ NULL, 0, NULL, 0 },
+};
+
+const char *options_usage(void)
+{
+	return "Usage: ebpfdump [OPTIONS]\n"
+	       "Wireshark extcap tool: eBPF events of TCP connections (who connected, accepted,\n"
+	       "closed) as pcapng, decoded by the ebpf.lua dissector.\n"
+	       "\n"
+	       "Capture from a shell (stop with Ctrl-C; the file stays valid):\n"
+	       "  ebpfdump --capture --extcap-interface ebpfevents --fifo out.pcapng\n"
+	       "\n"
+	       "Extcap protocol (used by Wireshark):\n"
+	       "  --extcap-interfaces          list interfaces\n"
+	       "  --extcap-version[=VER]       Wireshark's version (accepted, informational)\n"
+	       "  --extcap-interface IFACE     interface to act on (ebpfevents)\n"
+	       "  --extcap-dlts                list the link types of IFACE\n"
+	       "  --extcap-config              list the configuration arguments of IFACE\n"
+	       "  --capture                    capture on IFACE into --fifo\n"
+	       "  --fifo PATH                  output: fifo or file; - is stdout\n"
+	       "  --extcap-capture-filter F    capture filter (packet interfaces only)\n"
+	       "  --debug                      debug messages on stderr\n"
+	       "  --debug-file PATH            debug messages appended to PATH\n"
+	       "\n"
+	       "Capture options:\n"
+	       "  --events LIST                event types, comma-separated, or all (default all):\n"
+	       "                               TCP_Connect,TCP_Connect_Failed,TCP_Accept,TCP_Close,\n"
+	       "                               TCP_Retransmit,UDP_Send,UDP_Recv,\n"
+	       "                               TCP_Open,UDP_Open (sockets open at start)\n"
+	       "  --udp-interval MS            a UDP flow reports at most once per MS, with its\n"
+	       "                               datagram and byte counts, 10-3600000 (default 1000)\n"
+	       "\n"
+	       "Filters, applied in the kernel (filtered events cost no ring-buffer traffic):\n"
+	       "  --pid PID                    only this process\n"
+	       "  --pid-tree PID               this process and its descendants\n"
+	       "  --uid UID                    only this user\n"
+	       "  --comm NAME                  only tasks with this exact name (15 bytes at most)\n"
+	       "  --cgroup ID                  only this cgroup (ebpf.cgroup_id), e.g. a container\n"
+	       "  --ring-buffer-size MIB       kernel ring buffer, 1-1024 MiB, power of two\n"
+	       "                               (default 8)\n"
+	       "  --duration SECONDS           stop after SECONDS (default: until stopped)\n"
+	       "  --host NAME                  host label on every event (default: hostname)\n"
+	       "  --no-snapshot                do not look up the sockets open at start\n"
+	       "  --no-containers              do not ask container runtimes for names\n"
+	       "  --netns self|INODE           only events of this network namespace (self: the\n"
+	       "                               one ebpfdump runs in, e.g. under ip netns exec)\n"
+	       "\n"
+	       "Packets plus events (merged: each packet names its sender and receiver process):\n"
+	       "  --ifname IFACE               also capture packets on IFACE (e.g. eth0, any,\n"
+	       "                               veth1234@web for a container's interface)\n"
+	       "  --extcap-capture-filter F    capture filter for the packets (pcap syntax)\n"
+	       "  --snaplen BYTES              bytes kept per packet, 64-262144 (default 262144)\n"
+	       "  --promisc, --no-promisc      promiscuous mode (default on)\n"
+	       "  --buffer-size MIB            kernel packet buffer, 1-1024 MiB (default 4)\n"
+	       "  --reorder-window MS          how long a packet may wait for its event,\n"
+	       "                               0-10000 ms (default 50)\n"
+	       "  --flows N                    flows remembered, 1024-16777216 (default 1048576)\n"
+	       "  --linger SECONDS             a closed flow is kept, 0-3600 s (default 2)\n"
+	       "  --no-event-frames            packets only: events tag packets but are not\n"
+	       "                               written as frames of their own\n"
+	       "\n"
+	       "Remote events over ZeroMQ (CURVE-encrypted unless --zmq-plaintext):\n"
+	       "  --zmq-keygen PREFIX          write PREFIX.key (secret) and PREFIX.pub, exit\n"
+	       "  --zmq-publish ENDPOINT       publish kernel events (a long-lived service;\n"
+	       "                               with --capture, also write them to --fifo)\n"
+	       "  --zmq-bind                   the publisher binds ENDPOINT instead of connecting\n"
+	       "  --zmq-json                   also publish JSON messages\n"
+	       "  --zmq-key FILE               our secret key (PREFIX.key)\n"
+	       "  --zmq-server-key FILE        the binding side's public key (PREFIX.pub)\n"
+	       "  --zmq-authorized-keys FILE   binding side: public keys let in, one per line\n"
+	       "  --zmq-plaintext              no encryption, no authentication (warns)\n"
+	       "  --extcap-interface ebpfzmqevents with:\n"
+	       "  --zmq-listen ENDPOINT        receive from publishers that connect in\n"
+	       "  --zmq-connect EP[,KEYFILE]   receive from a binding publisher (repeatable)\n"
+	       "  --help, --version\n";
+}
+
+const char *options_event_names(void)
+{
+	static char names[256];
+
+	if (!names[0]) {
+		size_t off = 0;
+
+		for (size_t i = 0; i < N_CAPTURABLE && off < sizeof(names); i++)
+			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s",
+						i ? ", " : "", event_type_name(capturable_events[i]));
+	}
+	return names;
+}
+
+int options_parse_events(const char *list, uint32_t *ret_mask, char *errbuf, size_t errlen)
+{
+	uint32_t mask = 0;
+	char *copy, *tok, *save = NULL;
+
+	if (strcmp(list, "all") == 0) {
+		for (size_t i = 0; i < N_CAPTURABLE; i++)
+			mask |= 1u << capturable_events[i];
+		*ret_mask = mask;
+		return 0;
+	}
+	copy = strdup(list);
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned type = event_type_from_name(tok);
+		bool ok = false;
+
+		for (size_t i = 0; i < N_CAPTURABLE; i++)
+			ok |= capturable_events[i] == type;
+		if (!ok) {
+			snprintf(errbuf, errlen,
+				 "unknown event type '%s' in --events; known: %s, all", tok,
+				 options_event_names());
+			free(copy);
+			return -EINVAL;
+		}
+		mask |= 1u << type;
+	}
+	free(copy);
+	if (!mask) {
+		snprintf(errbuf, errlen, "--events lists no event type; give at least one or 'all'");
+		return -EINVAL;
+	}
+	*ret_mask = mask;
+	return 0;
+}
+
+static int parse_uint(const char *name, const char *s, uint32_t min, uint32_t max, uint32_t *ret,
+		      char *errbuf, size_t errlen)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
+		snprintf(errbuf, errlen, "invalid value '%s' for %s: expected a number from %u to %u",
+			 s, name, min, max);
+		return -EINVAL;
+	}
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size_t errlen)
+{
+	struct options o = {
+		.ringbuf_mb = OPTIONS_RINGBUF_MB_DEFAULT,
+		.snapshot = true,
+		.containers = true,
+		.snaplen = OPTIONS_SNAPLEN_DEFAULT,
+		.promisc = true,
+		.buffer_mb = OPTIONS_BUFFER_MB_DEFAULT,
+		.window_ms = OPTIONS_WINDOW_MS_DEFAULT,
+		.flows = OPTIONS_FLOWS_DEFAULT,
+		.linger_s = OPTIONS_LINGER_S_DEFAULT,
+		.event_frames = true,
+	};
+	int c, r;
+
+	r = options_parse_events("all", &o.event_mask, errbuf, errlen);
+	if (r < 0)
+		return r;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_EXTCAP_INTERFACES:
+			o.action = ACTION_LIST_INTERFACES;
+			break;
+		case OPT_EXTCAP_VERSION:
+			o.extcap_version = optarg;
+			break;
+		case OPT_EXTCAP_DLTS:
+			o.action = ACTION_LIST_DLTS;
+			break;
+		case OPT_EXTCAP_INTERFACE:
+			o.interface = optarg;
+			break;
+		case OPT_EXTCAP_CONFIG:
+			o.action = ACTION_CONFIG;
+			break;
+		case OPT_CAPTURE:
+			o.action = ACTION_CAPTURE;
+			break;
+		case OPT_FIFO:
+			o.fifo = optarg;
+			break;
+		case OPT_CAPTURE_FILTER:
+			o.capture_filter = optarg;
+			break;
+		case OPT_CONTROL_IN:
+			o.control_in = optarg;
+			break;
+		case OPT_CONTROL_OUT:
+			o.control_out = optarg;
+			break;
+		case OPT_DEBUG:
+			o.debug = true;
+			break;
+		case OPT_DEBUG_FILE:
+			o.debug_file = optarg;
+			break;
+		case OPT_HELP:
+			o.action = ACTION_HELP;
+			break;
+		case OPT_VERSION:
+			o.action = ACTION_VERSION;
+			break;
+		case OPT_EVENTS:
+			r = options_parse_events(optarg, &o.event_mask, errbuf, errlen);
+			if (r < 0)
+				return r;
+			break;
+		case OPT_RINGBUF:
+			r = parse_uint("--ring-buffer-size", optarg, OPTIONS_RINGBUF_MB_MIN,
+				       OPTIONS_RINGBUF_MB_MAX, &o.ringbuf_mb, errbuf, errlen);
+			if (r < 0)
+				return r;
+			if (o.ringbuf_mb & (o.ringbuf_mb - 1)) {
+				snprintf(errbuf, errlen,
+					 "invalid value '%s' for --ring-buffer-size: the kernel needs a "
+					 "power of two (1, 2, 4, ... 1024 MiB)",
+					 optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_DURATION:
+			r = parse_uint("--duration", optarg, 1, OPTIONS_DURATION_MAX,
+				       &o.duration_s, errbuf, errlen);
+			if (r < 0)
+				return r;
+			break;
+		case OPT_HOST:
+			if (strlen(optarg) > OPTIONS_HOST_MAX || !optarg[0]) {
+				snprintf(errbuf, errlen, "--host needs a name of 1 to %u bytes",
+					 OPTIONS_HOST_MAX);
+				return -EINVAL;
+			}
+			o.host = optarg;
+			break;
+		case OPT_NO_SNAPSHOT:
+			o.snapshot = false;
+			break;
+		case OPT_NO_CONTAINERS:
+			o.containers = false;
+			break;
+		case OPT_IFNAME:
+			if (!optarg[0] || strlen(optarg) > OPTIONS_IFNAME_MAX) {
+				snprintf(errbuf, errlen,
+					 "--ifname needs an interface name of 1 to %u bytes (or "
+					 "VETH@CONTAINER)",
+					 OPTIONS_IFNAME_MAX);
+				return -EINVAL;
+			}
+			o.ifname = optarg;
+			break;
+		case OPT_SNAPLEN:
+			r = parse_uint("--snaplen", optarg, OPTIONS_SNAPLEN_MIN, OPTIONS_SNAPLEN_MAX,
+				       &o.snaplen, errbuf, errlen);
+			if (r < 0)
+				return r;
+			break;
+		case OPT_PROMISC:
+			o.promisc = true;
+			break;
+		case OPT_NO_PROMISC:
+			o.promisc = false;
+			break;
+		case OPT_BUFFER:
+			r = parse_uint("--buffer-size", optarg, 1, OPTIONS_BUFFER_MB_MAX,
+				       &o.buffer_mb, errbuf, errlen);
+			if (r < 0)
+				return r;
+			break;
+		case OPT_WINDOW:
+			r = parse_uint("--reorder-window", optarg, 0, OPTIONS_WINDOW_MS_MAX,
+				       &o.window_ms, errbuf, errlen);
+			if (r < 0)
+				return r;
+			o.window_set = true;
+			break;
+		case OPT_FLOWS:
+			r = parse_uint("--flows", optarg, OPTIONS_FLOWS_MIN, OPTIONS_FLOWS_MAX,
+				       &o.flows, errbuf, errlen);
+			if (r < 0)
+				return r;
+			break;
+		case OPT_LINGER:
+			r = parse_uint("--linger", optarg, 0, OPTIONS_LINGER_S_MAX, &o.linger_s,
+				       errbuf, errlen);
+			if (r < 0)
+				return r;
+			break;
+		case OPT_NO_EVENT_FRAMES:
+			o.event_frames = false;
+			break;
+		case OPT_NETNS:
+			if (strcmp(optarg, "self") == 0) {
+				struct stat st;
+
+				if (stat("/proc/self/ns/net", &st) < 0) {
+					snprintf(errbuf, errlen,
+						 "--netns self: cannot read /proc/self/ns/net: %s",
+						 strerror(errno));
+					return -EINVAL;
+				}
+				o.netns = (uint32_t)st.st_ino;
+				break;
+			}
+			r = parse_uint("--netns", optarg, 1, UINT32_MAX, &o.netns, errbuf, errlen);
+			if (r < 0)
+				return r;
+			break;
+		case OPT_PID:
+		case OPT_PID_TREE:
+			if (!optarg[0])
+				break; /* Wireshark's empty field: any */
+			r = parse_uint(c == OPT_PID ? "--pid" : "--pid-tree", optarg, 1,
+				       UINT32_MAX, &o.pid, errbuf, errlen);
+			if (r < 0)
+				return r;
+			o.pid_tree = c == OPT_PID_TREE;
+			break;
+		case OPT_UID:
+			if (!optarg[0])
+				break;
+			r = parse_uint("--uid", optarg, 0, UINT32_MAX - 1, &o.uid, errbuf, errlen);
+			if (r < 0)
+				return r;
+			o.match_uid = true;
+			break;
+		case OPT_COMM:
+			if (strlen(optarg) > OPTIONS_COMM_MAX) {
+				snprintf(errbuf, errlen,
+					 "--comm '%s' is longer than a task name can be (%u bytes): "
+					 "use the first %u characters, as ps shows them",
+					 optarg, OPTIONS_COMM_MAX, OPTIONS_COMM_MAX);
+				return -EINVAL;
+			}
+			o.comm = optarg[0] ? optarg : NULL;
+			break;
+		case OPT_CGROUP: {
+			char *end;
+
+			if (!optarg[0])
+				break;
+			errno = 0;
+			o.cgroup_id = strtoull(optarg, &end, 10);
+			if (errno || *end || !o.cgroup_id || optarg[0] == '-') {
+				snprintf(errbuf, errlen,
+					 "invalid value '%s' for --cgroup: expected a cgroup id "
+					 "(ebpf.cgroup_id of an event, or the inode of the cgroup's "
+					 "directory: stat -c %%i)",
+					 optarg);
+				return -EINVAL;
+			}
+			break;
+		}
+		case OPT_UDP_INTERVAL:
+			r = parse_uint("--udp-interval", optarg, OPTIONS_UDP_INTERVAL_MS_MIN,
+				       OPTIONS_UDP_INTERVAL_MS_MAX, &o.udp_interval_ms, errbuf, errlen);
+			if (r < 0)
+				return r;
+			break;
+		case OPT_ZMQ_KEYGEN:
+			o.action = ACTION_KEYGEN;
+			o.zmq_keygen = optarg;
+			break;
+		case OPT_ZMQ_PUBLISH:
+			o.zmq_publish = optarg;
+			break;
+		case OPT_ZMQ_BIND:
+			o.zmq_bind = true;
+			break;
+		case OPT_ZMQ_JSON:
+			o.zmq_json = true;
+			break;
+		case OPT_ZMQ_PLAINTEXT:
+			o.zmq_plaintext = true;
+			break;
+		case OPT_ZMQ_KEY:
+			o.zmq_key = optarg[0] ? optarg : NULL;
+			break;
+		case OPT_ZMQ_SERVER_KEY:
+			o.zmq_server_key = optarg[0] ? optarg : NULL;
+			break;
+		case OPT_ZMQ_AUTHORIZED_KEYS:
+			o.zmq_authorized_keys = optarg[0] ? optarg : NULL;
+			break;
+		case OPT_ZMQ_LISTEN:
+			o.zmq_listen = optarg[0] ? optarg : NULL;
+			break;
+		case OPT_ZMQ_CONNECT: {
+			/* Wireshark passes a string argument once: accept a
+			 * space-separated list as well as repeated options. */
+			char *save = NULL, *tok;
+
+			for (tok = strtok_r(optarg, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+				if (o.n_zmq_connect >= OPTIONS_ZMQ_CONNECT_MAX) {
+					snprintf(errbuf, errlen, "at most %u --zmq-connect endpoints",
+						 OPTIONS_ZMQ_CONNECT_MAX);
+					return -EINVAL;
+				}
+				o.zmq_connect[o.n_zmq_connect++] = tok;
+			}
+			break;
+		}
+		case ':':
+			snprintf(errbuf, errlen, "option %s needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			snprintf(errbuf, errlen, "unknown option '%s'; see ebpfdump --help",
+				 argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		snprintf(errbuf, errlen, "unexpected argument '%s'; see ebpfdump --help",
+			 argv[optind]);
+		return -EINVAL;
+	}
+	if ((o.action == ACTION_LIST_DLTS || o.action == ACTION_CONFIG ||
+	     o.action == ACTION_CAPTURE) && !o.interface) {
+		snprintf(errbuf, errlen, "this action needs --extcap-interface (try %s)",
+			 IFACE_EVENTS);
+		return -EINVAL;
+	}
+	/* Container and pod interfaces ("veth@name") come and go: whether one
+	 * exists is checked when the capture starts. */
+	if (o.interface && strcmp(o.interface, IFACE_EVENTS) != 0 &&
+	    strcmp(o.interface, IFACE_ZMQ) != 0 && !strchr(o.interface, '@')) {
+		snprintf(errbuf, errlen,
+			 "unknown interface '%s'; ebpfdump --extcap-interfaces lists them (%s, %s, "
+			 "and VETH@CONTAINER for containers and pods)",
+			 o.interface, IFACE_EVENTS, IFACE_ZMQ);
+		return -EINVAL;
+	}
+	if (o.zmq_publish && o.action == ACTION_NONE)
+		o.action = ACTION_PUBLISH;
+	if (o.interface && strcmp(o.interface, IFACE_ZMQ) == 0 && o.action == ACTION_CAPTURE) {
+		if (!o.zmq_listen && !o.n_zmq_connect) {
+			snprintf(errbuf, errlen,
+				 "%s needs --zmq-listen ENDPOINT (publishers connect in) or "
+				 "--zmq-connect ENDPOINT[,SERVER_KEY_FILE] (one per publisher)",
+				 IFACE_ZMQ);
+			return -EINVAL;
+		}
+		if (o.zmq_listen && o.n_zmq_connect) {
+			snprintf(errbuf, errlen, "--zmq-listen and --zmq-connect exclude each other");
+			return -EINVAL;
+		}
+		if (o.ifname) {
+			snprintf(errbuf, errlen, "--ifname does not go with %s: remote hosts send "
+						 "events only",
+				 IFACE_ZMQ);
+			return -EINVAL;
+		}
+	}
+	if (o.interface && strchr(o.interface, '@') && o.ifname) {
+		snprintf(errbuf, errlen, "--ifname does not go with the container interface '%s', "
+					 "which already names the interface to capture",
+			 o.interface);
+		return -EINVAL;
+	}
+	if (o.action == ACTION_CAPTURE && !o.fifo) {
+		snprintf(errbuf, errlen, "--capture needs --fifo PATH (a fifo, a file, or - for "
+					 "stdout)");
+		return -EINVAL;
+	}
+	*ret = o;
+	return 0;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Seeded 64-bit hashing of small keys for the merge tables (internal). */
+#ifndef EBPFDUMP_MERGE_HASH_H
+#define EBPFDUMP_MERGE_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* A bijective avalanche step: every input bit moves about half the
+ * output bits, so bucket = hash & mask is usable. */
+static inline uint64_t hash_mix(uint64_t x)
+{
+	x ^= x >> 32;
+	x *= UINT64_C(0xd6e8feb86659fd93);
+	x ^= x >> 32;
+	x *= UINT64_C(0xd6e8feb86659fd93);
+	x ^= x >> 32;
+	return x;
+}
+
+/* Fold len bytes into h; 8 bytes per step, the tail zero-padded with the
+ * length mixed in so that "a" and "a\0" differ. */
+static inline uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t w;
+
+	h ^= (uint64_t)len * UINT64_C(0x9e3779b97f4a7c15);
+	while (len >= 8) {
+		memcpy(&w, p, 8);
+		h = hash_mix(h ^ w) + UINT64_C(0x9e3779b97f4a7c15);
+		p += 8;
+		len -= 8;
+	}
+	if (len) {
+		w = 0;
+		memcpy(&w, p, len);
+		h = hash_mix(h ^ w ^ ((uint64_t)len << 56));
+	}
+	return h;
+}
+
+static inline uint64_t hash_u64(uint64_t h, uint64_t v)
+{
+	return hash_mix(h ^ v) + UINT64_C(0x9e3779b97f4a7c15);
+}
+
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Installs dependencies, builds from scratch with warnings as errors, and
+# runs every test (unit and end-to-end on the real kernel, a real Docker
+# engine and real ZeroMQ sockets; needs root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+build=${EBPFDUMP_BUILD_DIR:-build-test}
+rm -rf "$build" "$build-nobpf"
+
+# The subscriber-only build (no libbpf): it must build, list only the
+# remote interface and not link libbpf.
+cmake -S . -B "$build-nobpf" -DEBPFDUMP_WERROR=ON -DEBPFDUMP_WITH_BPF=OFF -DBUILD_TESTING=OFF >/dev/null
+cmake --build "$build-nobpf" -j"$(nproc)" --target ebpfdump >/dev/null
+"$build-nobpf/extcap/ebpfdump" --extcap-interfaces | grep -q '^interface {value=ebpfzmqevents}'
+! "$build-nobpf/extcap/ebpfdump" --extcap-interfaces | grep -q '{value=ebpfevents}'
+! ldd "$build-nobpf/extcap/ebpfdump" | grep -q libbpf
+echo "subscriber-only build (EBPFDUMP_WITH_BPF=OFF): ok"
+
+cmake -S . -B "$build" -DEBPFDUMP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)"
+ctest --test-dir "$build" --output-on-failure --timeout 300 "$@"
+
+# The same code under AddressSanitizer and UBSan: every non-e2e test, then
+# the fault tests and the main capture path (docs/hardening.md).
+asan=${EBPFDUMP_ASAN_BUILD_DIR:-$build-asan}
+rm -rf "$asan"
+cmake -S . -B "$asan" -DEBPFDUMP_WERROR=ON -DEBPFDUMP_SANITIZE=ON >/dev/null
+cmake --build "$asan" -j"$(nproc)" >/dev/null
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir "$asan" --output-on-failure --timeout 300 -E '_e2e$' "$@"
+ctest --test-dir "$asan" --output-on-failure --timeout 300 -R '^(faults_|extcap_faults_e2e|extcap_tcp_e2e)' "$@"

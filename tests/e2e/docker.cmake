@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Container identity against a real Docker engine (Debian docker.io): the
+# resolver names a plain container and a pod-labelled one from their
+# processes, and the interface mapper lists both with the right host veth.
+add_executable(docker_dump ${CMAKE_CURRENT_LIST_DIR}/docker_dump.c)
+target_link_libraries(docker_dump PRIVATE ebpf_enrich)
+
+add_test(NAME e2e_docker_identity
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/docker_identity.sh $<TARGET_FILE:docker_dump>)
+# 77: not root, or no Docker engine could be installed or started.
+set_tests_properties(e2e_docker_identity PROPERTIES LABELS "e2e" TIMEOUT 120
+                     SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+
+add_test(NAME e2e_docker_scale
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/docker_scale.sh $<TARGET_FILE:docker_dump>)
+set_tests_properties(e2e_docker_scale PROPERTIES LABELS "e2e" TIMEOUT 120
+                     SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)

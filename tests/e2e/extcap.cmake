@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The extcap contract, as Wireshark's own suite checks every extcap tool,
+# and bad command lines (no root needed).
+add_test(NAME extcap_contract
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/extcap_contract.sh $<TARGET_FILE:ebpfdump>)
+set_tests_properties(extcap_contract PROPERTIES LABELS "extcap" TIMEOUT 60)
+
+if(EBPFDUMP_WITH_BPF)
+# Wireshark's own capture path on the real kernel (root, network namespaces).
+add_test(NAME extcap_tcp_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/extcap_tcp.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR}
+                 $<TARGET_FILE_DIR:tcp_client>)
+set_tests_properties(extcap_tcp_e2e PROPERTIES LABELS "e2e" TIMEOUT 120 SKIP_RETURN_CODE 77
+                     RUN_SERIAL TRUE)
+
+# Faults: privileges, BTF, tracefs, unopenable output, full disk, reader gone, signals.
+add_test(NAME extcap_faults_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/extcap_faults.sh $<TARGET_FILE:ebpfdump>
+                 ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client>)
+set_tests_properties(extcap_faults_e2e PROPERTIES LABELS "e2e" TIMEOUT 120 SKIP_RETURN_CODE 77
+                     RUN_SERIAL TRUE)
+
+# Packets plus events: --ifname on a veth, tagged against tcpdump's copy.
+add_test(NAME extcap_merge_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/extcap_merge.sh $<TARGET_FILE:ebpfdump>
+                 ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client>)
+set_tests_properties(extcap_merge_e2e PROPERTIES LABELS "e2e" TIMEOUT 120 SKIP_RETURN_CODE 77
+                     RUN_SERIAL TRUE)
+
+# Issue 5 through the program: open at start, UDP, filters, loss accounting.
+if(TARGET udp_peer AND TARGET snapshot_hold)
+  add_test(NAME extcap_kernel5_e2e
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/extcap_kernel5.sh $<TARGET_FILE:ebpfdump>
+                   ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client> $<TARGET_FILE:udp_peer>
+                   $<TARGET_FILE:snapshot_hold>)
+  set_tests_properties(extcap_kernel5_e2e PROPERTIES LABELS "e2e" TIMEOUT 180
+                       SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+endif()
+
+# Containers and pods on a real Docker engine: interfaces, tags, identity.
+add_test(NAME extcap_docker_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/extcap_docker.sh $<TARGET_FILE:ebpfdump>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(extcap_docker_e2e PROPERTIES LABELS "e2e" TIMEOUT 180 SKIP_RETURN_CODE 77
+                     RUN_SERIAL TRUE)
+endif()

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Containers and pods in the program, on a real Docker engine: a container
+# running an HTTP server and a second one with the Kubernetes labels that
+# cri-dockerd sets (standing for a pod). --extcap-interfaces lists
+# "Container ..." and "Pod ..., Namespace ..."; capturing on the
+# container's interface while the host fetches a page gives packets tagged
+# with the container and the server's process, and events carrying the
+# container id and name (and, for the labelled one, pod and namespace).
+#
+# usage: extcap_docker.sh EBPFDUMP SOURCE_DIR   (as root; 77 without Docker)
+set -u
+tool=$1 src=$2
+. "$src/tests/e2e/lib.sh"
+. "$src/tests/e2e/docker_lib.sh"
+T=$E2E_TMP
+tshark_lua=(-X "lua_script:$src/dissector/ebpf.lua")
+tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+
+docker_need_engine
+docker_make_image || { bad "docker import"; finish; exit; }
+web=ebpfdump-xweb-$E2E_SFX app=ebpfdump-xapp-$E2E_SFX pod=checkout-$E2E_SFX
+docker_run "$web" "$DOCKER_IMAGE" /bin/busybox httpd -f -p 80 -h /www || bad "run $web"
+docker_run "$app" --label io.kubernetes.pod.name="$pod" --label io.kubernetes.pod.namespace=shop \
+	--label io.kubernetes.container.name=cart "$DOCKER_IMAGE" /bin/busybox httpd -f -p 8080 -h /www ||
+	bad "run $app"
+web_id=$(docker_id "$web") web_veth=$(docker_host_veth "$web")
+app_veth=$(docker_host_veth "$app")
+web_ip=$($DOCKER inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$web")
+app_ip=$($DOCKER inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$app")
+
+"$tool" --extcap-interfaces >"$T/ifaces" 2>"$T/ifaces.err"
+check "lists the container ($(grep -c '^interface' "$T/ifaces") interfaces)" \
+	'grep -qx "interface {value=$web_veth@$web}{display=Container $web}" "$T/ifaces"'
+check "lists the pod" \
+	'grep -qx "interface {value=$app_veth@$pod}{display=Pod $pod, Namespace shop}" "$T/ifaces"'
+check "listing says nothing on stderr" '[ ! -s "$T/ifaces.err" ]'
+"$tool" --extcap-interface "$web_veth@$web" --extcap-dlts >"$T/dlts"
+check "container interface: Ethernet" 'grep -q "^dlt {number=1}" "$T/dlts"'
+
+fetch() { # ADDR PORT: the host fetches a page with bash's /dev/tcp
+	bash -c "exec 3<>/dev/tcp/$1/$2; printf 'GET /index.html HTTP/1.0\r\n\r\n' >&3; cat <&3" \
+		>"$T/page" 2>/dev/null
+}
+for who in web app; do
+	if [ $who = web ]; then iface=$web_veth@$web ip=$web_ip port=80; else iface=$app_veth@$pod ip=$app_ip port=8080; fi
+	out=$T/$who.pcapng
+	"$tool" --capture --extcap-interface "$iface" --fifo "$out" >/dev/null 2>"$T/$who.err" &
+	cap=$!
+	for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+	fetch "$ip" "$port"
+	check "$who: the page was fetched" 'grep -q "hello from ebpfdump" "$T/page"'
+	sleep 0.5
+	kill -INT "$cap"
+	wait "$cap"
+	check "$who: capture exits 0 ($(head -1 "$T/$who.err"))" '[ $? = 0 ]'
+	tshark -r "$out" "${tshark_lua[@]}" -Y "tcp.port == $port && frame.comment" -T fields \
+		-e frame.comment >"$T/$who.comments" 2>/dev/null
+	n=$(wc -l <"$T/$who.comments")
+	check "$who: packets tagged ($n)" '[ "$n" -ge 5 ]'
+	tshark -r "$out" "${tshark_lua[@]}" -Y "ebpf.event == \"TCP_Accept\"" -T fields -E separator='|' \
+		-e ebpf.comm -e ebpf.container_id -e ebpf.container -e ebpf.pod -e ebpf.namespace \
+		-e ebpf.runtime >"$T/$who.accept" 2>/dev/null
+	if [ $who = web ]; then
+		check "web: packets name the server process and the container" \
+			'grep -q "comm=busybox" "$T/web.comments" && grep -q "container=$web" "$T/web.comments"'
+		check "web: TCP_Accept by the server (busybox httpd) in the container ($(head -1 "$T/web.accept"))" \
+			'grep -q "^busybox|$web_id|$web|||docker$" "$T/web.accept"'
+	else
+		check "pod: packets name the pod" 'grep -q "pod=$pod" "$T/app.comments" && grep -q "namespace=shop" "$T/app.comments"'
+		check "pod: TCP_Accept carries pod and namespace ($(head -1 "$T/app.accept"))" \
+			'grep -q "^busybox|[0-9a-f]*|cart|$pod|shop|docker$" "$T/app.accept"'
+	fi
+done
+check "scope: the web capture has no event of the pod" '! grep -q "$pod" "$T/web.accept"'
+finish

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Packets plus events through the program: a server in a namespace, a
+# client on the host, ebpfdump capturing on the host-side veth (--ifname)
+# while tcpdump captures the same interface. Every TCP packet of the test
+# connections, SYN included, names the client and the server process as
+# sender/receiver; UDP likewise; and the packets are byte-for-byte and
+# count-for-count what tcpdump saw. Also: a bad capture filter is refused
+# with the pcap error before anything starts, and a veth deleted
+# mid-capture stops the capture cleanly with a valid file.
+#
+# usage: extcap_merge.sh EBPFDUMP SOURCE_DIR TOOLS_DIR   (as root)
+set -uo pipefail
+tool=$1 src=$2 tools=$3
+. "$src/tests/e2e/lib.sh"
+need_root
+T=$E2E_TMP lua=$src/dissector/ebpf.lua
+tshark_lua=(-X "lua_script:$lua")
+# An installed ebpf.lua is loaded first; a second copy cannot register.
+tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+
+NS=ebpfdump-m-$E2E_SFX VH=ebmh$E2E_SFX VN=ebmn$E2E_SFX
+ip netns add "$NS" && E2E_NETNS+=("$NS")
+ip link add "$VH" type veth peer name "$VN" netns "$NS" && E2E_CLEANUP+=("ip link del $VH 2>/dev/null")
+ip addr add 198.18.7.1/24 dev "$VH" && ip link set "$VH" up
+ip -n "$NS" addr add 198.18.7.2/24 dev "$VN" && ip -n "$NS" link set "$VN" up && ip -n "$NS" link set lo up
+
+# A bad capture filter: the pcap error, exit 1, nothing attached.
+base=$(bpf_prog_count)
+"$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --extcap-capture-filter "tcp port" \
+	--fifo "$T/bad.pcapng" --duration 1 >/dev/null 2>"$T/bad.err"
+rc=$?
+check "bad filter: exit 1 ($rc)" '[ $rc = 1 ]'
+check "bad filter: the pcap error text ($(cat "$T/bad.err"))" 'grep -qi "syntax error\|filter" "$T/bad.err"'
+check "bad filter: nothing attached" 'wait_bpf_progs_back "$base"'
+
+out=$T/merged.pcapng
+# Both with the same capture filter: the veth's own neighbour discovery at
+# start-up would otherwise depend on who started first.
+tcpdump -i "$VH" -U -w "$T/tcpdump.pcap" "tcp port 7001" >/dev/null 2>&1 &
+tcpdump_pid=$!
+E2E_PIDS+=("$tcpdump_pid")
+"$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --extcap-capture-filter "tcp port 7001" \
+	--fifo "$out" >/dev/null 2>"$T/cap.err" &
+cap=$!
+E2E_PIDS+=("$cap")
+for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+sleep 0.5 # tcpdump's start
+ip netns exec "$NS" "$tools/tcp_server" --listen 198.18.7.2 --port 7001 --send 40000 --recv 30000 \
+	--count 2 >"$T/srv" &
+srv=$!
+wait_for_line "$T/srv" listening
+"$tools/tcp_client" --connect 198.18.7.2 --port 7001 --send 30000 --recv 40000 >"$T/cli1"
+"$tools/tcp_client" --connect 198.18.7.2 --port 7001 --send 30000 --recv 40000 >"$T/cli2"
+wait "$srv"
+sleep 0.5
+kill -INT "$cap"
+wait "$cap"
+check "capture exits 0" '[ $? = 0 ]'
+sleep 0.3
+kill -INT "$tcpdump_pid" 2>/dev/null
+wait "$tcpdump_pid" 2>/dev/null
+
+kv() { sed -n "s/.*[ ^]$2=\([^ ]*\).*/\1/p" "$1" | head -1; }
+spid=$(kv "$T/srv" pid) c1=$(kv "$T/cli1" pid) c2=$(kv "$T/cli2" pid)
+p1=$(kv "$T/cli1" lport) p2=$(kv "$T/cli2" lport)
+tshark -r "$out" "${tshark_lua[@]}" -Y "tcp.port == 7001" -T fields -E separator='|' \
+	-e tcp.srcport -e tcp.dstport -e tcp.flags.syn -e frame.comment >"$T/pkts" 2>/dev/null
+total=$(wc -l <"$T/pkts")
+check "TCP packets of the test connections captured ($total)" '[ "$total" -ge 20 ]'
+# Every packet: sender and receiver named, the client's pid on the client's side.
+bad=$(awk -F'|' -v s="$spid" -v c1="$c1" -v c2="$c2" -v p1="$p1" -v p2="$p2" '{
+	cpid = ($1 == p1 || $2 == p1) ? c1 : c2
+	if ($1 == 7001) { want_src = s; want_dst = cpid } else { want_src = cpid; want_dst = s }
+	if (index($4, "src.pid=" want_src " ") == 0 || index($4, "dst.pid=" want_dst " ") == 0) n++
+} END { print n + 0 }' "$T/pkts")
+check "every TCP packet names its sender and receiver pid ($bad of $total do not)" '[ "$bad" = 0 ]'
+syn=$(awk -F'|' '$3 == 1 || $3 == "True"' "$T/pkts" | grep -c "src.comm=tcp_client")
+check "the SYNs are tagged with tcp_client ($syn)" '[ "$syn" -ge 2 ]'
+check "ebpf.comm == \"tcp_client\" finds packets and events" \
+	'[ "$(tshark -r "$out" "${tshark_lua[@]}" -Y "ebpf.comm == \"tcp_client\" && tcp" 2>/dev/null | wc -l)" -ge 20 ] && tshark -r "$out" "${tshark_lua[@]}" -Y "ebpf.comm == \"tcp_client\" && ebpf.event" 2>/dev/null | grep -q TCP_Connect'
+
+# Byte for byte: our packet interface against tcpdump's file. One line of
+# hex per packet (tshark -x, paragraph per packet), sorted: both capture
+# sockets see the same packets but may stamp them microseconds apart.
+hexdump_packets() { # FILE [FILTER]
+	tshark -r "$1" ${2:+-Y "$2"} -x 2>/dev/null |
+		awk 'BEGIN { RS = "" } { gsub(/\n/, " "); print }' | sed 's/  */ /g' | sort
+}
+hexdump_packets "$out" "frame.interface_id == 1" >"$T/ours.hex"
+hexdump_packets "$T/tcpdump.pcap" >"$T/theirs.hex"
+n_ours=$(wc -l <"$T/ours.hex") n_theirs=$(wc -l <"$T/theirs.hex")
+check "same packet count as tcpdump ($n_ours vs $n_theirs)" '[ "$n_ours" = "$n_theirs" ] && [ "$n_ours" -gt 0 ]'
+check "same packet bytes as tcpdump" 'cmp -s "$T/ours.hex" "$T/theirs.hex"'
+
+# The interface vanishes mid-capture: a clean stop, a message, a valid file.
+"$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --fifo "$T/gone.pcapng" \
+	>/dev/null 2>"$T/gone.err" &
+cap=$!
+for _ in $(seq 100); do [ -s "$T/gone.pcapng" ] && break; sleep 0.05; done
+ip link del "$VH"
+for _ in $(seq 50); do kill -0 "$cap" 2>/dev/null || break; sleep 0.1; done
+check "vanished interface: the capture stopped by itself" '! kill -0 $cap 2>/dev/null'
+wait "$cap"
+check "vanished interface: says so ($(head -1 "$T/gone.err"))" 'grep -q "disappeared" "$T/gone.err"'
+check "vanished interface: the file reads back" 'capinfos "$T/gone.pcapng" >/dev/null 2>&1'
+finish

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Offline merge on real kernel data, as root: a tcpdump file of a veth
+# between the host and a namespace, plus the events ebpfdump captured at
+# the same time, merged with offline_merge(). Every TCP packet of the test
+# connections, SYN included, must carry the client's pid/comm as sender or
+# receiver and the server's likewise (both ends are on this host), as a
+# live capture would tag them.
+#
+# usage: live_kernel_merge.sh EBPFDUMP MERGE_FILES TCP_SERVER TCP_CLIENT EBPF_LUA
+set -uo pipefail
+ebpfdump=$1 merge=$2 server=$3 client=$4 lua=$5
+. "$(dirname "$0")/lib.sh"
+need_root
+for t in tcpdump tshark bpftool; do
+	command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
+done
+
+# tshark loads an ebpf.lua installed in its global Lua plugin folder by
+# itself, and a second Proto("ebpf") from -X lua_script fails: then the
+# installed copy decodes (these tests check the merge, not the dissector,
+# and use only its public field names).
+load=(-X "lua_script:$lua")
+if tshark -G protocols 2>/dev/null </dev/null | awk -F'\t' '$3 == "ebpf" { f = 1 } END { exit !f }'; then
+	load=()
+	installed=$(find "$(tshark -G folders 2>/dev/null </dev/null |
+		sed -n 's/^Global Lua Plugins:[[:space:]]*//p')" -name ebpf.lua 2>/dev/null | head -n 1)
+	cmp -s "$installed" "$lua" ||
+		echo "note: decoding with the installed ${installed:-ebpf.lua}, not $lua"
+fi
+
+NS=ebpfdump-lk-$E2E_SFX
+HOST_IF=lkh$E2E_SFX PEER_IF=lkn$E2E_SFX
+# A /24 of its own in 198.18.0.0/15 (benchmarking range): the host side
+# lives in the root namespace, where parallel runs must not collide.
+SUBNET=198.$((18 + RANDOM % 2)).$((RANDOM % 256))
+HOST_IP=$SUBNET.1 PEER_IP=$SUBNET.2
+ip netns add "$NS" && E2E_NETNS+=("$NS")
+ip link add "$HOST_IF" type veth peer name "$PEER_IF" netns "$NS" || { bad "veth"; finish; exit; }
+E2E_CLEANUP+=("ip link del $HOST_IF 2>/dev/null")
+ip addr add "$HOST_IP/24" dev "$HOST_IF"
+ip link set "$HOST_IF" up
+ip -n "$NS" addr add "$PEER_IP/24" dev "$PEER_IF"
+ip -n "$NS" link set "$PEER_IF" up
+
+wait_for() {
+	local i
+	for i in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+
+progs=$(bpf_prog_count)
+"$ebpfdump" --capture --extcap-interface ebpfevents --fifo "$E2E_TMP/events.pcapng" \
+	2>"$E2E_TMP/ebpfdump.err" &
+epid=$!
+E2E_PIDS+=("$epid")
+if ! wait_bpf_progs "$progs" 3; then
+	echo "SKIP: ebpfdump could not attach its programs: $(cat "$E2E_TMP/ebpfdump.err")"
+	exit 77
+fi
+# A microsecond pcap, tcpdump's default: the merge must cope with it.
+tcpdump -i "$HOST_IF" -Z root -U -w "$E2E_TMP/packets.pcap" tcp 2>"$E2E_TMP/tcpdump.err" &
+tpid=$!
+E2E_PIDS+=("$tpid")
+wait_for "$E2E_TMP/tcpdump.err" "listening on" || bad "tcpdump did not start"
+
+N=3
+for i in $(seq $N); do
+	port=$((6000 + i))
+	ip netns exec "$NS" "$server" --listen "$PEER_IP" --port $port --send 5000 --recv 200000 \
+		--count 1 >"$E2E_TMP/srv-$i" &
+	spid=$!
+	wait_for "$E2E_TMP/srv-$i" listening
+	timeout 20 "$client" --connect "$PEER_IP" --port $port --send 200000 --recv 5000 \
+		>"$E2E_TMP/cli-$i"
+	wait "$spid"
+done
+sleep 1.5 # tcpdump hands over its last block within 1 s
+kill -INT "$tpid" "$epid"
+wait "$tpid" "$epid"
+
+"$merge" "$E2E_TMP/packets.pcap" "$E2E_TMP/events.pcapng" "$E2E_TMP/merged.pcapng" \
+	>"$E2E_TMP/stats" 2>"$E2E_TMP/merge.err"
+check "merge succeeds" '[ $? = 0 ]'
+cat "$E2E_TMP/merge.err"
+echo "merge: $(grep -E '^(packets_written|events_written|tagged_both|untagged)=' "$E2E_TMP/stats" | tr '\n' ' ')"
+
+kv() { sed -n "s/.*[ ^]$2=\([^ ]*\).*/\1/p" "$1" | head -1; }
+tshark -r "$E2E_TMP/merged.pcapng" "${load[@]}" -Y "tcp && frame.interface_id == 1" \
+	-T fields -E separator='|' -e tcp.srcport -e tcp.dstport -e tcp.flags.syn -e ebpf.role \
+	-e ebpf.pid -e ebpf.comm >"$E2E_TMP/fields" 2>/dev/null
+for i in $(seq $N); do
+	cpid=$(kv "$E2E_TMP/cli-$i" pid) lport=$(kv "$E2E_TMP/cli-$i" lport)
+	spid=$(kv "$E2E_TMP/srv-$i" pid)
+	port=$((6000 + i))
+	awk -F'|' -v lp="$lport" -v sp="$port" -v c="$cpid" -v s="$spid" '
+		$1 == lp || $2 == lp {
+			n++
+			if ($3 == 1) syn++
+			if ($1 == lp) want = "sender,receiver|" c "," s "|live_tcp_client,live_tcp_server"
+			else want = "sender,receiver|" s "," c "|live_tcp_server,live_tcp_client"
+			if ($4 "|" $5 "|" $6 != want) { bad++; if (bad < 3) print "  " $0 " expected " want > "/dev/stderr" }
+		}
+		END { print n + 0, syn + 0, bad + 0 }' "$E2E_TMP/fields" >"$E2E_TMP/conn-$i"
+	read -r n syn mism <"$E2E_TMP/conn-$i"
+	check "connection $i: packets captured ($n)" '[ "$n" -ge 10 ]'
+	check "connection $i: SYN and SYN-ACK there" '[ "$syn" = 2 ]'
+	check "connection $i: every packet tagged with client $cpid and server $spid ($mism wrong)" \
+		'[ "$mism" = 0 ]'
+done
+check "no packet of the test left untagged" \
+	'[ "$(sed -n "s/^untagged=//p" "$E2E_TMP/stats")" = 0 ]'
+
+finish

@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Unit tests of event/: the record codec, name tables, golden doc example,
+# rejection reasons, mutation fuzzing, and the merged-packet EPB comment.
+add_executable(test_record ${CMAKE_CURRENT_LIST_DIR}/test_record.c)
+target_link_libraries(test_record PRIVATE ebpf_event)
+add_executable(test_comment ${CMAKE_CURRENT_LIST_DIR}/test_comment.c)
+target_link_libraries(test_comment PRIVATE ebpf_event)
+
+foreach(group names roundtrip reject fuzz)
+  add_test(NAME event_record_${group} COMMAND test_record ${group})
+endforeach()
+# The doc's worked example must be exactly what the encoder produces.
+add_test(NAME event_record_golden_doc
+         COMMAND test_record golden ${PROJECT_SOURCE_DIR}/docs/event-format.md)
+add_test(NAME event_comment COMMAND test_comment)
+set_tests_properties(event_record_fuzz PROPERTIES TIMEOUT 60)

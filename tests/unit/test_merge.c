@@ -1,0 +1,745 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of merge/: event → owner attribution, reorder window, order
+ * of output, queue limits, expiry, fragments, wildcard sockets, owners. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "merge/merge.h"
+#include "test_util.h"
+
+#define MS (1000ull * 1000)
+#define T0 (1700000000ull * 1000 * MS) /* an epoch-like base */
+#define OUT_MAX 4096
+
+/* ---- output recorder ---- */
+
+struct out {
+	bool is_event;
+	uint64_t ts;
+	uint16_t type;		/* event */
+	uint32_t spid, rpid;	/* packet: 0 when untagged */
+	uint16_t stype, rtype;
+	char scomm[EVENT_COMM_MAX + 1];
+	uint32_t iface;
+};
+
+static struct out outs[OUT_MAX];
+static unsigned nout;
+static struct merge *reenter; /* when set, the callback tries to re-enter */
+static int reenter_result;
+
+static void on_event(const struct event *ev, void *ctx)
+{
+	(void)ctx;
+	if (nout < OUT_MAX)
+		outs[nout++] = (struct out){ .is_event = true, .ts = ev->ts_ns, .type = ev->type };
+}
+
+static void on_packet(const struct merge_packet *pkt, const struct merge_tag *tag, void *ctx)
+{
+	struct out o = { .ts = pkt->ts_ns, .iface = pkt->iface };
+
+	(void)ctx;
+	if (tag->sender) {
+		o.spid = tag->sender->pid;
+		o.stype = tag->sender_event;
+		if (owner_str(tag->sender, ITEM_COMM))
+			snprintf(o.scomm, sizeof(o.scomm), "%s", owner_str(tag->sender, ITEM_COMM));
+	}
+	if (tag->receiver) {
+		o.rpid = tag->receiver->pid;
+		o.rtype = tag->receiver_event;
+	}
+	if (reenter) {
+		struct event ev = { 0 };
+
+		reenter_result = merge_push_event(reenter, &ev);
+	}
+	if (nout < OUT_MAX)
+		outs[nout++] = o;
+}
+
+static struct merge *new_merge(void (*tweak)(struct merge_config *cfg))
+{
+	struct merge_config cfg;
+	struct merge *m = NULL;
+
+	merge_config_init(&cfg);
+	cfg.flows.capacity = 1024;
+	cfg.flows.seed = 1;
+	cfg.on_event = on_event;
+	cfg.on_packet = on_packet;
+	if (tweak)
+		tweak(&cfg);
+	if (merge_new(&cfg, &m) < 0)
+		abort();
+	nout = 0;
+	return m;
+}
+
+static bool output_ordered(void)
+{
+	for (unsigned i = 1; i < nout; i++)
+		if (outs[i].ts < outs[i - 1].ts)
+			return false;
+	return true;
+}
+
+/* ---- packets and events ---- */
+
+struct ep {
+	uint8_t family;
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+static struct ep ep4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port)
+{
+	return (struct ep){ .family = AF_INET, .addr = { a, b, c, d }, .port = port };
+}
+
+static struct ep ep6(uint8_t last, uint16_t port)
+{
+	return (struct ep){ .family = AF_INET6, .addr = { 0xfd, 0x00, [15] = last }, .port = port };
+}
+
+/* Packets built but not yet pushed must not share bytes: a small ring. */
+static uint8_t pktbufs[16][256];
+static unsigned pktbuf_next;
+
+/* A raw-IP (LINKTYPE_RAW) TCP or UDP packet from s to d. frag: IPv4
+ * flags/offset field. */
+static struct merge_packet raw_packet(uint64_t ts, uint8_t proto, struct ep s, struct ep d,
+				      uint16_t frag, uint16_t id)
+{
+	uint8_t *pktbuf = pktbufs[pktbuf_next++ % 16], *p = pktbuf;
+	uint32_t l3len, l4 = proto == 6 ? 20 : 8;
+
+	memset(pktbuf, 0, sizeof(pktbufs[0]));
+	if (s.family == AF_INET) {
+		l3len = 20;
+		p[0] = 0x45;
+		p[2] = 0;
+		p[3] = (uint8_t)(20 + l4);
+		p[4] = (uint8_t)(id >> 8);
+		p[5] = (uint8_t)id;
+		p[6] = (uint8_t)(frag >> 8);
+		p[7] = (uint8_t)frag;
+		p[8] = 64;
+		p[9] = proto;
+		memcpy(p + 12, s.addr, 4);
+		memcpy(p + 16, d.addr, 4);
+	} else {
+		l3len = 40;
+		p[0] = 0x60;
+		p[5] = (uint8_t)l4;
+		p[6] = proto;
+		p[7] = 64;
+		memcpy(p + 8, s.addr, 16);
+		memcpy(p + 24, d.addr, 16);
+	}
+	p += l3len;
+	p[0] = (uint8_t)(s.port >> 8);
+	p[1] = (uint8_t)s.port;
+	p[2] = (uint8_t)(d.port >> 8);
+	p[3] = (uint8_t)d.port;
+	if (proto == 6) {
+		p[12] = 0x50;
+		p[13] = 0x02;
+	} else {
+		p[5] = 8;
+	}
+	return (struct merge_packet){ .ts_ns = ts,
+				      .data = pktbuf,
+				      .caplen = l3len + l4,
+				      .len = l3len + l4,
+				      .linktype = PACKET_LINKTYPE_RAW };
+}
+
+static struct merge_packet tcp_packet(uint64_t ts, struct ep s, struct ep d)
+{
+	return raw_packet(ts, 6, s, d, 0, 1);
+}
+
+static struct event event_of(uint16_t type, uint64_t ts, uint32_t pid, const char *comm,
+			     uint8_t proto, struct ep local, struct ep remote)
+{
+	struct event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.ts_ns = ts;
+	ev.pid = ev.tid = pid;
+	ev.uid = 1000;
+	snprintf(ev.comm, sizeof(ev.comm), "%s", comm);
+	snprintf(ev.cmdline, sizeof(ev.cmdline), "%s --flag", comm);
+	ev.present = EVENT_BIT(ITEM_PID) | EVENT_BIT(ITEM_TID) | EVENT_BIT(ITEM_UID) |
+		     EVENT_BIT(ITEM_COMM) | EVENT_BIT(ITEM_CMDLINE);
+	ev.proto = proto;
+	ev.family = local.family;
+	memcpy(ev.laddr, local.addr, 16);
+	memcpy(ev.raddr, remote.addr, 16);
+	ev.lport = local.port;
+	ev.rport = remote.port;
+	ev.present |= EVENT_BIT(ITEM_PROTO) | EVENT_BIT(ITEM_LADDR) | EVENT_BIT(ITEM_LPORT);
+	if (remote.port)
+		ev.present |= EVENT_BIT(ITEM_RADDR) | EVENT_BIT(ITEM_RPORT);
+	return ev;
+}
+
+static struct ep client, server;
+
+/* ---- tests ---- */
+
+static void test_event_after_packet_in_window(void)
+{
+	struct merge *m = new_merge(NULL);
+	struct merge_packet syn = tcp_packet(T0 + 1000 * MS, client, server);
+	struct event conn = event_of(EVENT_TCP_CONNECT, T0 + 999 * MS, 100, "curl", 6, client,
+				     server);
+	struct merge_stats st;
+
+	CHECK(merge_push_packet(m, &syn) == 0);
+	CHECK(merge_advance(m, T0 + 1020 * MS) == 0); /* not yet due */
+	CHECK(nout == 0);
+	/* The connect event reaches user space after its SYN. */
+	CHECK(merge_push_event(m, &conn) == 0);
+	CHECK(merge_next_deadline(m) == T0 + 999 * MS + MERGE_WINDOW_DEFAULT_NS);
+	CHECK(merge_advance(m, T0 + 1050 * MS) == 2);
+	CHECK(nout == 2);
+	CHECK(outs[0].is_event && outs[0].type == EVENT_TCP_CONNECT);
+	CHECK(!outs[1].is_event && outs[1].spid == 100 && outs[1].rpid == 0);
+	CHECK_STR(outs[1].scomm, "curl");
+	CHECK(outs[1].stype == EVENT_TCP_CONNECT);
+	CHECK(merge_next_deadline(m) == UINT64_MAX);
+
+	/* Server side accepts: later packets carry both ends. */
+	struct event acc = event_of(EVENT_TCP_ACCEPT, T0 + 1001 * MS, 200, "nginx", 6, server,
+				    client);
+	struct merge_packet synack = tcp_packet(T0 + 1002 * MS, server, client);
+
+	CHECK(merge_push_event(m, &acc) == 0);
+	CHECK(merge_push_packet(m, &synack) == 0);
+	CHECK(merge_flush(m) == 2);
+	CHECK(nout == 4 && outs[3].spid == 200 && outs[3].rpid == 100);
+	CHECK(outs[3].stype == EVENT_TCP_ACCEPT && outs[3].rtype == EVENT_TCP_CONNECT);
+	CHECK(output_ordered());
+
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.packets_in, 2);
+	CHECK_EQ_U64(st.packets_out, 2);
+	CHECK_EQ_U64(st.packets_held, 1);      /* the SYN; the SYN-ACK found both */
+	CHECK_EQ_U64(st.packets_timed_out, 1); /* the SYN never got its receiver */
+	CHECK_EQ_U64(st.packets_tagged_sender, 1);
+	CHECK_EQ_U64(st.packets_tagged_both, 1);
+	CHECK_EQ_U64(st.events_in, 2);
+	CHECK_EQ_U64(st.events_out, 2);
+	CHECK_EQ_U64(st.events_late, 0);
+	CHECK_EQ_U64(st.flows_live, 1);
+	CHECK_EQ_U64(st.owners_live, 2);
+	merge_free(m);
+}
+
+static void test_event_beyond_window(void)
+{
+	struct merge *m = new_merge(NULL);
+	struct merge_packet syn = tcp_packet(T0 + 1000 * MS, client, server);
+	struct event conn = event_of(EVENT_TCP_CONNECT, T0 + 999 * MS, 100, "curl", 6, client,
+				     server);
+	struct merge_stats st;
+
+	merge_push_packet(m, &syn);
+	CHECK(merge_advance(m, T0 + 1050 * MS) == 1); /* exactly the window */
+	CHECK(nout == 1 && outs[0].spid == 0);
+	/* Too late: emitted at once, out of order, counted; applied anyway. */
+	merge_push_event(m, &conn);
+	CHECK(nout == 2 && outs[1].is_event);
+	struct merge_packet ack = tcp_packet(T0 + 1100 * MS, client, server);
+
+	merge_push_packet(m, &ack);
+	merge_flush(m);
+	CHECK(nout == 3 && outs[2].spid == 100);
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.events_late, 1);
+	CHECK_EQ_U64(st.packets_untagged, 1);
+	CHECK_EQ_U64(st.packets_timed_out, 2);
+	merge_free(m);
+}
+
+/* Random interleaving with delivery jitter below the window: everything
+ * comes out, in timestamp order, nothing late, every packet tagged. */
+static void test_order_random(void)
+{
+	enum { FLOWS = 20, PER_FLOW = 30 };
+	struct merge *m = new_merge(NULL);
+	struct item {
+		uint64_t ts, arrival;
+		int flow, kind; /* 0 event connect, 1 event accept, 2 packet */
+	} items[FLOWS * (PER_FLOW + 2)];
+	unsigned n = 0, packets = 0;
+	struct merge_stats st;
+
+	srand(7);
+	for (int f = 0; f < FLOWS; f++) {
+		uint64_t start = T0 + (uint64_t)(rand() % 1000) * MS;
+
+		items[n++] = (struct item){ start, 0, f, 0 };
+		items[n++] = (struct item){ start + 1 * MS, 0, f, 1 };
+		for (int p = 0; p < PER_FLOW; p++)
+			items[n++] = (struct item){ start + (uint64_t)p * 3 * MS + 500000, 0, f,
+						    2 };
+	}
+	/* Events arrive up to 40 ms late, packets up to 5 ms late. */
+	for (unsigned i = 0; i < n; i++)
+		items[i].arrival =
+		    items[i].ts + (uint64_t)(rand() % (items[i].kind == 2 ? 5 : 40)) * MS;
+	for (unsigned i = 1; i < n; i++) /* sort by arrival */
+		for (unsigned j = i; j > 0 && items[j].arrival < items[j - 1].arrival; j--) {
+			struct item t = items[j];
+
+			items[j] = items[j - 1];
+			items[j - 1] = t;
+		}
+	for (unsigned i = 0; i < n; i++) {
+		struct ep c =
+		    ep4(10, 1, 0, (uint8_t)items[i].flow, (uint16_t)(30000 + items[i].flow));
+		struct ep s = ep4(10, 2, 0, 1, 443);
+
+		merge_advance(m, items[i].arrival);
+		if (items[i].kind == 0) {
+			struct event ev = event_of(EVENT_TCP_CONNECT, items[i].ts,
+						   1000 + (uint32_t)items[i].flow, "cli", 6, c, s);
+
+			merge_push_event(m, &ev);
+		} else if (items[i].kind == 1) {
+			struct event ev =
+			    event_of(EVENT_TCP_ACCEPT, items[i].ts, 5000, "srv", 6, s, c);
+
+			merge_push_event(m, &ev);
+		} else {
+			struct merge_packet p = (items[i].ts & 1) ? tcp_packet(items[i].ts, c, s)
+								 : tcp_packet(items[i].ts, s, c);
+
+			merge_push_packet(m, &p);
+			packets++;
+		}
+	}
+	merge_flush(m);
+	CHECK(nout == n);
+	CHECK(output_ordered());
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.events_late, 0);
+	CHECK_EQ_U64(st.packets_late, 0);
+	CHECK_EQ_U64(st.packets_tagged_both, packets);
+	CHECK_EQ_U64(st.released_early, 0);
+	merge_free(m);
+}
+
+static void small_queue(struct merge_config *cfg)
+{
+	cfg->hold_max = 4;
+}
+
+static void test_hold_limit(void)
+{
+	struct merge *m = new_merge(small_queue);
+	struct merge_stats st;
+
+	for (int i = 0; i < 10; i++) {
+		struct merge_packet p = tcp_packet(T0 + (uint64_t)i * MS, client, server);
+
+		CHECK(merge_push_packet(m, &p) == 0);
+	}
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.held_now, 4);
+	CHECK_EQ_U64(st.released_early, 6);
+	CHECK(nout == 6 && outs[5].ts == T0 + 5 * MS);
+	merge_flush(m);
+	CHECK(nout == 10 && output_ordered());
+	merge_free(m);
+
+	/* The byte limit too. */
+	struct merge_config cfg;
+
+	merge_config_init(&cfg);
+	cfg.hold_bytes_max = 1;
+	cfg.on_packet = on_packet;
+	m = NULL;
+	CHECK(merge_new(&cfg, &m) == 0);
+	nout = 0;
+	struct merge_packet p = tcp_packet(T0, client, server);
+
+	merge_push_packet(m, &p);
+	CHECK(nout == 1);
+	merge_free(m);
+
+	cfg.hold_max = 0;
+	CHECK(merge_new(&cfg, &m) == -EINVAL);
+	cfg.hold_max = 1;
+	cfg.window_ns = MERGE_WINDOW_MAX_NS + 1;
+	CHECK(merge_new(&cfg, &m) == -EINVAL);
+}
+
+static void test_open_and_close_linger(void)
+{
+	struct merge *m = new_merge(NULL);
+	struct event open = event_of(EVENT_TCP_OPEN, T0, 300, "sshd", 6, server, client);
+	struct event close = event_of(EVENT_TCP_CLOSE, T0 + 10 * MS, 300, "sshd", 6, server,
+				      client);
+	struct merge_stats st;
+
+	merge_push_event(m, &open);
+	struct merge_packet p1 = tcp_packet(T0 + 5 * MS, client, server);
+
+	merge_push_packet(m, &p1);
+	merge_push_event(m, &close);
+	/* Packets after the close are still tagged during the linger. */
+	struct merge_packet p2 = tcp_packet(T0 + 1000 * MS, client, server);
+
+	merge_push_packet(m, &p2);
+	merge_advance(m, T0 + 1100 * MS);
+	CHECK(nout == 4 && outs[1].rpid == 300 && outs[3].rpid == 300);
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.flows_expired, 0);
+	/* Linger (2 s) plus window after the close: gone, and its owner. */
+	merge_advance(m, T0 + 10 * MS + MERGE_LINGER_DEFAULT_NS + MERGE_WINDOW_DEFAULT_NS);
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.flows_expired, 1);
+	CHECK_EQ_U64(st.flows_live, 0);
+	CHECK_EQ_U64(st.owners_live, 0);
+	struct merge_packet p3 = tcp_packet(T0 + 3000 * MS, client, server);
+
+	merge_push_packet(m, &p3);
+	merge_flush(m);
+	CHECK(nout == 5 && outs[4].rpid == 0);
+
+	/* A new connection on a closed tuple reopens it. */
+	struct event c2 = event_of(EVENT_TCP_CONNECT, T0 + 4000 * MS, 301, "curl", 6, client,
+				   server);
+	struct event cl2 = event_of(EVENT_TCP_CLOSE, T0 + 4001 * MS, 301, "curl", 6, client,
+				    server);
+	struct event c3 = event_of(EVENT_TCP_CONNECT, T0 + 4002 * MS, 302, "curl", 6, client,
+				   server);
+
+	merge_push_event(m, &c2);
+	merge_push_event(m, &cl2);
+	merge_push_event(m, &c3);
+	merge_advance(m, T0 + 4002 * MS + MERGE_LINGER_DEFAULT_NS + MERGE_WINDOW_DEFAULT_NS);
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.flows_live, 1);
+	CHECK_EQ_U64(st.owners_live, 1); /* 301 replaced by 302 */
+	merge_free(m);
+}
+
+static void tiny_table(struct merge_config *cfg)
+{
+	cfg->flows.capacity = 2;
+}
+
+static void test_eviction_and_owners(void)
+{
+	struct merge *m = new_merge(tiny_table);
+	struct merge_stats st;
+
+	for (int i = 0; i < 3; i++) {
+		struct ep c = ep4(10, 9, 0, (uint8_t)i, 40000);
+		struct event ev = event_of(EVENT_TCP_CONNECT, T0 + (uint64_t)i, 100 + (uint32_t)i,
+					   "w", 6, c, server);
+
+		merge_push_event(m, &ev);
+	}
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.flows_evicted, 1);
+	CHECK_EQ_U64(st.flows_live, 2);
+	CHECK_EQ_U64(st.owners_live, 2); /* the evicted flow's owner was freed */
+	/* The evicted flow (first) is untagged; the others are. */
+	struct merge_packet p0 = tcp_packet(T0 + 10, ep4(10, 9, 0, 0, 40000), server);
+	struct merge_packet p2 = tcp_packet(T0 + 11, ep4(10, 9, 0, 2, 40000), server);
+
+	merge_push_packet(m, &p0);
+	merge_push_packet(m, &p2);
+	merge_flush(m);
+	CHECK(nout == 5 && outs[3].spid == 0 && outs[4].spid == 102);
+
+	/* One process, many flows: one shared owner. */
+	merge_free(m);
+	m = new_merge(NULL);
+	for (int i = 0; i < 50; i++) {
+		struct ep c = ep4(10, 9, 1, (uint8_t)i, 40000);
+		struct event ev = event_of(EVENT_TCP_CONNECT, T0 + (uint64_t)i, 777, "same", 6, c,
+					   server);
+
+		merge_push_event(m, &ev);
+	}
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.flows_live, 50);
+	CHECK_EQ_U64(st.owners_live, 1);
+	merge_free(m);
+}
+
+static void test_both_local_ipv6_and_mapped(void)
+{
+	struct merge *m = new_merge(NULL);
+	struct ep a = ep6(1, 5555), b = ep6(2, 80);
+	struct event ca = event_of(EVENT_TCP_CONNECT, T0, 10, "pod-a", 6, a, b);
+	struct event cb = event_of(EVENT_TCP_ACCEPT, T0 + 1, 20, "pod-b", 6, b, a);
+
+	merge_push_event(m, &ca);
+	merge_push_event(m, &cb);
+	struct merge_packet p1 = tcp_packet(T0 + 2, a, b), p2 = tcp_packet(T0 + 3, b, a);
+
+	merge_push_packet(m, &p1);
+	merge_push_packet(m, &p2);
+	merge_flush(m);
+	CHECK(nout == 4);
+	CHECK(outs[2].spid == 10 && outs[2].rpid == 20);
+	CHECK(outs[3].spid == 20 && outs[3].rpid == 10);
+
+	/* An AF_INET6 socket talking IPv4 reports ::ffff:a.b.c.d. */
+	struct ep m6 = { .family = AF_INET6,
+			 .addr = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 2 },
+			 .port = 8080 };
+	struct ep peer6 = { .family = AF_INET6,
+			    .addr = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 1 },
+			    .port = 50000 };
+	struct event acc = event_of(EVENT_TCP_ACCEPT, T0 + 10, 30, "java", 6, m6, peer6);
+
+	merge_push_event(m, &acc);
+	struct merge_packet p3 =
+	    tcp_packet(T0 + 11, ep4(10, 0, 0, 1, 50000), ep4(10, 0, 0, 2, 8080));
+
+	merge_push_packet(m, &p3);
+	merge_flush(m);
+	CHECK(nout == 6 && outs[5].rpid == 30);
+	merge_free(m);
+}
+
+static void test_udp_wildcard(void)
+{
+	struct merge *m = new_merge(NULL);
+	struct ep any53 = ep4(0, 0, 0, 0, 53), none = { .family = AF_INET };
+	struct event bound = event_of(EVENT_UDP_OPEN, T0, 53, "dnsd", 17, any53, none);
+	struct ep cl = ep4(10, 0, 0, 9, 5000), me = ep4(10, 0, 0, 1, 53);
+
+	merge_push_event(m, &bound);
+	struct merge_packet q = raw_packet(T0 + 1, 17, cl, me, 0, 1);
+	struct merge_packet r = raw_packet(T0 + 2, 17, me, cl, 0, 2);
+	/* TCP to the same port is another protocol: untagged. */
+	struct merge_packet t = tcp_packet(T0 + 3, cl, me);
+
+	merge_push_packet(m, &q);
+	merge_push_packet(m, &r);
+	merge_push_packet(m, &t);
+	merge_flush(m);
+	CHECK(nout == 4);
+	CHECK(outs[1].rpid == 53 && outs[1].spid == 0);
+	CHECK(outs[2].spid == 53 && outs[2].stype == EVENT_UDP_OPEN);
+	CHECK(outs[3].spid == 0 && outs[3].rpid == 0);
+
+	/* An unbound client socket sending to a server: laddr 0.0.0.0. */
+	struct ep cl0 = ep4(0, 0, 0, 0, 6000), srv = ep4(192, 0, 2, 1, 123);
+	struct event send = event_of(EVENT_UDP_SEND, T0 + 10, 60, "ntpdate", 17, cl0, srv);
+
+	merge_push_event(m, &send);
+	struct merge_packet u = raw_packet(T0 + 11, 17, ep4(10, 0, 0, 1, 6000), srv, 0, 3);
+
+	merge_push_packet(m, &u);
+	merge_flush(m);
+	CHECK(nout == 6 && outs[5].spid == 60);
+	merge_free(m);
+}
+
+static void test_fragments(void)
+{
+	struct merge *m = new_merge(NULL);
+	struct ep a = ep4(10, 0, 0, 1, 7000), b = ep4(10, 0, 0, 2, 7001);
+	struct event ev = event_of(EVENT_UDP_SEND, T0, 70, "bigudp", 17, a, b);
+	struct merge_stats st;
+
+	merge_push_event(m, &ev);
+	/* First fragment (MF, offset 0) then a later one (offset 1480). */
+	struct merge_packet f1 = raw_packet(T0 + 1, 17, a, b, 0x2000, 0x4242);
+
+	merge_push_packet(m, &f1);
+	struct merge_packet f2 = raw_packet(T0 + 2, 17, a, b, 185, 0x4242);
+
+	merge_push_packet(m, &f2);
+	/* A later fragment arriving before its first fragment (other id). */
+	struct merge_packet g2 = raw_packet(T0 + 3, 17, a, b, 185, 0x4343);
+
+	merge_push_packet(m, &g2);
+	struct merge_packet g1 = raw_packet(T0 + 4, 17, a, b, 0x2000, 0x4343);
+
+	merge_push_packet(m, &g1);
+	/* A later fragment nobody announced: untagged. */
+	struct merge_packet h2 = raw_packet(T0 + 5, 17, a, b, 185, 0x4444);
+
+	merge_push_packet(m, &h2);
+	merge_flush(m);
+	CHECK(nout == 6);
+	CHECK(outs[1].spid == 70 && outs[2].spid == 70 && outs[3].spid == 70 &&
+	      outs[4].spid == 70 && outs[5].spid == 0);
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.packets_frag_tagged, 2);
+	CHECK_EQ_U64(st.parse_errors[PACKET_NO_PORTS_FRAGMENT], 3);
+	merge_free(m);
+}
+
+static void test_non_ip_and_ethernet(void)
+{
+	struct merge *m = new_merge(NULL);
+	uint8_t arp[42] = { [12] = 0x08, [13] = 0x06 };
+	struct merge_packet p = { .ts_ns = T0, .data = arp, .caplen = sizeof(arp),
+				  .len = sizeof(arp), .linktype = 1, .iface = 3 };
+	struct merge_stats st;
+
+	CHECK(merge_push_packet(m, &p) == 0);
+	p.linktype = 9999;
+	p.ts_ns++;
+	CHECK(merge_push_packet(m, &p) == 0);
+	p.caplen = MERGE_CAPLEN_MAX + 1;
+	CHECK(merge_push_packet(m, &p) == -EMSGSIZE);
+
+	/* A VLAN-tagged Ethernet frame of a known flow is tagged. */
+	struct event ev = event_of(EVENT_TCP_CONNECT, T0 + 5, 90, "eth", 6, client, server);
+	struct merge_packet raw = tcp_packet(T0 + 6, client, server);
+	uint8_t frame[18 + 40] = { [12] = 0x81, [13] = 0x00, [14] = 0, [15] = 7, [16] = 0x08,
+				   [17] = 0x00 };
+
+	memcpy(frame + 18, raw.data, raw.caplen);
+	raw.data = frame;
+	raw.caplen = raw.len = 18 + 40;
+	raw.linktype = 1;
+	merge_push_event(m, &ev);
+	merge_push_packet(m, &raw);
+	merge_flush(m);
+	CHECK(nout == 4);
+	CHECK(outs[0].spid == 0 && outs[0].rpid == 0 && outs[0].iface == 3);
+	CHECK(outs[3].spid == 90);
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.parse_errors[PACKET_NOT_IP], 1);
+	CHECK_EQ_U64(st.parse_errors[PACKET_UNSUPPORTED_LINKTYPE], 1);
+	CHECK_EQ_U64(st.packets_untagged, 2);
+	/* Never taggable frames do not wait; the tagged frame's receiver is
+	 * unknown, so it did. */
+	CHECK_EQ_U64(st.packets_held, 1);
+	merge_free(m);
+}
+
+static void pass_tagged(struct merge_config *cfg)
+{
+	cfg->pass_tagged = true;
+}
+
+static void test_pass_tagged(void)
+{
+	struct merge *m = new_merge(pass_tagged);
+	struct event a = event_of(EVENT_TCP_CONNECT, T0, 1, "a", 6, client, server);
+	struct event b = event_of(EVENT_TCP_ACCEPT, T0 + 1, 2, "b", 6, server, client);
+	struct merge_stats st;
+
+	merge_push_event(m, &a);
+	merge_push_event(m, &b);
+	CHECK(nout == 2); /* nothing older queued: straight out */
+	struct merge_packet p = tcp_packet(T0 + 2, client, server);
+
+	merge_push_packet(m, &p);
+	CHECK(nout == 3 && outs[2].spid == 1 && outs[2].rpid == 2);
+	/* An unknown flow waits; a tagged packet behind it waits too. */
+	struct merge_packet u = tcp_packet(T0 + 3, ep4(1, 1, 1, 1, 1), ep4(2, 2, 2, 2, 2));
+	struct merge_packet q = tcp_packet(T0 + 4, client, server);
+
+	merge_push_packet(m, &u);
+	merge_push_packet(m, &q);
+	CHECK(nout == 3);
+	merge_advance(m, T0 + 4 + MERGE_WINDOW_DEFAULT_NS);
+	CHECK(nout == 5 && output_ordered());
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.packets_held, 1);
+	CHECK_EQ_U64(st.held_peak, 2);
+	merge_free(m);
+}
+
+static void test_tag_event_and_reentry(void)
+{
+	struct merge *m = new_merge(NULL);
+	struct event ev = event_of(EVENT_TCP_CONNECT, T0, 4242, "curl", 6, client, server);
+	struct merge_packet p = tcp_packet(T0 + 1, server, client);
+	struct merge_tag tag = { 0 };
+	struct packet_info info;
+	struct event out;
+	struct owner_cache *oc;
+	struct owner *o;
+
+	/* merge_tag_event: the receiver side seen from its own end. */
+	CHECK(owner_cache_new(NULL, &oc) == 0);
+	CHECK(owner_intern(oc, &ev, &o) == 0);
+	packet_parse(p.linktype, p.data, p.caplen, &info);
+	tag.receiver = o;
+	tag.receiver_event = EVENT_TCP_CONNECT;
+	tag.info = &info;
+	CHECK(!merge_tag_event(&p, &tag, false, &out) && out.present == 0);
+	CHECK(merge_tag_event(&p, &tag, true, &out));
+	CHECK(out.pid == 4242 && out.type == EVENT_TCP_CONNECT && out.ts_ns == T0 + 1);
+	CHECK_STR(out.comm, "curl");
+	CHECK_STR(out.cmdline, "curl --flag");
+	CHECK(out.lport == client.port && out.rport == server.port);
+	CHECK(memcmp(out.laddr, client.addr, 4) == 0 && out.family == AF_INET);
+	CHECK(EVENT_HAS(&out, ITEM_PID) && EVENT_HAS(&out, ITEM_LPORT) &&
+	      !EVENT_HAS(&out, ITEM_EXE));
+	CHECK(owner_str(o, ITEM_EXE) == NULL && owner_str(o, ITEM_PID) == NULL);
+
+	/* Interning: equal identities share, a different tid does not. */
+	struct owner *o2, *o3;
+	struct event ev2 = ev;
+
+	CHECK(owner_intern(oc, &ev2, &o2) == 0 && o2 == o);
+	ev2.tid = 4243;
+	CHECK(owner_intern(oc, &ev2, &o3) == 0 && o3 != o);
+	struct event noid = { 0 };
+
+	CHECK(owner_intern(oc, &noid, &o3) == -ENOENT);
+	owner_unref(oc, o);
+	owner_unref(oc, o2);
+	owner_cache_free(oc);
+
+	/* A full owner cache refuses new identities, counted. */
+	struct owner_cache_config occ = { .max_owners = 1 };
+
+	CHECK(owner_cache_new(&occ, &oc) == 0);
+	CHECK(owner_intern(oc, &ev, &o) == 0);
+	CHECK(owner_intern(oc, &ev2, &o2) == -ENOSPC);
+	owner_unref(oc, o);
+	CHECK(owner_intern(oc, &ev2, &o2) == 0);
+	owner_cache_free(oc);
+
+	/* Callbacks cannot re-enter. */
+	reenter = m;
+	merge_push_event(m, &ev);
+	merge_push_packet(m, &p);
+	merge_flush(m);
+	reenter = NULL;
+	CHECK(reenter_result == -EBUSY);
+	merge_free(m);
+}
+
+int main(void)
+{
+	client = ep4(10, 0, 0, 1, 45678);
+	server = ep4(10, 0, 0, 2, 443);
+
+	test_event_after_packet_in_window();
+	test_event_beyond_window();
+	test_order_random();
+	test_hold_limit();
+	test_open_and_close_linger();
+	test_eviction_and_owners();
+	test_both_local_ipv6_and_mapped();
+	test_udp_wildcard();
+	test_fragments();
+	test_non_ip_and_ethernet();
+	test_pass_tagged();
+	test_tag_event_and_reentry();
+	return test_summary();
+}
