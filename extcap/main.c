@@ -10,7 +10,42 @@
 #include "extcap/extcap.h"
 #include "extcap/log.h"
 #include "extcap/options.h"
+#include "merge/offline.h"
 #include "remote/remote.h"
+
+/* --merge: the offline merge of a packet capture and an events capture,
+ * with the live capture's merge options. */
+static int run_merge(const struct options *o)
+{
+	struct merge_config cfg;
+	struct offline_stats st = { 0 };
+	char err[OFFLINE_REASON_MAX] = "";
+	const struct merge_stats *m = &st.merge;
+	int r;
+
+	merge_config_init(&cfg);
+	if (o->window_set)
+		cfg.window_ns = (uint64_t)o->window_ms * 1000000u;
+	cfg.linger_ns = (uint64_t)o->linger_s * 1000000000u;
+	cfg.flows.capacity = o->flows;
+	r = offline_merge(o->merge_packets, o->merge_events, o->fifo, &cfg, &st, err, sizeof(err));
+	if (r < 0)
+		log_error("%s", err);
+	if (r < 0 && !st.packets_written && !st.events_written)
+		return EXIT_FAILURE_RUN;
+	log_info("%llu packets (%llu with both processes, %llu sender only, %llu receiver "
+		 "only, %llu untagged) and %llu events written to %s",
+		 (unsigned long long)st.packets_written,
+		 (unsigned long long)m->packets_tagged_both,
+		 (unsigned long long)m->packets_tagged_sender,
+		 (unsigned long long)m->packets_tagged_receiver,
+		 (unsigned long long)m->packets_untagged, (unsigned long long)st.events_written,
+		 strcmp(o->fifo, "-") ? o->fifo : "standard output");
+	if (st.events_bad)
+		log_warn("%llu event frames of %s did not decode and were skipped",
+			    (unsigned long long)st.events_bad, o->merge_events);
+	return r < 0 ? EXIT_FAILURE_RUN : EXIT_OK;
+}
 
 int main(int argc, char **argv)
 {
@@ -69,6 +104,9 @@ int main(int argc, char **argv)
 		r = EXIT_OK;
 		break;
 	}
+	case ACTION_MERGE:
+		r = run_merge(&o);
+		break;
 	case ACTION_NONE:
 	default:
 		fprintf(stderr, "ebpfdump: nothing to do; see ebpfdump --help\n");

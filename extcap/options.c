@@ -50,6 +50,7 @@ enum {
 	OPT_LINGER,
 	OPT_NO_EVENT_FRAMES,
 	OPT_ZMQ_KEYGEN,
+	OPT_MERGE,
 	OPT_ZMQ_PUBLISH,
 	OPT_ZMQ_BIND,
 	OPT_ZMQ_JSON,
@@ -99,6 +100,7 @@ static const struct option long_options[] = {
 	{ "linger", required_argument, NULL, OPT_LINGER },
 	{ "no-event-frames", no_argument, NULL, OPT_NO_EVENT_FRAMES },
 	{ "zmq-keygen", required_argument, NULL, OPT_ZMQ_KEYGEN },
+	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "zmq-publish", required_argument, NULL, OPT_ZMQ_PUBLISH },
 	{ "zmq-bind", no_argument, NULL, OPT_ZMQ_BIND },
 	{ "zmq-json", no_argument, NULL, OPT_ZMQ_JSON },
@@ -175,6 +177,13 @@ const char *options_usage(void)
 	       "  --linger SECONDS             a closed flow is kept, 0-3600 s (default 2)\n"
 	       "  --no-event-frames            packets only: events tag packets but are not\n"
 	       "                               written as frames of their own\n"
+	       "\n"
+	       "Offline merge of saved captures (same engine as a live capture):\n"
+	       "  --merge PACKETS EVENTS --fifo OUT\n"
+	       "                               PACKETS: pcap or pcapng (e.g. from tcpdump);\n"
+	       "                               EVENTS: a pcapng written by ebpfdump; OUT gets\n"
+	       "                               both, each packet tagged with its processes\n"
+	       "                               (--reorder-window, --flows, --linger apply)\n"
 	       "\n"
 	       "Remote events over ZeroMQ (CURVE-encrypted unless --zmq-plaintext):\n"
 	       "  --zmq-keygen PREFIX          write PREFIX.key (secret) and PREFIX.pub, exit\n"
@@ -482,6 +491,9 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			if (r < 0)
 				return r;
 			break;
+		case OPT_MERGE:
+			o.action = ACTION_MERGE;
+			break;
 		case OPT_ZMQ_KEYGEN:
 			o.action = ACTION_KEYGEN;
 			o.zmq_keygen = optarg;
@@ -533,6 +545,17 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 				 argv[optind - 1]);
 			return -EINVAL;
 		}
+	}
+	if (o.action == ACTION_MERGE) {
+		if (argc - optind != 2 || !o.fifo) {
+			snprintf(errbuf, errlen,
+				 "--merge needs two input files and an output: ebpfdump --merge "
+				 "PACKETS.pcap EVENTS.pcapng --fifo OUT.pcapng");
+			return -EINVAL;
+		}
+		o.merge_packets = argv[optind];
+		o.merge_events = argv[optind + 1];
+		optind = argc;
 	}
 	if (optind < argc) {
 		snprintf(errbuf, errlen, "unexpected argument '%s'; see ebpfdump --help",

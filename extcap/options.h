@@ -51,6 +51,7 @@ enum options_action {
 	ACTION_CAPTURE,
 	ACTION_PUBLISH, /* a long-lived publisher: kernel events → ZeroMQ */
 	ACTION_KEYGEN,
+	ACTION_MERGE, /* offline: a packet capture + an events capture → one file */
 };
 
 struct options {
@@ -101,6 +102,9 @@ struct options {
 	const char *zmq_listen; /* subscriber binds here */
 	const char *zmq_connect[OPTIONS_ZMQ_CONNECT_MAX]; /* "ENDPOINT[,KEYFILE]" */
 	unsigned n_zmq_connect;
+
+	/* --merge PACKETS EVENTS: the two input files */
+	const char *merge_packets, *merge_events;
 };
 
 /* Parse argv. Returns 0, or -EINVAL with a reason in errbuf. */

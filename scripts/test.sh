@@ -22,12 +22,11 @@ cmake -S . -B "$build" -DEBPFDUMP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure --timeout 300 "$@"
 
-# The same code under AddressSanitizer and UBSan: every non-e2e test, then
-# the fault tests and the main capture path (docs/hardening.md).
+# The same code under AddressSanitizer and UBSan: every test again, unit and
+# end-to-end (docs/hardening.md).
 asan=${EBPFDUMP_ASAN_BUILD_DIR:-$build-asan}
 rm -rf "$asan"
 cmake -S . -B "$asan" -DEBPFDUMP_WERROR=ON -DEBPFDUMP_SANITIZE=ON >/dev/null
 cmake --build "$asan" -j"$(nproc)" >/dev/null
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ctest --test-dir "$asan" --output-on-failure --timeout 300 -E '_e2e$' "$@"
-ctest --test-dir "$asan" --output-on-failure --timeout 300 -R '^(faults_|extcap_faults_e2e|extcap_tcp_e2e)' "$@"
+ctest --test-dir "$asan" --output-on-failure --timeout 300 "$@"

@@ -92,27 +92,13 @@ wait_bpf_progs_back() {
 
 # Wireshark ignores WIRESHARK_EXTCAP_DIR when run as root, so tests that go
 # through Wireshark's own extcap path install for real into the directories
-# Wireshark reports; what was there before is backed up and put back at
-# exit, and what we installed is removed. Sets extcap_dir and lua_dir.
+# Wireshark reports (system_install in wireshark_lib.sh: every file the
+# install writes is backed up or noted, and put back or removed at exit).
+# Sets extcap_dir and lua_dir.
 install_for_wireshark() { # BUILD_DIR
-	local build=$1 f
-	cache_var() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt"; }
-	extcap_dir=$(cache_var EBPFDUMP_EXTCAP_DIR) lua_dir=$(cache_var EBPFDUMP_LUA_DIR)
-	E2E_INSTALLED=("$extcap_dir/ebpfdump" "$lua_dir/ebpf.lua")
-	mkdir -p "$E2E_TMP/backup"
-	for f in "${E2E_INSTALLED[@]}"; do
-		[ -e "$f" ] && cp -a "$f" "$E2E_TMP/backup/$(basename "$f")"
-	done
-	E2E_CLEANUP+=(restore_install)
-	cmake --install "$build" >"$E2E_TMP/install.log" 2>&1
-}
-restore_install() {
-	local f b
-	for f in "${E2E_INSTALLED[@]}"; do
-		b=$E2E_TMP/backup/$(basename "$f")
-		rm -f "$f" # unlink first: a binary still running cannot be overwritten
-		[ -e "$b" ] && cp -a "$b" "$f"
-	done
+	. "$(dirname "${BASH_SOURCE[0]}")/wireshark_lib.sh"
+	extcap_dir=$(cache_var "$1" EBPFDUMP_EXTCAP_DIR) lua_dir=$(cache_var "$1" EBPFDUMP_LUA_DIR)
+	system_install "$1"
 }
 
 # Wait until FILE contains PATTERN (max 5 s).

@@ -25,7 +25,7 @@ target_link_libraries(live_tcp_client PRIVATE Threads::Threads)
 if(TARGET ebpfdump)
   add_test(NAME live_kernel_merge
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/live_kernel_merge.sh
-                   $<TARGET_FILE:ebpfdump> $<TARGET_FILE:merge_files>
+                   $<TARGET_FILE:ebpfdump>
                    $<TARGET_FILE:live_tcp_server> $<TARGET_FILE:live_tcp_client>
                    ${PROJECT_SOURCE_DIR}/dissector/ebpf.lua)
   set_tests_properties(live_kernel_merge PROPERTIES LABELS "e2e" TIMEOUT 90 SKIP_RETURN_CODE 77

@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Offline merge on real kernel data, as root: a tcpdump file of a veth
 # between the host and a namespace, plus the events ebpfdump captured at
-# the same time, merged with offline_merge(). Every TCP packet of the test
+# the same time, merged by `ebpfdump --merge`. Every TCP packet of the test
 # connections, SYN included, must carry the client's pid/comm as sender or
 # receiver and the server's likewise (both ends are on this host), as a
-# live capture would tag them.
+# live capture would tag them. Also: --merge's usage and missing-file errors.
 #
-# usage: live_kernel_merge.sh EBPFDUMP MERGE_FILES TCP_SERVER TCP_CLIENT EBPF_LUA
+# usage: live_kernel_merge.sh EBPFDUMP TCP_SERVER TCP_CLIENT EBPF_LUA
 set -uo pipefail
-ebpfdump=$1 merge=$2 server=$3 client=$4 lua=$5
+ebpfdump=$1 server=$2 client=$3 lua=$4
 . "$(dirname "$0")/lib.sh"
 need_root
 for t in tcpdump tshark bpftool; do
@@ -79,11 +79,23 @@ sleep 1.5 # tcpdump hands over its last block within 1 s
 kill -INT "$tpid" "$epid"
 wait "$tpid" "$epid"
 
-"$merge" "$E2E_TMP/packets.pcap" "$E2E_TMP/events.pcapng" "$E2E_TMP/merged.pcapng" \
-	>"$E2E_TMP/stats" 2>"$E2E_TMP/merge.err"
-check "merge succeeds" '[ $? = 0 ]'
+"$ebpfdump" --merge "$E2E_TMP/packets.pcap" "$E2E_TMP/events.pcapng" \
+	--fifo "$E2E_TMP/merged.pcapng" 2>"$E2E_TMP/merge.err"
+rc=$?
+check "ebpfdump --merge succeeds ($rc)" '[ $rc = 0 ]'
 cat "$E2E_TMP/merge.err"
-echo "merge: $(grep -E '^(packets_written|events_written|tagged_both|untagged)=' "$E2E_TMP/stats" | tr '\n' ' ')"
+check "ebpfdump --merge says what it wrote" \
+	'grep -q "packets (.* untagged) and [0-9]* events written to $E2E_TMP/merged.pcapng" "$E2E_TMP/merge.err"'
+
+"$ebpfdump" --merge "$E2E_TMP/packets.pcap" --fifo "$E2E_TMP/x.pcapng" 2>"$E2E_TMP/usage.err"
+rc=$?
+check "--merge with one input: usage error, exit 2 ($rc: $(cat "$E2E_TMP/usage.err"))" \
+	'[ $rc = 2 ] && grep -q "needs two input files" "$E2E_TMP/usage.err"'
+"$ebpfdump" --merge "$E2E_TMP/nope.pcap" "$E2E_TMP/events.pcapng" --fifo "$E2E_TMP/x.pcapng" \
+	2>"$E2E_TMP/missing.err"
+rc=$?
+check "--merge of a missing file: exit 1, names it, writes nothing ($rc: $(cat "$E2E_TMP/missing.err"))" \
+	'[ $rc = 1 ] && grep -q "nope.pcap" "$E2E_TMP/missing.err" && [ ! -s "$E2E_TMP/x.pcapng" ]'
 
 kv() { sed -n "s/.*[ ^]$2=\([^ ]*\).*/\1/p" "$1" | head -1; }
 tshark -r "$E2E_TMP/merged.pcapng" "${load[@]}" -Y "tcp && frame.interface_id == 1" \
@@ -108,7 +120,6 @@ for i in $(seq $N); do
 	check "connection $i: every packet tagged with client $cpid and server $spid ($mism wrong)" \
 		'[ "$mism" = 0 ]'
 done
-check "no packet of the test left untagged" \
-	'[ "$(sed -n "s/^untagged=//p" "$E2E_TMP/stats")" = 0 ]'
+check "no packet of the test left untagged" 'grep -q " 0 untagged)" "$E2E_TMP/merge.err"'
 
 finish

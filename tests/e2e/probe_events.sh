@@ -5,7 +5,8 @@
 # probe_dump. Checks attribution (pid, tid from a non-main thread, comm,
 # ppid, netns, the executable's path read in the kernel), handshake latency, exact payload byte counts on both ends
 # when the client closes first, when the server closes first and when the
-# connection ends in RST, ECONNREFUSED for a closed port, no tracefs needed
+# connection ends in RST, ECONNREFUSED for a closed port, ETIMEDOUT for a
+# dropped SYN, no tracefs needed
 # (nor mounted), records lost to a full ring buffer counted, the event mask,
 # the reason given without BTF, and that every BPF program
 # probe_dump loaded is gone once it exits (SIGINT, SIGTERM, --duration).
@@ -32,6 +33,7 @@ veth_c=ebc$sfx
 v4_c=192.0.2.1 v4_s=192.0.2.2
 v6_c=fd00:ebd::1 v6_s=fd00:ebd::2
 closed_port=9 # nothing listens in a fresh namespace
+dropped_port=19 # the server namespace's firewall drops SYNs to it
 tracefs=/sys/kernel/tracing
 tmp=$(mktemp -d /tmp/ebpfdump-probe.XXXXXX)
 started=()
@@ -246,6 +248,25 @@ run_refused() {
 		'[ $rc = 3 ] && grep -q "errno=111$" "$tmp/$name.cli"'
 }
 
+# run_timeout NAME ADDR: a SYN dropped by the server's firewall; one SYN
+# retry in the client's namespace, so the kernel gives up after ~3 s.
+run_timeout() {
+	local name=$1 addr=$2 rc
+	ip netns exec "$ns_c" timeout 20 "$client" --connect "$addr" --port "$dropped_port" \
+		>"$tmp/$name.cli"
+	rc=$?
+	check "$name: connect timed out (exit $rc, $(cat "$tmp/$name.cli"))" \
+		'[ $rc = 3 ] && grep -q "errno=110$" "$tmp/$name.cli"'
+}
+
+# check_timeout NAME ADDR FAMILY
+check_timeout() {
+	local name=$1 addr=$2 fam=$3
+	expect_one "$name: TCP_Connect_Failed ETIMEDOUT" TCP_Connect_Failed \
+		pid="$(field "$tmp/$name.cli" failed pid)" comm=tcp_client family="$fam" \
+		raddr="$addr" rport="$dropped_port" error=110 netns="$ino_c"
+}
+
 # check_refused NAME ADDR FAMILY [EXE]
 check_refused() {
 	local name=$1 addr=$2 fam=$3 exe=${4-$client_exe} cpid ctid
@@ -270,6 +291,16 @@ if [ $? != 0 ]; then
 	echo "FAIL: cannot set up namespaces and veth"
 	exit 1
 fi
+ip netns exec "$ns_c" sysctl -qw net.ipv4.tcp_syn_retries=1 &&
+	ip netns exec "$ns_s" nft -f - <<EOF
+table inet ebpfdump_test {
+	chain input {
+		type filter hook input priority 0;
+		tcp dport $dropped_port drop
+	}
+}
+EOF
+[ $? = 0 ] || { echo "FAIL: cannot set up the SYN-dropping firewall"; exit 1; }
 for _ in $(seq 50); do
 	ip -n "$ns_c" link show "$veth_c" | grep -q LOWER_UP &&
 		ip -n "$ns_s" link show "$veth_s" | grep -q LOWER_UP && break
@@ -324,6 +355,7 @@ run_refused v4-refused "$v4_s"
 run_pair v6-client-closes "$v6_s" "$v6_c" 23456 65432 "" ""
 run_pair v6-server-closes "$v6_s" "$v6_c" 4321 9876 "--close-first" "--wait-eof"
 run_refused v6-refused "$v6_s"
+run_timeout v4-timeout "$v4_s"
 run_refused exe-16 "$v4_s" "$deep/tcp_client"
 run_refused exe-17 "$v4_s" "$deep/e/tcp_client"
 run_refused exe-tmpfs "$v4_s" "$tmp/mnt/tcp_client"
@@ -337,6 +369,7 @@ check_refused v4-refused "$v4_s" ipv4
 check_pair v6-client-closes ipv6 "$v6_s" "$v6_c" 23456 65432
 check_pair v6-server-closes ipv6 "$v6_s" "$v6_c" 4321 9876
 check_refused v6-refused "$v6_s" ipv6
+check_timeout v4-timeout "$v4_s" ipv4
 check_refused exe-16 "$v4_s" ipv4 "$(exe_of "$deep/tcp_client")"
 check_refused exe-17 "$v4_s" ipv4 ""
 check_refused exe-tmpfs "$v4_s" ipv4 ""

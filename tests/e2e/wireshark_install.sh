@@ -62,8 +62,10 @@ system_install "$build" || { bad "cmake --install"; finish; exit; }
 check "tshark -D lists the installed tool" 'tshark -D 2>/dev/null | grep -q "ebpfevents (eBPF Events)"'
 check "man finds ebpfdump(1)" 'man -w ebpfdump 2>/dev/null | grep -q "ebpfdump.1"'
 "$build/tests/mkcapture" --events "$E2E_TMP/mk.pcapng" >/dev/null
-# The global profile and the global plugin, with no -X option.
-tshark -C eBPF -r "$E2E_TMP/mk.pcapng" >"$E2E_TMP/list" 2>"$E2E_TMP/list.err"
+# The global profile and the global plugin, with no -X option (a private HOME:
+# tshark copies a global profile it uses into the personal configuration).
+mkdir -p "$E2E_TMP/home"
+HOME=$E2E_TMP/home XDG_CONFIG_HOME=$E2E_TMP/home/.config tshark -C eBPF -r "$E2E_TMP/mk.pcapng" >"$E2E_TMP/list" 2>"$E2E_TMP/list.err"
 check "tshark -C eBPF uses the installed profile and plugin" \
 	'grep -qE "^ +1 .* curl 4242 .*TCP_Connect curl\[4242\]" "$E2E_TMP/list"'
 cmake --build "$build" --target uninstall >"$E2E_TMP/uninstall.log" 2>&1

@@ -57,10 +57,9 @@ system_restore() {
 	local f d
 	while read -r f; do
 		[ -n "$f" ] || continue
+		rm -f "$f" # unlink first: a binary still running cannot be overwritten
 		if [ -e "$E2E_TMP/backup$f" ] || [ -L "$E2E_TMP/backup$f" ]; then
 			cp -a "$E2E_TMP/backup$f" "$f"
-		else
-			rm -f "$f"
 		fi
 	done <<<"$WS_FILES"
 	for d in "${WS_NEW_DIRS[@]}"; do
