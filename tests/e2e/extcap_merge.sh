@@ -4,7 +4,7 @@
 # client on the host, ebpfdump capturing on the host-side veth (--ifname)
 # while tcpdump captures the same interface. Every TCP packet of the test
 # connections, SYN included, names the client and the server process as
-# sender/receiver; UDP likewise; and the packets are byte-for-byte and
+# sender/receiver; UDP datagrams likewise; and the packets are byte-for-byte and
 # count-for-count what tcpdump saw. Also: a bad capture filter is refused
 # with the pcap error before anything starts, and a veth deleted
 # mid-capture stops the capture cleanly with a valid file.
@@ -37,10 +37,11 @@ check "bad filter: nothing attached" 'wait_bpf_progs_back "$base"'
 out=$T/merged.pcapng
 # Both with the same capture filter: the veth's own neighbour discovery at
 # start-up would otherwise depend on who started first.
-tcpdump -i "$VH" -U -w "$T/tcpdump.pcap" "tcp port 7001" >/dev/null 2>&1 &
+filter="tcp port 7001 or udp port 7002"
+tcpdump -i "$VH" -U -w "$T/tcpdump.pcap" "$filter" >/dev/null 2>&1 &
 tcpdump_pid=$!
 E2E_PIDS+=("$tcpdump_pid")
-"$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --extcap-capture-filter "tcp port 7001" \
+"$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --extcap-capture-filter "$filter" \
 	--fifo "$out" >/dev/null 2>"$T/cap.err" &
 cap=$!
 E2E_PIDS+=("$cap")
@@ -53,6 +54,14 @@ wait_for_line "$T/srv" listening
 "$tools/tcp_client" --connect 198.18.7.2 --port 7001 --send 30000 --recv 40000 >"$T/cli1"
 "$tools/tcp_client" --connect 198.18.7.2 --port 7001 --send 30000 --recv 40000 >"$T/cli2"
 wait "$srv"
+# UDP: an unconnected sender on the host, a receiver in the namespace.
+ip netns exec "$NS" "$tools/udp_peer" --bind 198.18.7.2 --port 7002 --recv 20 \
+	--recv-call recvfrom --idle-ms 3000 >"$T/usrv" &
+usrv=$!
+wait_for_line "$T/usrv" ready
+"$tools/udp_peer" --bind 198.18.7.1 --peer 198.18.7.2 --peer-port 7002 --send 20 --size 100 \
+	--send-call sendto --idle-ms 100 >"$T/ucli"
+wait "$usrv"
 sleep 0.5
 kill -INT "$cap"
 wait "$cap"
@@ -79,6 +88,14 @@ syn=$(awk -F'|' '$3 == 1 || $3 == "True"' "$T/pkts" | grep -c "src.comm=tcp_clie
 check "the SYNs are tagged with tcp_client ($syn)" '[ "$syn" -ge 2 ]'
 check "ebpf.comm == \"tcp_client\" finds packets and events" \
 	'[ "$(tshark -r "$out" "${tshark_lua[@]}" -Y "ebpf.comm == \"tcp_client\" && tcp" 2>/dev/null | wc -l)" -ge 20 ] && tshark -r "$out" "${tshark_lua[@]}" -Y "ebpf.comm == \"tcp_client\" && ebpf.event" 2>/dev/null | grep -q TCP_Connect'
+
+us=$(kv "$T/usrv" pid) uc=$(kv "$T/ucli" pid)
+tshark -r "$out" "${tshark_lua[@]}" -Y "udp.port == 7002 && frame.interface_id == 1" -T fields \
+	-e frame.comment >"$T/upkts" 2>/dev/null
+utotal=$(grep -c . "$T/upkts")
+check "UDP datagrams of the test captured ($utotal)" '[ "$utotal" = 20 ]'
+ubad=$(grep -c -v "src.pid=$uc .*dst.pid=$us " "$T/upkts")
+check "every UDP datagram names sender $uc and receiver $us ($ubad do not)" '[ "$ubad" = 0 ]'
 
 # Byte for byte: our packet interface against tcpdump's file. One line of
 # hex per packet (tshark -x, paragraph per packet), sorted: both capture
