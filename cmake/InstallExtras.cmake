@@ -39,8 +39,18 @@ install(FILES ${PROJECT_BINARY_DIR}/profile-eBPF/colorfilters
 	DESTINATION ${EBPFDUMP_PROFILE_DIR})
 
 install(FILES ${PROJECT_SOURCE_DIR}/docs/ebpfdump.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
-install(FILES ${PROJECT_SOURCE_DIR}/docs/user-guide.md ${PROJECT_SOURCE_DIR}/dissector/ebpf.colorfilters
+install(FILES ${PROJECT_SOURCE_DIR}/docs/user-guide.md ${PROJECT_SOURCE_DIR}/docs/remote.md
+	      ${PROJECT_SOURCE_DIR}/dissector/ebpf.colorfilters
 	DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# The publisher as a systemd service (docs/remote.md), installed but not enabled.
+# <prefix>/lib/systemd/system is on systemd's unit path for /usr and /usr/local.
+set(EBPFDUMP_SYSTEMD_UNIT_DIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system" CACHE PATH
+    "Where cmake --install puts ebpfdump-publish.service")
+configure_file(${PROJECT_SOURCE_DIR}/packaging/ebpfdump-publish.service.in
+	       ${PROJECT_BINARY_DIR}/ebpfdump-publish.service @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/ebpfdump-publish.service
+	DESTINATION ${EBPFDUMP_SYSTEMD_UNIT_DIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/images DESTINATION ${CMAKE_INSTALL_DOCDIR}
 	FILES_MATCHING PATTERN "*.png")
 

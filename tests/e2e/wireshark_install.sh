@@ -37,6 +37,24 @@ expect_file "$conf_dir/profiles/eBPF/colorfilters"
 expect_file "$conf_dir/profiles/eBPF/preferences"
 expect_file "$prefix/share/man/man1/ebpfdump.1"
 expect_file "$prefix/share/doc/ebpfdump/user-guide.md"
+expect_file "$prefix/share/doc/ebpfdump/remote.md"
+unit=$prefix/lib/systemd/system/ebpfdump-publish.service
+expect_file "$unit"
+check "the publisher unit starts the installed ebpfdump" \
+	'grep -q "^ExecStart=$extcap_dir/ebpfdump --zmq-publish " "$dest$unit"'
+if command -v systemd-analyze >/dev/null; then
+	# verify resolves ExecStart=: point it at the staged binary;
+	sed "s|^ExecStart=$extcap_dir|ExecStart=$dest$extcap_dir|" "$dest$unit" \
+		>"$E2E_TMP/ebpfdump-publish.service"
+	# and finds the Documentation= man page in the staged tree.
+	MANPATH=$dest$prefix/share/man systemd-analyze verify "$E2E_TMP/ebpfdump-publish.service" \
+		>"$E2E_TMP/verify.log" 2>&1
+	rc=$?
+	# Without a running systemd, verify may complain about the machine; only
+	# complaints about our unit count.
+	check "systemd-analyze verify accepts the unit ($rc: $(grep -v "^$" "$E2E_TMP/verify.log" | head -2))" \
+		'[ $rc = 0 ] || ! grep -q "ebpfdump-publish.service:" "$E2E_TMP/verify.log"'
+fi
 check "staged ebpfdump is executable and answers" '"$dest$extcap_dir/ebpfdump" --extcap-interfaces | grep -q ebpfevents'
 caps=$(getcap "$dest$extcap_dir/ebpfdump" 2>/dev/null)
 for c in $(cache_var "$build" EBPFDUMP_SETCAP_CAPS | tr , ' '); do
