@@ -3,6 +3,8 @@
 #include "extcap/extcap.h"
 
 #include <ctype.h>
+#include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -30,7 +32,6 @@ static const struct event_choice event_choices[] = {
 	{ 0, NULL },
 };
 
-#if EBPFDUMP_WITH_BPF
 /* Names come from container runtimes: data that must not break the
  * sentence syntax. Braces and control characters become '_'. */
 static void sentence_safe(char *dst, size_t size, const char *src, bool for_value)
@@ -50,17 +51,30 @@ static void sentence_safe(char *dst, size_t size, const char *src, bool for_valu
 	dst[i] = '\0';
 }
 
-/* One interface per container, and per pod (its containers share the pod's
- * network namespace), named "<host veth>@<pod or container name>". */
-static void list_container_interfaces(FILE *out)
+#if EBPFDUMP_WITH_BPF
+/* The containers and pods with an interface on this host; NULL when none
+ * can be listed (no runtime answers, no permission). */
+static struct netdev_list *container_netdevs(void)
 {
 	struct container_resolver *cr = NULL;
 	struct netdev_list *l = NULL;
 	const char *why = NULL;
 
 	if (container_resolver_new(NULL, &cr) < 0)
-		return;
-	if (netdev_list_containers(cr, &l, &why) == 0) {
+		return NULL;
+	if (netdev_list_containers(cr, &l, &why) < 0)
+		l = NULL;
+	container_resolver_free(cr);
+	return l;
+}
+
+/* One interface per container, and per pod (its containers share the pod's
+ * network namespace), named "<host veth>@<pod or container name>". */
+static void list_container_interfaces(FILE *out)
+{
+	struct netdev_list *l = container_netdevs();
+
+	if (l) {
 		for (size_t i = 0; i < l->count; i++) {
 			const struct netdev_entry *e = &l->entries[i];
 			char value[IF_NAMESIZE + EVENT_NAME_MAX + 2], display[NETDEV_DISPLAY_MAX + 1];
@@ -73,7 +87,58 @@ static void list_container_interfaces(FILE *out)
 		}
 	}
 	netdev_list_free(l);
-	container_resolver_free(cr);
+}
+
+/* The values of the --ifname selector: none, any, then every interface of
+ * this network namespace, a container's veth with the container's name. */
+static void values_ifname(FILE *out, int arg, const struct netdev_list *l)
+{
+	struct if_nameindex *ifs = if_nameindex();
+	char value[IF_NAMESIZE + 1], display[NETDEV_DISPLAY_MAX + IF_NAMESIZE + 8];
+
+	fprintf(out, "value {arg=%d}{value=%s}{display=None: events only}{default=true}\n", arg,
+		OPTIONS_IFNAME_NONE);
+	fprintf(out, "value {arg=%d}{value=any}{display=any: every interface}{default=false}\n",
+		arg);
+	for (struct if_nameindex *i = ifs; i && i->if_index; i++) {
+		const char *owner = NULL;
+
+		for (size_t k = 0; l && k < l->count; k++)
+			if (l->entries[k].ifindex == i->if_index)
+				owner = l->entries[k].display;
+		sentence_safe(value, sizeof(value), i->if_name, true);
+		if (owner) {
+			char safe[NETDEV_DISPLAY_MAX + 1];
+
+			sentence_safe(safe, sizeof(safe), owner, false);
+			snprintf(display, sizeof(display), "%s: %s", value, safe);
+		} else {
+			snprintf(display, sizeof(display), "%s", value);
+		}
+		fprintf(out, "value {arg=%d}{value=%s}{display=%s}{default=false}\n", arg, value,
+			display);
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+}
+
+/* The values of the --netns selector: any, then each container's or pod's
+ * network namespace (its inode), by name. */
+static void values_netns(FILE *out, int arg, const struct netdev_list *l)
+{
+	fprintf(out, "value {arg=%d}{value=any}{display=Any}{default=true}\n", arg);
+	for (size_t k = 0; l && k < l->count; k++) {
+		char display[NETDEV_DISPLAY_MAX + 1];
+		bool seen = false;
+
+		for (size_t j = 0; j < k; j++)
+			seen |= l->entries[j].netns == l->entries[k].netns;
+		if (seen || !l->entries[k].netns)
+			continue;
+		sentence_safe(display, sizeof(display), l->entries[k].display, false);
+		fprintf(out, "value {arg=%d}{value=%u}{display=%s}{default=false}\n", arg,
+			l->entries[k].netns, display);
+	}
 }
 #endif
 
@@ -122,7 +187,7 @@ static int arg_events(FILE *out, int arg)
 	return arg + 1;
 }
 
-static int arg_kernel(FILE *out, int arg)
+static int arg_kernel(FILE *out, int arg, const struct netdev_list *l)
 {
 	fprintf(out,
 		"arg {number=%d}{call=--ring-buffer-size}{display=Ring buffer (MiB)}"
@@ -153,6 +218,19 @@ static int arg_kernel(FILE *out, int arg)
 		"a container's}{group=Filters}\n",
 		arg++);
 	fprintf(out,
+		"arg {number=%d}{call=--netns}{display=Container or pod}{type=selector}"
+		"{reload=true}{placeholder=Reload containers}{tooltip=Only events in this "
+		"container's or pod's network namespace (its processes' connections)}"
+		"{group=Filters}\n",
+		arg);
+#if EBPFDUMP_WITH_BPF
+	values_netns(out, arg, l);
+#else
+	(void)l;
+	fprintf(out, "value {arg=%d}{value=any}{display=Any}{default=true}\n", arg);
+#endif
+	arg++;
+	fprintf(out,
 		"arg {number=%d}{call=--udp-interval}{display=UDP report interval (ms)}"
 		"{type=integer}{range=%u,%u}{default=1000}{tooltip=A UDP flow reports at most "
 		"once per interval, with its datagram and byte counts}{group=Events}\n",
@@ -165,14 +243,22 @@ static int arg_kernel(FILE *out, int arg)
 	return arg + 1;
 }
 
-static int arg_packets(FILE *out, int arg, bool with_ifname)
+static int arg_packets(FILE *out, int arg, bool with_ifname, const struct netdev_list *l)
 {
-	if (with_ifname)
+	if (with_ifname) {
 		fprintf(out,
 			"arg {number=%d}{call=--ifname}{display=Also capture packets on}"
-			"{type=string}{tooltip=Interface whose packets are merged with the events "
-			"(eth0, any, veth1234@web); empty: events only}{group=Packets}\n",
-			arg++);
+			"{type=selector}{reload=true}{placeholder=Reload interfaces}{tooltip=Interface "
+			"whose packets are merged with the events; a container's veth is shown with "
+			"its name}{group=Packets}\n",
+			arg);
+#if EBPFDUMP_WITH_BPF
+		values_ifname(out, arg, l);
+#else
+		(void)l;
+#endif
+		arg++;
+	}
 	fprintf(out,
 		"arg {number=%d}{call=--reorder-window}{display=Reorder window (ms)}"
 		"{type=integer}{range=0,%u}{default=%u}{tooltip=How long a packet may wait for "
@@ -229,17 +315,69 @@ static int arg_remote(FILE *out, int arg)
 	return arg;
 }
 
-int extcap_list_config(FILE *out, const struct options *o)
+static void list_config(FILE *out, const struct options *o)
 {
+	struct netdev_list *l = NULL;
 	int arg = 0;
 
 	if (strcmp(o->interface, IFACE_ZMQ) == 0) {
 		arg = arg_events(out, arg);
 		arg_remote(out, arg);
-	} else {
-		arg = arg_events(out, arg);
-		arg = arg_kernel(out, arg);
-		arg_packets(out, arg, !is_container_iface(o));
+		return;
+	}
+#if EBPFDUMP_WITH_BPF
+	l = container_netdevs();
+#endif
+	arg = arg_events(out, arg);
+	arg = arg_kernel(out, arg, l);
+	arg_packets(out, arg, !is_container_iface(o), l);
+	netdev_list_free(l);
+}
+
+/* With --extcap-reload-option NAME: only the value sentences of the
+ * argument whose call is --NAME (Wireshark's reload button). The values of
+ * an argument follow its arg sentence. Returns -1 for no such argument. */
+static int print_reloaded(FILE *out, char *text, const char *name)
+{
+	char want[128], *save = NULL, *line;
+	int arg = -1, n;
+
+	snprintf(want, sizeof(want), "}{call=--%s}", strncmp(name, "--", 2) ? name : name + 2);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (arg < 0 && sscanf(line, "arg {number=%d", &n) == 1 && strstr(line, want))
+			arg = n;
+		else if (arg >= 0 && sscanf(line, "value {arg=%d}", &n) == 1 && n == arg)
+			fprintf(out, "%s\n", line);
+	}
+	return arg < 0 ? -1 : 0;
+}
+
+int extcap_list_config(FILE *out, const struct options *o)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *mem;
+	int r;
+
+	if (!o->reload_option) {
+		list_config(out, o);
+		return fflush(out) == 0 ? 0 : -1;
+	}
+	mem = open_memstream(&text, &size);
+	if (!mem)
+		return -1;
+	list_config(mem, o);
+	if (fclose(mem) != 0) {
+		free(text);
+		return -1;
+	}
+	r = print_reloaded(out, text, o->reload_option);
+	free(text);
+	if (r < 0) {
+		fprintf(stderr, "ebpfdump: --extcap-reload-option %s: no such reloadable option of "
+				"%s\n",
+			o->reload_option, o->interface);
+		return -1;
 	}
 	return fflush(out) == 0 ? 0 : -1;
 }

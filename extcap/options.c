@@ -25,6 +25,7 @@ enum {
 	OPT_EXTCAP_DLTS,
 	OPT_EXTCAP_INTERFACE,
 	OPT_EXTCAP_CONFIG,
+	OPT_EXTCAP_RELOAD_OPTION,
 	OPT_CAPTURE,
 	OPT_FIFO,
 	OPT_CAPTURE_FILTER,
@@ -75,6 +76,7 @@ static const struct option long_options[] = {
 	{ "extcap-dlts", no_argument, NULL, OPT_EXTCAP_DLTS },
 	{ "extcap-interface", required_argument, NULL, OPT_EXTCAP_INTERFACE },
 	{ "extcap-config", no_argument, NULL, OPT_EXTCAP_CONFIG },
+	{ "extcap-reload-option", required_argument, NULL, OPT_EXTCAP_RELOAD_OPTION },
 	{ "capture", no_argument, NULL, OPT_CAPTURE },
 	{ "fifo", required_argument, NULL, OPT_FIFO },
 	{ "extcap-capture-filter", required_argument, NULL, OPT_CAPTURE_FILTER },
@@ -135,6 +137,7 @@ const char *options_usage(void)
 	       "  --extcap-interface IFACE     interface to act on (ebpfevents)\n"
 	       "  --extcap-dlts                list the link types of IFACE\n"
 	       "  --extcap-config              list the configuration arguments of IFACE\n"
+	       "  --extcap-reload-option ARG   with --extcap-config: the values of ARG only\n"
 	       "  --capture                    capture on IFACE into --fifo\n"
 	       "  --fifo PATH                  output: fifo or file; - is stdout\n"
 	       "  --extcap-capture-filter F    capture filter (packet interfaces only)\n"
@@ -161,12 +164,13 @@ const char *options_usage(void)
 	       "  --host NAME                  host label on every event (default: hostname)\n"
 	       "  --no-snapshot                do not look up the sockets open at start\n"
 	       "  --no-containers              do not ask container runtimes for names\n"
-	       "  --netns self|INODE           only events of this network namespace (self: the\n"
+	       "  --netns self|any|INODE       only events of this network namespace (self: the\n"
 	       "                               one ebpfdump runs in, e.g. under ip netns exec)\n"
 	       "\n"
 	       "Packets plus events (merged: each packet names its sender and receiver process):\n"
 	       "  --ifname IFACE               also capture packets on IFACE (e.g. eth0, any,\n"
-	       "                               veth1234@web for a container's interface)\n"
+	       "                               veth1234@web for a container's interface;\n"
+	       "                               none: events only, the default)\n"
 	       "  --extcap-capture-filter F    capture filter for the packets (pcap syntax)\n"
 	       "  --snaplen BYTES              bytes kept per packet, 64-262144 (default 262144)\n"
 	       "  --promisc, --no-promisc      promiscuous mode (default on)\n"
@@ -308,6 +312,9 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 		case OPT_EXTCAP_CONFIG:
 			o.action = ACTION_CONFIG;
 			break;
+		case OPT_EXTCAP_RELOAD_OPTION:
+			o.reload_option = optarg;
+			break;
 		case OPT_CAPTURE:
 			o.action = ACTION_CAPTURE;
 			break;
@@ -374,7 +381,11 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			o.containers = false;
 			break;
 		case OPT_IFNAME:
-			if (!optarg[0] || strlen(optarg) > OPTIONS_IFNAME_MAX) {
+			if (!optarg[0] || strcmp(optarg, OPTIONS_IFNAME_NONE) == 0) {
+				o.ifname = NULL; /* also Wireshark's "events only" entry */
+				break;
+			}
+			if (strlen(optarg) > OPTIONS_IFNAME_MAX) {
 				snprintf(errbuf, errlen,
 					 "--ifname needs an interface name of 1 to %u bytes (or "
 					 "VETH@CONTAINER)",
@@ -424,6 +435,10 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			o.event_frames = false;
 			break;
 		case OPT_NETNS:
+			if (!optarg[0] || strcmp(optarg, "any") == 0) {
+				o.netns = 0; /* also Wireshark's "any" entry */
+				break;
+			}
 			if (strcmp(optarg, "self") == 0) {
 				struct stat st;
 

@@ -23,6 +23,7 @@
 #define OPTIONS_RINGBUF_MB_DEFAULT 8u
 /* Packet capture limits and defaults. */
 #define OPTIONS_IFNAME_MAX 300u /* "veth@container name" */
+#define OPTIONS_IFNAME_NONE "none" /* --ifname none: events only (the default) */
 #define OPTIONS_SNAPLEN_MIN 64u
 #define OPTIONS_SNAPLEN_MAX 262144u
 #define OPTIONS_SNAPLEN_DEFAULT 262144u
@@ -58,6 +59,7 @@ struct options {
 	enum options_action action;
 	const char *extcap_version; /* Wireshark's version, when it tells */
 	const char *interface;	    /* --extcap-interface */
+	const char *reload_option;  /* --extcap-reload-option: values of this arg only */
 	const char *fifo;	    /* --fifo; "-" is stdout */
 	const char *capture_filter; /* --extcap-capture-filter */
 	const char *control_in, *control_out;

@@ -3,7 +3,8 @@
 # Containers and pods in the program, on a real Docker engine: a container
 # running an HTTP server and a second one with the Kubernetes labels that
 # cri-dockerd sets (standing for a pod). --extcap-interfaces lists
-# "Container ..." and "Pod ..., Namespace ..."; capturing on the
+# "Container ..." and "Pod ..., Namespace ..." (and so do the reloadable
+# --netns and --ifname selectors of --extcap-config); capturing on the
 # container's interface while the host fetches a page gives packets tagged
 # with the container and the server's process, and events carrying the
 # container id and name (and, for the labelled one, pod and namespace).
@@ -35,6 +36,18 @@ check "lists the container ($(grep -c '^interface' "$T/ifaces") interfaces)" \
 check "lists the pod" \
 	'grep -qx "interface {value=$app_veth@$pod}{display=Pod $pod, Namespace shop}" "$T/ifaces"'
 check "listing says nothing on stderr" '[ ! -s "$T/ifaces.err" ]'
+# The reloadable selectors of the configuration dialog.
+web_netns=$(stat -L -c %i "/proc/$($DOCKER inspect -f '{{.State.Pid}}' "$web")/ns/net")
+"$tool" --extcap-interface ebpfevents --extcap-config --extcap-reload-option netns >"$T/netns"
+check "reload netns: the container by name, its namespace as value ($web_netns)" \
+	'grep -qx "value {arg=[0-9]*}{value=$web_netns}{display=Container $web}{default=false}" "$T/netns"'
+check "reload netns: the pod" 'grep -q "{display=Pod $pod, Namespace shop}" "$T/netns"'
+check "reload netns: value sentences only" '! grep -qv "^value {arg=" "$T/netns"'
+"$tool" --extcap-interface ebpfevents --extcap-config --extcap-reload-option ifname >"$T/ifname"
+check "reload ifname: the container's veth named after it" \
+	'grep -qx "value {arg=[0-9]*}{value=$web_veth}{display=$web_veth: Container $web}{default=false}" "$T/ifname"'
+check "reload ifname: none (events only) is the default" \
+	'grep -q "{value=none}{display=None: events only}{default=true}" "$T/ifname"'
 "$tool" --extcap-interface "$web_veth@$web" --extcap-dlts >"$T/dlts"
 check "container interface: Ethernet" 'grep -q "^dlt {number=1}" "$T/dlts"'
 

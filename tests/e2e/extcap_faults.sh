@@ -87,9 +87,13 @@ check "reader gone: stopped within 1 s ($ms ms)" '[ $ms -lt 1000 ]'
 check "reader gone: nothing attached" no_progs_left
 
 # SIGTERM and SIGINT from a shell capture: a valid file with its statistics.
+# The SIGTERM one also gets the defaults Wireshark's dialog passes for the
+# two selectors (--ifname none: events only; --netns any).
 for sig in TERM INT; do
 	out=$E2E_TMP/sig-$sig.pcapng
-	cap_bg --fifo "$out" >/dev/null 2>"$E2E_TMP/sig.err" &
+	defaults=()
+	[ $sig = TERM ] && defaults=(--ifname none --netns any)
+	cap_bg --fifo "$out" "${defaults[@]}" >/dev/null 2>"$E2E_TMP/sig.err" &
 	pid=$!
 	for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
 	"$tools/tcp_client" --connect 127.0.0.1 --port 1 --send 0 >/dev/null 2>&1
@@ -100,6 +104,8 @@ for sig in TERM INT; do
 	check "SIG$sig: exit 0 ($rc)" '[ $rc = 0 ]'
 	check "SIG$sig: summary line on stderr" 'grep -q "events written to" "$E2E_TMP/sig.err"'
 	check "SIG$sig: capinfos reads the file" 'capinfos "$out" >/dev/null 2>&1'
+	check "SIG$sig: events only, one interface" \
+		'capinfos "$out" 2>/dev/null | grep -q "Number of interfaces in file: 1"'
 	check "SIG$sig: the refused connect is in it" \
 		'tshark -r "$out" -X lua_script:"$src/dissector/ebpf.lua" -Y "ebpf.event == \"TCP_Connect_Failed\" && ebpf.rport == 1" 2>/dev/null | grep -q .'
 	check "SIG$sig: nothing attached" no_progs_left

@@ -4,7 +4,8 @@
 # generated packets and events checked with tshark and dissector/ebpf.lua.
 add_executable(test_reader ${CMAKE_CURRENT_LIST_DIR}/test_reader.c)
 target_include_directories(test_reader PRIVATE ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(test_reader PRIVATE ebpf_pcapng_reader ebpf_pcapng)
+find_package(Threads REQUIRED)
+target_link_libraries(test_reader PRIVATE ebpf_pcapng_reader ebpf_pcapng Threads::Threads)
 
 # Driver of offline_merge() for the shell tests and the benchmark.
 add_executable(merge_files ${PROJECT_SOURCE_DIR}/tests/tools/merge_files.c)
