@@ -32,6 +32,7 @@ static const struct event_choice event_choices[] = {
 	{ 0, NULL },
 };
 
+#if EBPFDUMP_WITH_BPF
 /* Names come from container runtimes: data that must not break the
  * sentence syntax. Braces and control characters become '_'. */
 static void sentence_safe(char *dst, size_t size, const char *src, bool for_value)
@@ -51,7 +52,6 @@ static void sentence_safe(char *dst, size_t size, const char *src, bool for_valu
 	dst[i] = '\0';
 }
 
-#if EBPFDUMP_WITH_BPF
 /* The containers and pods with an interface on this host; NULL when none
  * can be listed (no runtime answers, no permission). */
 static struct netdev_list *container_netdevs(void)
