@@ -35,6 +35,10 @@ char LICENSE[] SEC("license") = "GPL";
 /* Configuration, set by user space between open and load. Being rodata,
  * the verifier sees the values and drops the code of filters not in use. */
 const volatile __u32 event_mask = 0xffffffff; /* bits of enum event_type */
+/* Bytes of unread records at which a submit wakes the reader; below it no
+ * wake-up (the reader polls on a timer). 0: the kernel's adaptive wake-up,
+ * one per record that finds the reader idle (probe_config.batch_wakeups). */
+const volatile __u64 wakeup_bytes = 0;
 const volatile bool filter_process = false;   /* any of the process filters below */
 const volatile __u32 filter_pid = 0;	      /* thread-group id, 0: any */
 const volatile bool filter_pid_tree = false;  /* also descendants of filter_pid */
@@ -519,9 +523,20 @@ static __always_inline struct ebpfdump_record *record_reserve(__u16 type)
 	return rec;
 }
 
+/* A wake-up is an interrupt and a context switch in the reader, per
+ * record when the reader keeps up: batching them is most of what a
+ * connection costs in user space. */
+static __always_inline __u64 submit_flags(void)
+{
+	if (!wakeup_bytes)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									 : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void record_submit(struct ebpfdump_record *rec)
 {
-	bpf_ringbuf_submit(rec, 0);
+	bpf_ringbuf_submit(rec, submit_flags());
 }
 
 static __always_inline void record_set_owner(struct ebpfdump_record *rec,
@@ -1135,7 +1150,7 @@ static __always_inline void udp_account(struct sock *sk, struct ebpfdump_udp_key
 		__builtin_memcpy(rec->raddr, k->raddr, sizeof(rec->raddr));
 		__builtin_memcpy(rec->ifname, f->ifname, sizeof(rec->ifname));
 		__builtin_memcpy(&rec->owner, &f->owner, sizeof(rec->owner));
-		bpf_ringbuf_submit(rec, 0);
+		bpf_ringbuf_submit(rec, submit_flags());
 		return;
 	}
 	if (rec)

@@ -736,6 +736,7 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 	 * are frozen by the load. */
 	mask = cfg && cfg->event_mask ? cfg->event_mask : UINT32_MAX;
 	configure(p, cfg, mask);
+	p->skel->rodata->wakeup_bytes = cfg && cfg->batch_wakeups ? z.ringbuf / 8 : 0;
 	r = bpf_map__set_max_entries(p->skel->maps.events, z.ringbuf);
 	if (r == 0)
 		r = bpf_map__set_max_entries(p->skel->maps.sockets, z.sockets);

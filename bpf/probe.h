@@ -64,6 +64,12 @@ struct probe_config {
 	uint32_t max_sockets;	 /* 0 means PROBE_SOCKETS_DEFAULT */
 	uint32_t max_udp_flows;	 /* 0 means PROBE_UDP_FLOWS_DEFAULT */
 	uint32_t udp_interval_ms; /* 0 means PROBE_UDP_INTERVAL_DEFAULT_MS */
+	/* Batched wake-ups: the kernel wakes the reader only when an eighth
+	 * of the ring is filled; the caller must then call probe_consume()
+	 * every few ms itself (ebpfdump: every PROBE_BATCH_TICK_MS). false:
+	 * the kernel's own policy, a wake-up for every record that finds the
+	 * reader idle. */
+	bool batch_wakeups;
 	struct probe_filter filter;
 };
 

@@ -51,6 +51,11 @@
 #define TICK_NS 1000000000ull
 /* How often UDP flow counts are collected from the kernel's flow table. */
 #define UDP_FLUSH_NS 250000000ull
+/* How often kernel events are read: the kernel wakes us early only when an
+ * eighth of the ring buffer is filled (probe_config.batch_wakeups), so an
+ * event reaches the output at most this late; well inside the merge's
+ * reorder window (default 50 ms). */
+#define PROBE_TICK_NS 10000000ull
 
 /* Events from many hosts arrive with network delays: they wait this long
  * to be put in time order unless --reorder-window says otherwise. */
@@ -544,6 +549,8 @@ static void arm_timer(struct capture *c, uint64_t now)
 			due = d > now ? d : now + 1;
 	}
 #if EBPFDUMP_WITH_BPF
+	if (c->probe && now + PROBE_TICK_NS < due)
+		due = now + PROBE_TICK_NS;
 	if (c->probe && c->last_udp_flush_ns + UDP_FLUSH_NS < due)
 		due = c->last_udp_flush_ns + UDP_FLUSH_NS > now ? c->last_udp_flush_ns + UDP_FLUSH_NS
 								: now + 1;
@@ -690,6 +697,17 @@ static void handle_ready(struct capture *c, uint64_t tag, bool *failed)
 		/* Level-triggered: an unread timerfd would spin the loop. */
 		if (read(c->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 			log_debug("timerfd read: %s", strerror(errno));
+#if EBPFDUMP_WITH_BPF
+		/* The kernel wakes us only for a filling ring (batch_wakeups). */
+		if (c->probe) {
+			int r = probe_consume(c->probe);
+
+			if (r < 0 && !c->write_error) {
+				log_error("reading kernel events failed: %s", strerror(-r));
+				*failed = c->stop = true;
+			}
+		}
+#endif
 		break;
 	}
 	case TAG_OUTPUT:
@@ -909,6 +927,7 @@ static int start_probe(struct capture *c)
 		.event_mask = o->event_mask,
 		.ringbuf_bytes = o->ringbuf_mb << 20,
 		.udp_interval_ms = o->udp_interval_ms,
+		.batch_wakeups = true, /* consumed every PROBE_TICK_NS, see arm_timer */
 		.filter = {
 			.pid = o->pid,
 			.pid_tree = o->pid_tree,
