@@ -238,26 +238,20 @@ check_pair() {
 		netns="$ino_s" exe="$server_exe"
 }
 
-# run_refused NAME ADDR [CLIENT]: connect to a closed port.
-run_refused() {
-	local name=$1 addr=$2 bin=${3:-$client} rc
-	ip netns exec "$ns_c" timeout 20 "$bin" --connect "$addr" --port "$closed_port" \
-		>"$tmp/$name.cli"
+# run_failing NAME ADDR PORT ERRNO WHAT [CLIENT]: a connect that must fail
+# with ERRNO.
+run_failing() {
+	local name=$1 addr=$2 port=$3 errno=$4 what=$5 bin=${6:-$client} rc
+	ip netns exec "$ns_c" timeout 20 "$bin" --connect "$addr" --port "$port" >"$tmp/$name.cli"
 	rc=$?
-	check "$name: connect refused (exit $rc, $(cat "$tmp/$name.cli"))" \
-		'[ $rc = 3 ] && grep -q "errno=111$" "$tmp/$name.cli"'
+	check "$name: connect $what (exit $rc, $(cat "$tmp/$name.cli"))" \
+		'[ $rc = 3 ] && grep -q "errno=$errno$" "$tmp/$name.cli"'
 }
-
+# run_refused NAME ADDR [CLIENT]: connect to a closed port.
+run_refused() { run_failing "$1" "$2" "$closed_port" 111 refused "${3:-$client}"; }
 # run_timeout NAME ADDR: a SYN dropped by the server's firewall; one SYN
 # retry in the client's namespace, so the kernel gives up after ~3 s.
-run_timeout() {
-	local name=$1 addr=$2 rc
-	ip netns exec "$ns_c" timeout 20 "$client" --connect "$addr" --port "$dropped_port" \
-		>"$tmp/$name.cli"
-	rc=$?
-	check "$name: connect timed out (exit $rc, $(cat "$tmp/$name.cli"))" \
-		'[ $rc = 3 ] && grep -q "errno=110$" "$tmp/$name.cli"'
-}
+run_timeout() { run_failing "$1" "$2" "$dropped_port" 110 "timed out"; }
 
 # check_timeout NAME ADDR FAMILY
 check_timeout() {
