@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "event/record.h"
 #include "merge/hash.h"
 #include "merge/merge.h"
 
@@ -29,9 +30,13 @@ struct held_packet {
 	uint8_t data[];
 };
 
+/* A held event is kept as its encoded record (event/record.h, ~150 bytes
+ * for a typical event instead of the 5 KB struct event): 35 times more
+ * events fit the hold limits, and copying it is cheaper than the struct. */
 struct held_event {
 	struct held h;
-	struct event ev;
+	uint32_t len;
+	uint8_t rec[];
 };
 
 /* First fragment's ports, found again by the later fragments' IP id. */
@@ -67,6 +72,8 @@ struct merge {
 	uint32_t wildcards;
 	struct frag_slot *frags;
 	struct merge_stats stats;
+	uint8_t *enc;	    /* RECORD_MAX_LEN bytes: an event being held is encoded here */
+	struct event *dec; /* a held event decoded again for emission */
 };
 
 void merge_config_init(struct merge_config *cfg)
@@ -135,7 +142,9 @@ int merge_new(const struct merge_config *cfg, struct merge **ret)
 	r = -ENOMEM;
 	m->heap = calloc((size_t)cfg->hold_max + 1, sizeof(*m->heap));
 	m->frags = calloc(MERGE_FRAG_SLOTS, sizeof(*m->frags));
-	if (!m->heap || !m->frags)
+	m->enc = malloc(RECORD_MAX_LEN);
+	m->dec = malloc(sizeof(*m->dec));
+	if (!m->heap || !m->frags || !m->enc || !m->dec)
 		goto fail;
 	*ret = m;
 	return 0;
@@ -155,6 +164,8 @@ struct merge *merge_free(struct merge *m)
 	flow_table_free(m->flows);
 	owner_cache_free(m->owners);
 	free(m->frags);
+	free(m->enc);
+	free(m->dec);
 	free(m);
 	return NULL;
 }
@@ -500,7 +511,15 @@ static void release_one(struct merge *m)
 		lookup_tag(m, &hp->info, false, &tag);
 		emit_packet(m, &hp->pkt, &tag, hp->h.waiting);
 	} else {
-		emit_event(m, &((struct held_event *)h)->ev);
+		struct held_event *he = (struct held_event *)h;
+		const char *why = NULL;
+
+		/* It was encoded by us a moment ago: decoding cannot fail
+		 * unless memory was corrupted. */
+		if (record_decode(he->rec, he->len, m->dec, &why) == 0)
+			emit_event(m, m->dec);
+		else
+			m->stats.dropped++;
 	}
 	free(h);
 }
@@ -597,7 +616,7 @@ out:
 int merge_push_event(struct merge *m, const struct event *ev)
 {
 	struct held_event *he;
-	int r = 0;
+	int r = 0, len;
 
 	if (m->busy)
 		return -EBUSY;
@@ -616,15 +635,21 @@ int merge_push_event(struct merge *m, const struct event *ev)
 		emit_event(m, ev);
 		goto out;
 	}
-	he = malloc(sizeof(*he));
+	len = record_encode(ev, m->enc, RECORD_MAX_LEN);
+	if (len < 0) { /* cannot happen: every event fits a record */
+		emit_event(m, ev);
+		goto out;
+	}
+	he = malloc(sizeof(*he) + (size_t)len);
 	if (!he) {
 		m->stats.dropped++;
 		r = -ENOMEM;
 		goto out;
 	}
-	he->ev = *ev;
+	he->len = (uint32_t)len;
+	memcpy(he->rec, m->enc, (size_t)len);
 	he->h.waiting = 0;
-	enqueue(m, &he->h, ev->ts_ns, sizeof(*he), HELD_EVENT);
+	enqueue(m, &he->h, ev->ts_ns, sizeof(*he) + (size_t)len, HELD_EVENT);
 out:
 	m->busy = false;
 	return r;

@@ -1058,8 +1058,9 @@ static void test_curve(void)
 	printf("wrong server key, publisher side: %s\n", pst.last_rejection);
 	publisher_free(p);
 
-	/* A plain TCP publisher cannot talk to a CURVE subscriber; the
-	 * publisher sees why, the subscriber only that the peer hung up. */
+	/* A plain TCP publisher cannot talk to a CURVE subscriber. Whichever
+	 * side reads the other's greeting first names the mismatch; the other
+	 * sees only that the peer hung up (a race in ZMTP, seen both ways). */
 	failed = ss.handshake_failed;
 	p = new_pub(ep, false, "host-a", NULL, NULL, NULL);
 	CHECK(publisher_plaintext(p));
@@ -1068,7 +1069,8 @@ static void test_curve(void)
 	CHECK(ss.handshake_failed > failed);
 	printf("plain TCP publisher, subscriber side: %s\n", ss.last_rejection);
 	publisher_stats(p, &pst);
-	CHECK(strstr(pst.last_rejection, "mismatch") != NULL);
+	CHECK(strstr(pst.last_rejection, "mismatch") != NULL ||
+	      strstr(ss.last_rejection, "mismatch") != NULL);
 	printf("plain TCP publisher, publisher side: %s\n", pst.last_rejection);
 	publisher_free(p);
 
