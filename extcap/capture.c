@@ -639,19 +639,27 @@ static void send_counters(struct capture *c, uint64_t now)
 	c->last_status_ns = now;
 }
 
+#if EBPFDUMP_WITH_BPF
+/* Hand what the ring buffer holds to on_kernel_event; a read error stops
+ * the capture (a write error has already been reported by then). */
+static void read_probe(struct capture *c, bool *failed)
+{
+	int r = probe_consume(c->probe);
+
+	if (r < 0 && !c->write_error) {
+		log_error("reading kernel events failed: %s", strerror(-r));
+		*failed = c->stop = true;
+	}
+}
+#endif
+
 static void handle_ready(struct capture *c, uint64_t tag, bool *failed)
 {
 	switch (tag) {
 #if EBPFDUMP_WITH_BPF
-	case TAG_PROBE: {
-		int r = probe_consume(c->probe);
-
-		if (r < 0 && !c->write_error) {
-			log_error("reading kernel events failed: %s", strerror(-r));
-			*failed = c->stop = true;
-		}
+	case TAG_PROBE:
+		read_probe(c, failed);
 		break;
-	}
 #endif
 	case TAG_LIVE:
 		break; /* dispatched after every wake-up, below */
@@ -699,14 +707,8 @@ static void handle_ready(struct capture *c, uint64_t tag, bool *failed)
 			log_debug("timerfd read: %s", strerror(errno));
 #if EBPFDUMP_WITH_BPF
 		/* The kernel wakes us only for a filling ring (batch_wakeups). */
-		if (c->probe) {
-			int r = probe_consume(c->probe);
-
-			if (r < 0 && !c->write_error) {
-				log_error("reading kernel events failed: %s", strerror(-r));
-				*failed = c->stop = true;
-			}
-		}
+		if (c->probe)
+			read_probe(c, failed);
 #endif
 		break;
 	}
