@@ -27,6 +27,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* errno values the map helpers return (ABI, not in vmlinux.h). */
 #define EEXIST 17
+#define ENOENT 2
 
 /* Message flags (include/linux/socket.h), ABI values. */
 #define MSG_PEEK 2
@@ -175,6 +176,43 @@ struct {
 	__type(value, struct exe_scratch);
 } exe_scratch SEC(".maps");
 
+/* What owner_from_current() learns of a process that costs the most to
+ * read (the executable's path walk, the cgroup's name), kept per thread
+ * group so that a process's second and later sockets skip it. An entry is
+ * used only while all of its keys still match: the same process (group
+ * leader's start time: a reused pid does not match), the same executable
+ * file (an exec replaces it), the same css_set (moving to another cgroup
+ * replaces it) and the same root mount (which decides whether exe can be
+ * named). Anything else is read afresh for every owner. LRU: processes
+ * come and go. */
+struct proc_info {
+	__u64 start_time; /* group leader's, CLOCK_MONOTONIC ns */
+	__u64 exe_file;	  /* mm->exe_file, compared as a number */
+	__u64 css_set;	  /* task->cgroups */
+	__u64 root_mnt;	  /* fs->root.mnt */
+	__u64 cgroup_id;
+	char cgroup[EBPFDUMP_CGROUP_LEN];
+	char exe[EBPFDUMP_EXE_LEN];
+};
+
+#define PROCS_MAX 4096
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PROCS_MAX);
+	__type(key, __u32); /* thread-group id */
+	__type(value, struct proc_info);
+} procs SEC(".maps");
+
+/* A proc_info is built here on a cache miss. Process context only, like
+ * exe_scratch. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct proc_info);
+} proc_scratch SEC(".maps");
+
 /* Per CPU: 1 while ebd_state_main runs (see the two programs below). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -272,17 +310,17 @@ static __always_inline struct kernfs_node *task_cgroup_node(struct task_struct *
 	return cgrp ? BPF_CORE_READ(cgrp, kn) : NULL;
 }
 
-static __always_inline void owner_cgroup(struct task_struct *task, struct ebpfdump_owner *o)
+static __always_inline void proc_cgroup(struct task_struct *task, struct proc_info *pi)
 {
 	struct kernfs_node *kn = task_cgroup_node(task);
 	const char *name;
 
 	if (!kn)
 		return;
-	o->cgroup_id = kernfs_node_id(kn);
+	pi->cgroup_id = kernfs_node_id(kn);
 	name = BPF_CORE_READ(kn, name);
 	if (name)
-		bpf_probe_read_kernel_str(o->cgroup, sizeof(o->cgroup), name);
+		bpf_probe_read_kernel_str(pi->cgroup, sizeof(pi->cgroup), name);
 }
 
 /* The path of the current task's executable, rebuilt from
@@ -352,8 +390,8 @@ __noinline int exe_path_build(void)
 	return (int)pos;
 }
 
-/* owner.exe of the current task, or left empty (see exe_path_build). */
-static __always_inline void owner_exe(struct ebpfdump_owner *o)
+/* The current task's executable path, or left empty (see exe_path_build). */
+static __always_inline void proc_exe(struct proc_info *pi)
 {
 	struct exe_scratch *s;
 	__u32 zero = 0;
@@ -363,17 +401,48 @@ static __always_inline void owner_exe(struct ebpfdump_owner *o)
 		return;
 	s = bpf_map_lookup_elem(&exe_scratch, &zero);
 	if (s)
-		bpf_probe_read_kernel_str(o->exe, sizeof(o->exe), &s->buf[pos]);
+		bpf_probe_read_kernel_str(pi->exe, sizeof(pi->exe), &s->buf[pos]);
+}
+
+/* The current process's cgroup and executable: from the procs cache when
+ * its keys still match, else read and cached. NULL if no room to build. */
+static __always_inline const struct proc_info *proc_current(struct task_struct *task, __u32 tgid)
+{
+	__u64 start = BPF_CORE_READ(task, group_leader, start_time);
+	__u64 exe_file = (__u64)(unsigned long)BPF_CORE_READ(task, mm, exe_file);
+	__u64 css_set = (__u64)(unsigned long)BPF_CORE_READ(task, cgroups);
+	__u64 root_mnt = (__u64)(unsigned long)BPF_CORE_READ(task, fs, root.mnt);
+	struct proc_info *pi = bpf_map_lookup_elem(&procs, &tgid);
+	__u32 zero = 0;
+
+	if (pi && pi->start_time == start && pi->exe_file == exe_file && pi->css_set == css_set &&
+	    pi->root_mnt == root_mnt)
+		return pi;
+	pi = bpf_map_lookup_elem(&proc_scratch, &zero);
+	if (!pi)
+		return NULL;
+	__builtin_memset(pi, 0, sizeof(*pi));
+	pi->start_time = start;
+	pi->exe_file = exe_file;
+	pi->css_set = css_set;
+	pi->root_mnt = root_mnt;
+	proc_cgroup(task, pi);
+	proc_exe(pi);
+	/* A kernel thread (no executable) is not worth an entry. */
+	if (exe_file)
+		bpf_map_update_elem(&procs, &tgid, pi, BPF_ANY);
+	return pi;
 }
 
 /* Only valid in the context of the task that owns the socket: connect(),
  * accept(), and later send/recv. Called once per socket or UDP flow, not
- * per packet: the executable's path walk is the costly part. */
+ * per packet. The cgroup and executable come from proc_current(). */
 static __always_inline void owner_from_current(struct ebpfdump_owner *o)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 uid_gid = bpf_get_current_uid_gid();
+	const struct proc_info *pi;
 
 	o->pid = pid_tgid >> 32; /* upper half is the thread group */
 	o->tid = (__u32)pid_tgid;
@@ -382,8 +451,12 @@ static __always_inline void owner_from_current(struct ebpfdump_owner *o)
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 	o->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	BPF_CORE_READ_STR_INTO(&o->pcomm, task, real_parent, comm);
-	owner_cgroup(task, o);
-	owner_exe(o);
+	pi = proc_current(task, o->pid);
+	if (!pi)
+		return;
+	o->cgroup_id = pi->cgroup_id;
+	__builtin_memcpy(o->cgroup, pi->cgroup, sizeof(o->cgroup));
+	__builtin_memcpy(o->exe, pi->exe, sizeof(o->exe));
 }
 
 static __always_inline __u16 owner_flags(const struct ebpfdump_owner *o)
@@ -625,12 +698,20 @@ static __always_inline __u64 sock_key(const struct sock *sk)
 static __always_inline void sockets_store(__u64 key, struct sock_state *st, bool overwrite)
 {
 	struct ebpfdump_counters *c = counters_get();
-	long r = bpf_map_update_elem(&sockets, &key, st, BPF_NOEXIST);
+	long r = -ENOENT;
 
-	if (r == -EEXIST && overwrite)
+	/* An accepted socket already has the entry its handshake made: one
+	 * replacing update instead of a refused insert and then an update
+	 * (each update of an LRU hash allocates and copies the value). */
+	if (overwrite && bpf_map_lookup_elem(&sockets, &key))
 		r = bpf_map_update_elem(&sockets, &key, st, BPF_EXIST);
-	else if (r == 0 && c)
-		COUNT(c, sock_inserts, 1);
+	if (r == -ENOENT) { /* absent, or deleted meanwhile */
+		r = bpf_map_update_elem(&sockets, &key, st, BPF_NOEXIST);
+		if (r == -EEXIST && overwrite)
+			r = bpf_map_update_elem(&sockets, &key, st, BPF_EXIST);
+		else if (r == 0 && c)
+			COUNT(c, sock_inserts, 1);
+	}
 	if (r && r != -EEXIST && c)
 		COUNT(c, sock_failed, 1);
 }

@@ -57,6 +57,7 @@ cleanup() {
 	ip netns del "$ns_s" 2>/dev/null
 	ip netns del "$ns_c" 2>/dev/null
 	mountpoint -q "$tmp/mnt" && umount "$tmp/mnt"
+	[ -n "${cg:-}" ] && [ -d "$cg" ] && rmdir "$cg"
 	restore_tracefs
 	rm -rf "$tmp"
 }
@@ -320,6 +321,62 @@ else
 	bad "cannot make the copies of the client"
 fi
 
+# --- the kernel's per-process cache (procs): one process connects three
+# times, before and after moving to another cgroup and after an exec; each
+# event must carry what is true at that moment. The hierarchy events take
+# their cgroup from: v1 memory, else v1 pids, else the unified one.
+cg=
+for h in /sys/fs/cgroup/memory /sys/fs/cgroup/pids /sys/fs/cgroup/unified /sys/fs/cgroup; do
+	if [ -w "$h/cgroup.procs" ]; then
+		cg=$h/ebpfdump-cache-$sfx
+		break
+	fi
+done
+bash_exe=$(exe_of /bin/bash)
+# run_cache: bash connects (refused), is moved into $cg from outside (ip
+# netns exec hides the host's /sys), connects again, then execs the
+# client, which connects a third time.
+run_cache() {
+	local go=$tmp/cache.go bpid
+	mkfifo "$go"
+	ip netns exec "$ns_c" timeout 20 bash -c '
+		echo "bash pid=$$"
+		true 3<>"/dev/tcp/$1/$2"
+		echo "bash moveme"
+		read -r _ <"$3"
+		true 3<>"/dev/tcp/$1/$2"
+		exec "$4" --connect "$1" --port "$2"' cache "$v4_s" "$closed_port" "$go" "$client" \
+		>"$tmp/cache.cli" 2>/dev/null &
+	started+=("$!")
+	for _ in $(seq 100); do
+		grep -q '^bash moveme' "$tmp/cache.cli" && break
+		sleep 0.05
+	done
+	bpid=$(field "$tmp/cache.cli" bash pid)
+	check "cache: bash moved into $cg" \
+		'[ -n "$bpid" ] && echo "$bpid" >"$cg/cgroup.procs" && grep -qx "$bpid" "$cg/cgroup.procs"'
+	echo go 1<>"$go"
+	wait "$!"
+	check "cache: the client ran after bash's exec" 'grep -q "^failed " "$tmp/cache.cli"'
+}
+check_cache() {
+	local pid cg_id n
+	pid=$(field "$tmp/cache.cli" bash pid)
+	cg_id=$(stat -c %i "$cg")
+	n=$(events TCP_Connect_Failed pid="$pid" comm=bash exe="$bash_exe" | grep -vc " cgroup_id=$cg_id ")
+	check "cache: bash's connect before the move has its old cgroup ($n)" '[ "$n" = 1 ]'
+	expect_one "cache: bash's connect after the move has the new cgroup" TCP_Connect_Failed \
+		pid="$pid" comm=bash exe="$bash_exe" cgroup_id="$cg_id" cgroup="ebpfdump-cache-$sfx"
+	expect_one "cache: the same process after exec has the new executable" TCP_Connect_Failed \
+		pid="$pid" comm=tcp_client exe="$client_exe" cgroup_id="$cg_id"
+}
+if [ -n "$cg" ] && [ -n "$bash_exe" ] && mkdir "$cg"; then
+	ok
+else
+	echo "NOTE: no writable cgroup hierarchy or no bash: the process cache is not exercised"
+	cg=
+fi
+
 progs_before=$(all_prog_ids)
 
 # --- tracefs: not needed (raw tracepoints only), and not mounted by us ----
@@ -353,6 +410,7 @@ run_timeout v4-timeout "$v4_s"
 run_refused exe-16 "$v4_s" "$deep/tcp_client"
 run_refused exe-17 "$v4_s" "$deep/e/tcp_client"
 run_refused exe-tmpfs "$v4_s" "$tmp/mnt/tcp_client"
+[ -n "$cg" ] && run_cache
 sleep 0.5 # the last FIN/ACK exchanges complete in softirq after the helpers exit
 stop_probe main INT
 
@@ -367,6 +425,7 @@ check_timeout v4-timeout "$v4_s" ipv4
 check_refused exe-16 "$v4_s" ipv4 "$(exe_of "$deep/tcp_client")"
 check_refused exe-17 "$v4_s" ipv4 ""
 check_refused exe-tmpfs "$v4_s" ipv4 ""
+[ -n "$cg" ] && check_cache
 
 n_events=$(grep -c '^event=' "$out")
 delivered=$(sed -n 's/^stats delivered=\([0-9]*\) .*/\1/p' "$out")
