@@ -117,8 +117,10 @@ struct probe_map_usage {
 struct probe;
 
 /* Called for each event, in ring-buffer order. A negative return stops
- * probe_consume() and is passed back to its caller. */
-typedef int (*probe_event_fn)(const struct event *ev, void *ctx);
+ * probe_consume() and is passed back to its caller. The event is the
+ * probe's own and is rebuilt for the next one: the callback may change it
+ * (enrich it in place) instead of copying its ~5 KB. */
+typedef int (*probe_event_fn)(struct event *ev, void *ctx);
 
 /* Where libbpf's own messages and the probe's debug notes go, one line per
  * call without the newline, all at PROBE_LOG_DEBUG. Process-wide (libbpf

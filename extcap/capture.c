@@ -323,12 +323,11 @@ static void on_packet(void *ctx, int linktype, uint64_t ts_ns, const uint8_t *da
 }
 
 #if EBPFDUMP_WITH_BPF
-static int on_kernel_event(const struct event *kev, void *ctx)
+static int on_kernel_event(struct event *ev, void *ctx)
 {
 	struct capture *c = ctx;
-	struct event ev = *kev;
 
-	handle_event(c, &ev);
+	handle_event(c, ev);
 	return c->write_error ? c->write_error : 0;
 }
 #endif

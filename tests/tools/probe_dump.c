@@ -61,7 +61,7 @@ static void print_addr(const char *key, int family, const uint8_t *addr)
 	printf(" %s=%s", key, buf);
 }
 
-static int print_event(const struct event *ev, void *ctx)
+static int print_event(struct event *ev, void *ctx)
 {
 	const char *name = event_type_name(ev->type);
 
