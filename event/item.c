@@ -59,39 +59,3 @@ const struct item_codec item_codecs[ITEM_MAX] = {
 
 /* Presence is a uint64_t mask indexed by item id (event.h). */
 _Static_assert(ITEM_MAX <= 64, "item ids must fit the presence mask");
-
-uint64_t item_load_int(const struct event *ev, const struct item_codec *c)
-{
-	const void *field = (const char *)ev + c->offset;
-
-	switch (c->width) {
-	case 1:
-		return *(const uint8_t *)field;
-	case 2:
-		return *(const uint16_t *)field;
-	case 4:
-		return *(const uint32_t *)field;
-	default:
-		return *(const uint64_t *)field;
-	}
-}
-
-void item_store_int(struct event *ev, const struct item_codec *c, uint64_t v)
-{
-	void *field = (char *)ev + c->offset;
-
-	switch (c->width) {
-	case 1:
-		*(uint8_t *)field = (uint8_t)v;
-		break;
-	case 2:
-		*(uint16_t *)field = (uint16_t)v;
-		break;
-	case 4:
-		*(uint32_t *)field = (uint32_t)v;
-		break;
-	default:
-		*(uint64_t *)field = v;
-		break;
-	}
-}

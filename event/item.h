@@ -34,8 +34,42 @@ struct item_codec {
 /* Indexed by item id; entries of unassigned ids are ITEM_KIND_UNKNOWN. */
 extern const struct item_codec item_codecs[ITEM_MAX];
 
-/* A field's integer value widened to 64 bits, and the reverse. */
-uint64_t item_load_int(const struct event *ev, const struct item_codec *c);
-void item_store_int(struct event *ev, const struct item_codec *c, uint64_t v);
+/* A field's integer value widened to 64 bits, and the reverse. Inline:
+ * the codecs call them for every integer item of every record. */
+static inline uint64_t item_load_int(const struct event *ev, const struct item_codec *c)
+{
+	const void *field = (const char *)ev + c->offset;
+
+	switch (c->width) {
+	case 1:
+		return *(const uint8_t *)field;
+	case 2:
+		return *(const uint16_t *)field;
+	case 4:
+		return *(const uint32_t *)field;
+	default:
+		return *(const uint64_t *)field;
+	}
+}
+
+static inline void item_store_int(struct event *ev, const struct item_codec *c, uint64_t v)
+{
+	void *field = (char *)ev + c->offset;
+
+	switch (c->width) {
+	case 1:
+		*(uint8_t *)field = (uint8_t)v;
+		break;
+	case 2:
+		*(uint16_t *)field = (uint16_t)v;
+		break;
+	case 4:
+		*(uint32_t *)field = (uint32_t)v;
+		break;
+	default:
+		*(uint64_t *)field = v;
+		break;
+	}
+}
 
 #endif

@@ -96,6 +96,15 @@ uint64_t flow_key_hash(const struct flow_key *key, uint64_t seed);
 struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *key);
 /* Find without touching the LRU order. */
 struct flow *flow_table_find(const struct flow_table *t, const struct flow_key *key);
+/* An entry's position in the pool, stable while it stays in the table;
+ * FLOW_NONE for NULL. */
+uint32_t flow_table_index(const struct flow_table *t, const struct flow *flow);
+/* flow_table_find, trying first the entry at hint (an earlier
+ * flow_table_index, or FLOW_NONE): when it still holds key, no hashing
+ * and no bucket walk. Keys are unique in the table, so an entry at hint
+ * with this key is the one flow_table_find would return. */
+struct flow *flow_table_find_hint(const struct flow_table *t, const struct flow_key *key,
+				  uint32_t hint);
 /* Find or add, and make it the most recently used. Returns 1 with a new
  * zeroed entry (owners NULL), 0 with the existing one. A full table
  * evicts its least recently used entry first (counted). */

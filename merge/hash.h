@@ -41,6 +41,17 @@ static inline uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
+#ifdef __SIZEOF_INT128__
+/* The 128-bit product of a and b folded to 64 bits: every bit of either
+ * input reaches the middle bits of the result in one multiply. */
+static inline uint64_t hash_fold_mul(uint64_t a, uint64_t b)
+{
+	unsigned __int128 p = (unsigned __int128)a * b;
+
+	return (uint64_t)p ^ (uint64_t)(p >> 64);
+}
+#endif
+
 static inline uint64_t hash_u64(uint64_t h, uint64_t v)
 {
 	return hash_mix(h ^ v) + UINT64_C(0x9e3779b97f4a7c15);

@@ -27,6 +27,7 @@ struct held_packet {
 	struct merge_packet pkt; /* pkt.data points at data[] */
 	struct packet_info info;
 	int parse_error;
+	uint32_t flow_hint; /* flow_table_index of its flow at push, or FLOW_NONE */
 	uint8_t data[];
 };
 
@@ -48,7 +49,7 @@ struct frag_slot {
 	uint8_t src[16], dst[16];
 };
 
-/* The heap keeps the keys next to the pointers: sifting compares them
+/* The queue keeps the keys next to the pointers: ordering compares them
  * without touching the items themselves. */
 struct heap_slot {
 	uint64_t ts_ns, seq;
@@ -59,7 +60,16 @@ struct merge {
 	struct merge_config cfg;
 	struct flow_table *flows;
 	struct owner_cache *owners;
-	struct heap_slot *heap; /* min-heap on (ts, seq), hold_max + 1 slots */
+	/* The reorder queue, ordered by (ts, seq), in two parts. Items
+	 * arrive nearly in timestamp order, so most join the FIFO, a ring
+	 * whose (ts, seq) never decrease: O(1) in and out, and it is read in
+	 * address order, where a heap of 65,536 items misses the cache at
+	 * most of its 16 levels on every pop. Only an item older than the
+	 * FIFO's newest goes to the min-heap. The next item out is the
+	 * smaller of the two fronts. Each has hold_max + 1 slots. */
+	struct heap_slot *fifo;
+	uint32_t fifo_head, fifo_len;
+	struct heap_slot *heap;
 	uint32_t heap_len;
 	uint64_t held_bytes;
 	uint64_t seq;
@@ -84,6 +94,19 @@ void merge_config_init(struct merge_config *cfg)
 	cfg->hold_max = MERGE_HOLD_MAX_DEFAULT;
 	cfg->hold_bytes_max = MERGE_HOLD_BYTES_DEFAULT;
 	cfg->flows.capacity = FLOW_TABLE_CAPACITY_DEFAULT;
+}
+
+/* The ring slot of the i-th item of the FIFO. */
+static uint32_t fifo_index(const struct merge *m, uint32_t i)
+{
+	uint32_t slots = m->cfg.hold_max + 1, pos = m->fifo_head + i;
+
+	return pos >= slots ? pos - slots : pos;
+}
+
+static uint32_t queue_len(const struct merge *m)
+{
+	return m->fifo_len + m->heap_len;
 }
 
 static size_t addr_len(uint8_t family)
@@ -141,10 +164,11 @@ int merge_new(const struct merge_config *cfg, struct merge **ret)
 		goto fail;
 	r = -ENOMEM;
 	m->heap = calloc((size_t)cfg->hold_max + 1, sizeof(*m->heap));
+	m->fifo = calloc((size_t)cfg->hold_max + 1, sizeof(*m->fifo));
 	m->frags = calloc(MERGE_FRAG_SLOTS, sizeof(*m->frags));
 	m->enc = malloc(RECORD_MAX_LEN);
 	m->dec = malloc(sizeof(*m->dec));
-	if (!m->heap || !m->frags || !m->enc || !m->dec)
+	if (!m->heap || !m->fifo || !m->frags || !m->enc || !m->dec)
 		goto fail;
 	*ret = m;
 	return 0;
@@ -159,7 +183,10 @@ struct merge *merge_free(struct merge *m)
 		return NULL;
 	for (uint32_t i = 0; m->heap && i < m->heap_len; i++)
 		free(m->heap[i].h);
+	for (uint32_t i = 0; m->fifo && i < m->fifo_len; i++)
+		free(m->fifo[fifo_index(m, i)].h);
 	free(m->heap);
+	free(m->fifo);
 	/* Flows first: their release drops owner references. */
 	flow_table_free(m->flows);
 	owner_cache_free(m->owners);
@@ -252,9 +279,14 @@ static void apply_event(struct merge *m, const struct event *ev)
 		if (sets || !f->owner[side]) {
 			struct owner *o;
 
-			/* Over the owner limits the endpoint stays as it was
+			/* The identity the endpoint already has (every
+			 * UDP_Send of a socket, a reused tuple): interning
+			 * would answer the same owner, so skip its hashing.
+			 * Over the owner limits the endpoint stays as it was
 			 * (counted in owners_failed). */
-			if (owner_intern(m->owners, ev, &o) == 0) {
+			if (f->owner[side] && owner_matches(f->owner[side], ev)) {
+				f->owner_type[side] = (uint8_t)ev->type;
+			} else if (owner_intern(m->owners, ev, &o) == 0) {
 				owner_unref(m->owners, f->owner[side]);
 				f->owner[side] = o;
 				f->owner_type[side] = (uint8_t)ev->type;
@@ -373,19 +405,28 @@ static void socket_owner(struct merge *m, const struct packet_info *info, const 
 }
 
 /* touch: count this packet as use of the flow (LRU). Done once, when the
- * packet arrives; the lookup again at its release only reads. */
-static void lookup_tag(struct merge *m, const struct packet_info *info, bool touch,
+ * packet arrives; the lookup again at its release only reads, starting at
+ * *hint, where the flow was at arrival (then *hint is only read). When
+ * touching, *hint is set for that later lookup. */
+static void lookup_tag(struct merge *m, const struct packet_info *info, bool touch, uint32_t *hint,
 		       struct merge_tag *tag)
 {
 	struct flow_key key;
 	struct flow *f;
 	unsigned s;
 
+	if (touch)
+		*hint = FLOW_NONE;
 	if (info->reason != PACKET_OK)
 		return;
 	s = flow_key_init(&key, info->family, info->proto, info->src, info->sport, info->dst,
 			  info->dport);
-	f = flow_get(m, &key, touch);
+	if (touch) {
+		f = flow_table_lookup(m->flows, &key);
+		*hint = flow_table_index(m->flows, f);
+	} else {
+		f = flow_table_find_hint(m->flows, &key, *hint);
+	}
 	if (f) {
 		tag->sender = f->owner[s];
 		tag->sender_event = f->owner_type[s];
@@ -455,10 +496,9 @@ static bool slot_before(const struct heap_slot *a, const struct heap_slot *b)
 	return a->ts_ns < b->ts_ns || (a->ts_ns == b->ts_ns && a->seq < b->seq);
 }
 
-/* Arrivals are nearly in order, so the new slot usually stays a leaf. */
-static void heap_push(struct merge *m, struct held *h)
+static void heap_push(struct merge *m, const struct heap_slot *item)
 {
-	struct heap_slot slot = { .ts_ns = h->ts_ns, .seq = h->seq, .h = h };
+	struct heap_slot slot = *item;
 	uint32_t i = m->heap_len++;
 
 	while (i > 0) {
@@ -470,8 +510,32 @@ static void heap_push(struct merge *m, struct held *h)
 		i = parent;
 	}
 	m->heap[i] = slot;
-	if (m->heap_len > m->stats.held_peak)
-		m->stats.held_peak = m->heap_len;
+}
+
+static void queue_push(struct merge *m, struct held *h)
+{
+	struct heap_slot slot = { .ts_ns = h->ts_ns, .seq = h->seq, .h = h };
+
+	/* seq grows with every arrival, so only the timestamp can put the
+	 * new item before the FIFO's last one. */
+	if (m->fifo_len == 0 || h->ts_ns >= m->fifo[fifo_index(m, m->fifo_len - 1)].ts_ns)
+		m->fifo[fifo_index(m, m->fifo_len++)] = slot;
+	else
+		heap_push(m, &slot);
+	if (queue_len(m) > m->stats.held_peak)
+		m->stats.held_peak = queue_len(m);
+}
+
+/* The oldest queued item's slot; NULL when the queue is empty. */
+static const struct heap_slot *queue_first(const struct merge *m)
+{
+	const struct heap_slot *f = m->fifo_len ? &m->fifo[m->fifo_head] : NULL;
+
+	if (!m->heap_len)
+		return f;
+	if (!f || slot_before(&m->heap[0], f))
+		return &m->heap[0];
+	return f;
 }
 
 static struct held *heap_pop(struct merge *m)
@@ -497,9 +561,26 @@ static struct held *heap_pop(struct merge *m)
 	return top;
 }
 
+/* Take the oldest item; the queue must not be empty. */
+static struct held *queue_pop(struct merge *m)
+{
+	struct held *h;
+
+	if (!m->fifo_len || queue_first(m) != &m->fifo[m->fifo_head])
+		return heap_pop(m);
+	h = m->fifo[m->fifo_head].h;
+	m->fifo_head = fifo_index(m, 1);
+	m->fifo_len--;
+	/* The next one out was queued long ago and is most likely out of
+	 * the cache: start loading it while this one is handled. */
+	if (m->fifo_len)
+		__builtin_prefetch(m->fifo[m->fifo_head].h);
+	return h;
+}
+
 static void release_one(struct merge *m)
 {
-	struct held *h = heap_pop(m);
+	struct held *h = queue_pop(m);
 
 	m->held_bytes -= h->bytes;
 	if (h->kind == HELD_PACKET) {
@@ -508,7 +589,7 @@ static void release_one(struct merge *m)
 
 		/* The first fragment may have come after this later one. */
 		frag_resolve(m, &hp->info, hp->h.ts_ns);
-		lookup_tag(m, &hp->info, false, &tag);
+		lookup_tag(m, &hp->info, false, &hp->flow_hint, &tag);
 		emit_packet(m, &hp->pkt, &tag, hp->h.waiting);
 	} else {
 		struct held_event *he = (struct held_event *)h;
@@ -526,8 +607,8 @@ static void release_one(struct merge *m)
 
 static void enforce_limits(struct merge *m)
 {
-	while (m->heap_len > 0 &&
-	       (m->heap_len > m->cfg.hold_max || m->held_bytes > m->cfg.hold_bytes_max)) {
+	while (queue_len(m) > 0 &&
+	       (queue_len(m) > m->cfg.hold_max || m->held_bytes > m->cfg.hold_bytes_max)) {
 		release_one(m);
 		m->stats.released_early++;
 	}
@@ -540,14 +621,16 @@ static void enqueue(struct merge *m, struct held *h, uint64_t ts, uint32_t bytes
 	h->bytes = bytes;
 	h->kind = kind;
 	m->held_bytes += bytes;
-	heap_push(m, h);
+	queue_push(m, h);
 	enforce_limits(m);
 }
 
 /* An item may skip the queue when nothing queued is older or equal. */
 static bool queue_clear_before(const struct merge *m, uint64_t ts)
 {
-	return m->heap_len == 0 || m->heap[0].ts_ns > ts;
+	const struct heap_slot *first = queue_first(m);
+
+	return !first || first->ts_ns > ts;
 }
 
 static bool is_late(const struct merge *m, uint64_t ts)
@@ -560,6 +643,7 @@ int merge_push_packet(struct merge *m, const struct merge_packet *pkt)
 	struct packet_info info;
 	struct merge_tag tag = { .info = &info };
 	struct held_packet *hp;
+	uint32_t hint;
 	bool complete;
 	uint32_t bytes;
 	int r = 0;
@@ -578,7 +662,7 @@ int merge_push_packet(struct merge *m, const struct merge_packet *pkt)
 		m->stats.parse_errors[info.reason]++;
 	frag_remember(m, &info, pkt->ts_ns);
 	frag_resolve(m, &info, pkt->ts_ns);
-	lookup_tag(m, &info, true, &tag);
+	lookup_tag(m, &info, true, &hint, &tag);
 	complete = tag_complete(&info, &tag);
 
 	if (is_late(m, pkt->ts_ns)) {
@@ -604,6 +688,7 @@ int merge_push_packet(struct merge *m, const struct merge_packet *pkt)
 	hp->pkt.data = hp->data;
 	hp->info = info;
 	hp->parse_error = tag.parse_error;
+	hp->flow_hint = hint;
 	hp->h.waiting = !complete;
 	if (!complete)
 		m->stats.packets_held++;
@@ -666,7 +751,8 @@ int merge_advance(struct merge *m, uint64_t now_ns)
 		return 0;
 	m->busy = true;
 	due = now_ns - m->cfg.window_ns;
-	while (m->heap_len > 0 && m->heap[0].ts_ns <= due && n < INT32_MAX) {
+	for (const struct heap_slot *first; (first = queue_first(m)) && first->ts_ns <= due &&
+					     n < INT32_MAX;) {
 		release_one(m);
 		n++;
 	}
@@ -685,7 +771,7 @@ int merge_flush(struct merge *m)
 	if (m->busy)
 		return -EBUSY;
 	m->busy = true;
-	while (m->heap_len > 0 && n < INT32_MAX) {
+	while (queue_len(m) > 0 && n < INT32_MAX) {
 		release_one(m);
 		n++;
 	}
@@ -695,11 +781,12 @@ int merge_flush(struct merge *m)
 
 uint64_t merge_next_deadline(const struct merge *m)
 {
+	const struct heap_slot *first = queue_first(m);
 	uint64_t ts;
 
-	if (m->heap_len == 0)
+	if (!first)
 		return UINT64_MAX;
-	ts = m->heap[0].ts_ns;
+	ts = first->ts_ns;
 	return ts > UINT64_MAX - m->cfg.window_ns ? UINT64_MAX : ts + m->cfg.window_ns;
 }
 
@@ -711,7 +798,7 @@ void merge_get_stats(const struct merge *m, struct merge_stats *ret)
 	*ret = m->stats;
 	flow_table_get_stats(m->flows, &fs);
 	owner_cache_get_stats(m->owners, &os);
-	ret->held_now = m->heap_len;
+	ret->held_now = queue_len(m);
 	ret->held_bytes_now = m->held_bytes;
 	ret->flows_live = fs.count;
 	ret->flows_inserted = fs.inserted;

@@ -61,6 +61,7 @@ struct owner_cache {
 	uint32_t max_owners;
 	uint64_t max_bytes;
 	struct owner_cache_stats stats;
+	uint64_t serial; /* of the last owner created */
 };
 
 int owner_cache_new(const struct owner_cache_config *cfg, struct owner_cache **ret)
@@ -255,6 +256,7 @@ int owner_intern(struct owner_cache *c, const struct event *ev, struct owner **r
 		c->stats.failed++;
 		return -ENOSPC;
 	}
+	o->serial = ++c->serial;
 	o->hash_next = *bucket;
 	*bucket = o;
 	c->stats.live++;
@@ -262,6 +264,13 @@ int owner_intern(struct owner_cache *c, const struct event *ev, struct owner **r
 	c->stats.created++;
 	*ret = o;
 	return 0;
+}
+
+bool owner_matches(const struct owner *o, const struct event *ev)
+{
+	uint64_t present = ev->present & OWNER_ITEMS;
+
+	return present && identity_equal(o, ev, present);
 }
 
 struct owner *owner_ref(struct owner *o)

@@ -16,6 +16,7 @@
 #ifndef EBPFDUMP_OWNER_H
 #define EBPFDUMP_OWNER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "event/event.h"
@@ -42,6 +43,10 @@ struct owner {
 	uint64_t hash;
 	uint32_t refs;
 	uint32_t size;	  /* bytes of this allocation */
+	/* Unique among the owners one cache ever creates: a pointer and its
+	 * serial name one identity even after the memory is reused, so a
+	 * cache of something derived from owners compares two numbers. */
+	uint64_t serial;
 	uint64_t present; /* EVENT_BIT(item) of the items held, within OWNER_ITEMS */
 	uint64_t cgroup_id;
 	uint32_t pid, tid, uid, gid, ppid, netns;
@@ -73,6 +78,9 @@ struct owner_cache *owner_cache_free(struct owner_cache *c);
  * Returns 0, -ENOENT when ev has no identity item, -ENOSPC over a limit,
  * -ENOMEM. Strings are taken up to their NUL or field limit. */
 int owner_intern(struct owner_cache *c, const struct event *ev, struct owner **ret);
+/* Whether ev's identity items are exactly o's: owner_intern(ev) would
+ * answer o. Lets a caller that already holds o skip interning. */
+bool owner_matches(const struct owner *o, const struct event *ev);
 struct owner *owner_ref(struct owner *o);
 /* Drop a reference; frees at the last. NULL-safe; returns NULL. */
 struct owner *owner_unref(struct owner_cache *c, struct owner *o);

@@ -8,22 +8,26 @@
 #include <string.h>
 
 #include "event/comment.h"
+#include "merge/hash.h"
 #include "merge/owner.h"
 
 /* Comments are a pure function of the two owners' identities, and most
- * packets repeat the pair of the packet before them (a flow's packets,
- * in both directions): formatting is most of the merge's cost, so the
- * last pairs are kept. Direct-mapped by the owner pointers; a hit is also
- * checked against a copy of both identities, so an owner freed and its
- * memory reused for someone else cannot return a stale comment. */
-#define COMMENT_CACHE_SLOTS 64u
+ * packets repeat a pair seen a moment before (a flow's packets, in both
+ * directions): formatting is most of the cost of tagging, so the pairs of
+ * the active flows are kept. Direct-mapped by the owners' serials, which
+ * also make a hit exact: an owner freed and its memory reused for someone
+ * else has a new serial, so it cannot return a stale comment. Each
+ * direction of a flow is its own pair; 4096 slots (288 KiB) keep a few
+ * thousand concurrent flows formatted, where 64 slots kept only the
+ * latest few and every change of flow formatted again. */
+#define COMMENT_CACHE_SLOTS 4096u
 
 struct comment_slot {
 	struct tag_comment out;
 	const struct owner *sender, *receiver; /* NULL for an unknown side */
-	uint8_t *ids;			       /* both identities, back to back */
-	size_t sender_len, receiver_len;
-	char *text;
+	uint64_t sender_serial, receiver_serial;
+	char *text; /* NULL: slot unused */
+	size_t text_size;
 };
 
 struct tag_comment_cache {
@@ -45,51 +49,29 @@ int tag_comment_cache_new(struct tag_comment_cache **ret)
 struct tag_comment_cache *tag_comment_cache_free(struct tag_comment_cache *c)
 {
 	if (c) {
-		for (unsigned i = 0; i < COMMENT_CACHE_SLOTS; i++) {
-			free(c->slots[i].ids);
+		for (unsigned i = 0; i < COMMENT_CACHE_SLOTS; i++)
 			free(c->slots[i].text);
-		}
 		free(c);
 	}
 	return NULL;
 }
 
-/* The owner's identity bytes: everything from its presence mask on (the
- * header before it is bookkeeping: hash chain, hash, refcount, size). */
-static size_t owner_identity(const struct owner *o, const uint8_t **ret)
+static uint64_t serial_of(const struct owner *o)
 {
-	const size_t off = offsetof(struct owner, present);
-
-	*ret = (const uint8_t *)o + off;
-	return o->size > off ? o->size - off : 0;
+	return o ? o->serial : 0;
 }
 
 static bool comment_slot_matches(const struct comment_slot *c, const struct merge_tag *tag)
 {
-	const uint8_t *id;
-	size_t n;
-
-	if (!c->text || c->sender != tag->sender || c->receiver != tag->receiver)
-		return false;
-	if (tag->sender) {
-		n = owner_identity(tag->sender, &id);
-		if (n != c->sender_len || memcmp(id, c->ids, n))
-			return false;
-	}
-	if (tag->receiver) {
-		n = owner_identity(tag->receiver, &id);
-		if (n != c->receiver_len || memcmp(id, c->ids + c->sender_len, n))
-			return false;
-	}
-	return true;
+	return c->text && c->sender == tag->sender && c->receiver == tag->receiver &&
+	       c->sender_serial == serial_of(tag->sender) &&
+	       c->receiver_serial == serial_of(tag->receiver);
 }
 
 /* Format the comment and pid/tid of a tagged packet into slot c. */
 static int comment_slot_fill(struct tag_comment_cache *o, struct comment_slot *c,
 			     const struct merge_packet *pkt, const struct merge_tag *tag)
 {
-	const uint8_t *sid = NULL, *rid = NULL;
-	size_t slen = 0, rlen = 0;
 	bool has_s, has_d;
 	const struct event *p;
 	int n;
@@ -100,30 +82,25 @@ static int comment_slot_fill(struct tag_comment_cache *o, struct comment_slot *c
 				 sizeof(o->comment));
 	if (n < 0)
 		return n;
-	if (tag->sender)
-		slen = owner_identity(tag->sender, &sid);
-	if (tag->receiver)
-		rlen = owner_identity(tag->receiver, &rid);
-	free(c->ids);
-	free(c->text);
-	*c = (struct comment_slot){0};
-	c->ids = malloc(slen + rlen + 1);
-	c->text = strdup(o->comment);
-	if (!c->ids || !c->text) {
-		free(c->ids);
-		free(c->text);
-		*c = (struct comment_slot){0};
-		return -ENOMEM;
+	/* The slot's buffer is reused; it grows to the longest comment it
+	 * held, at most EVENT_COMMENT_MAX. */
+	if ((size_t)n + 1 > c->text_size) {
+		char *text = realloc(c->text, (size_t)n + 1);
+
+		if (!text) {
+			free(c->text);
+			*c = (struct comment_slot){0};
+			return -ENOMEM;
+		}
+		c->text = text;
+		c->text_size = (size_t)n + 1;
 	}
-	if (slen)
-		memcpy(c->ids, sid, slen);
-	if (rlen)
-		memcpy(c->ids + slen, rid, rlen);
+	memcpy(c->text, o->comment, (size_t)n + 1);
 	c->sender = tag->sender;
 	c->receiver = tag->receiver;
-	c->sender_len = slen;
-	c->receiver_len = rlen;
-	c->out.text = c->text;
+	c->sender_serial = serial_of(tag->sender);
+	c->receiver_serial = serial_of(tag->receiver);
+	c->out = (struct tag_comment){.text = c->text};
 	/* pid/tid: the sender's when known, else the receiver's. */
 	p = has_s && EVENT_HAS(&o->sender, ITEM_PID) ? &o->sender : &o->receiver;
 	if (EVENT_HAS(p, ITEM_PID)) {
@@ -138,14 +115,11 @@ const struct tag_comment *tag_comment_get(struct tag_comment_cache *o,
 					  const struct merge_packet *pkt,
 					  const struct merge_tag *tag)
 {
-	uintptr_t h = (uintptr_t)tag->sender * 31u + (uintptr_t)tag->receiver;
-	struct comment_slot *c;
+	/* Not symmetric: the two directions of a flow need two slots. */
+	uint64_t h = hash_u64(hash_u64(0, serial_of(tag->sender)), serial_of(tag->receiver));
+	struct comment_slot *c = &o->slots[h % COMMENT_CACHE_SLOTS];
 
-	/* Owners are heap objects: the low bits carry no information. */
-	h ^= h >> 7;
-	c = &o->slots[(h >> 4) % COMMENT_CACHE_SLOTS];
 	if (comment_slot_matches(c, tag))
 		return &c->out;
 	return comment_slot_fill(o, c, pkt, tag) == 0 ? &c->out : NULL;
 }
-

@@ -173,7 +173,10 @@ static size_t opt_strlen(const char *s)
 
 	if (!s)
 		return 0;
-	n = strnlen(s, PCAPNG_MAX_STRING + 1);
+	/* strlen, not strnlen with the limit as bound: s is a C string
+	 * either way, and GCC 12 at -O2 rejects (-Wstringop-overread) a
+	 * bound larger than the small utsname buffers write_shb() passes. */
+	n = strlen(s);
 	if (n <= PCAPNG_MAX_STRING)
 		return n;
 	n = PCAPNG_MAX_STRING;
@@ -463,10 +466,12 @@ static int write_epb(struct pcapng_writer *w, uint32_t if_id, uint64_t ts_ns, ui
 {
 	const char *comment = meta ? meta->comment : NULL;
 	bool has_pid = meta && meta->has_pid;
+	/* Measured once: the comment goes with most packets of a merge. */
+	size_t comment_len = opt_strlen(comment);
 	size_t opts, size;
 	uint8_t *p;
 
-	opts = str_opt_size(comment) + (has_pid ? opt_size(8) : 0);
+	opts = (comment_len ? opt_size(comment_len) : 0) + (has_pid ? opt_size(8) : 0);
 	if (opts)
 		opts += OPT_HEAD; /* opt_endofopt */
 	size = BLOCK_HEAD + EPB_FIXED + PAD4(caplen) + opts + BLOCK_TAIL;
@@ -483,7 +488,8 @@ static int write_epb(struct pcapng_writer *w, uint32_t if_id, uint64_t ts_ns, ui
 		memcpy(p + prefix_len, data, caplen - prefix_len);
 	p = pad_after(p, caplen);
 	if (opts) {
-		p = put_str_opt(p, OPT_COMMENT, comment);
+		if (comment_len)
+			p = put_opt(p, OPT_COMMENT, comment, comment_len);
 		if (has_pid) {
 			uint32_t pid_tid[2] = {meta->pid, meta->tid};
 

@@ -131,7 +131,7 @@ static int parse_ip(const char *s, struct event *ev, uint8_t *dst)
 static int parse_fill(char *spec, struct event *ev)
 {
 	char *save = NULL, *kv;
-	uint64_t v;
+	uint64_t v = 0; /* parse_u64 leaves it unset on error; the loop then stops */
 	int r = 0;
 
 	memset(ev, 0, sizeof(*ev));

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of merge/flow_table: LRU order, eviction, expiry, collisions,
- * direction independence, and a random run against a naive model. */
+ * direction independence, lookups from a hint, endpoint order, the hash,
+ * and a random run against a naive model. */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -253,6 +254,82 @@ static void test_limits(void)
 	CHECK(flow_table_free(NULL) == NULL);
 }
 
+/* find_hint: the entry at the hint when it still holds the key, else the
+ * same answer as flow_table_find (entry moved, removed or reused). */
+static void test_find_hint(void)
+{
+	struct flow_table *t = table(8, 0, NULL);
+	struct flow_key k1, k2, k3;
+	struct flow *f1, *f2, *f3;
+	uint32_t i1;
+
+	key_n(&k1, 1);
+	key_n(&k2, 2);
+	key_n(&k3, 3);
+	CHECK(flow_table_index(t, NULL) == FLOW_NONE);
+	flow_table_insert(t, &k1, &f1);
+	flow_table_insert(t, &k2, &f2);
+	i1 = flow_table_index(t, f1);
+	CHECK(i1 != FLOW_NONE && i1 != flow_table_index(t, f2));
+	CHECK(flow_table_find_hint(t, &k1, i1) == f1);
+	CHECK(flow_table_find_hint(t, &k1, FLOW_NONE) == f1);
+	CHECK(flow_table_find_hint(t, &k1, 7) == f1); /* never handed out */
+	CHECK(flow_table_find_hint(t, &k2, i1) == f2); /* hint names another flow */
+	CHECK(flow_table_find_hint(t, &k3, i1) == NULL);
+	/* Removed, then its slot reused by another key. */
+	flow_table_remove(t, f1);
+	CHECK(flow_table_find_hint(t, &k1, i1) == NULL);
+	flow_table_insert(t, &k3, &f3);
+	CHECK(flow_table_index(t, f3) == i1);
+	CHECK(flow_table_find_hint(t, &k1, i1) == NULL);
+	CHECK(flow_table_find_hint(t, &k3, i1) == f3);
+	flow_table_free(t);
+}
+
+/* The endpoint order is memcmp order of the addresses, then the ports,
+ * for both families (flow_key_init compares words, not bytes). */
+static void test_key_order(void)
+{
+	unsigned wrong = 0;
+
+	srand(11);
+	for (unsigned n = 0; n < 20000; n++) {
+		size_t len = n & 1 ? 16 : 4;
+		uint8_t a[16], b[16];
+		uint16_t pa = (uint16_t)(rand() & 3), pb = (uint16_t)(rand() & 3);
+		struct flow_key k;
+		unsigned side;
+		int c;
+
+		for (size_t i = 0; i < len; i++) {
+			a[i] = (uint8_t)(rand() & 0x81); /* few values: ties are common */
+			b[i] = (uint8_t)(rand() & 0x81);
+		}
+		c = memcmp(a, b, len);
+		side = flow_key_init(&k, len == 4 ? AF_INET : AF_INET6, 6, a, pa, b, pb);
+		if (side != ((c < 0 || (c == 0 && pa <= pb)) ? 0u : 1u))
+			wrong++;
+	}
+	CHECK(wrong == 0);
+}
+
+/* The hash depends on every byte of the key and on the seed. */
+static void test_hash(void)
+{
+	struct flow_key k, k2;
+	unsigned same = 0;
+
+	key_n(&k, 5);
+	for (size_t i = 0; i < sizeof(k); i++) {
+		k2 = k;
+		((uint8_t *)&k2)[i] ^= 0x10;
+		if (flow_key_hash(&k2, 7) == flow_key_hash(&k, 7))
+			same++;
+	}
+	CHECK(same == 0);
+	CHECK(flow_key_hash(&k, 7) != flow_key_hash(&k, 8));
+}
+
 /* Random operations against a model that keeps last-use stamps: the
  * table must hold exactly the model's set at every step. */
 static void test_random_vs_model(void)
@@ -315,6 +392,9 @@ int main(void)
 	test_collisions();
 	test_direction();
 	test_limits();
+	test_find_hint();
+	test_key_order();
+	test_hash();
 	test_random_vs_model();
 	return test_summary();
 }

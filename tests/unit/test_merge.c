@@ -341,6 +341,79 @@ static void small_queue(struct merge_config *cfg)
 	cfg->hold_max = 4;
 }
 
+static void queue_of_five(struct merge_config *cfg)
+{
+	cfg->hold_max = 5;
+}
+
+/* The model's next item out of held[0..n): the oldest by (timestamp,
+ * arrival). */
+static unsigned model_oldest(const uint64_t *ts, const uint32_t *held, unsigned n)
+{
+	unsigned best = 0;
+
+	for (unsigned k = 1; k < n; k++)
+		if (ts[held[k]] < ts[held[best]] ||
+		    (ts[held[k]] == ts[held[best]] && held[k] < held[best]))
+			best = k;
+	return best;
+}
+
+/* The exact output order, against a model of the documented rules: items
+ * leave by (timestamp, arrival); over hold_max the oldest leaves early;
+ * an item older than one already out is emitted at once (late). Many
+ * ties and out-of-order arrivals, so both parts of the queue (the FIFO of
+ * in-order arrivals and the heap of the others) and their fronts' ties are
+ * exercised, and the FIFO's ring wraps around many times. */
+static void test_queue_order_exact(void)
+{
+	enum { N = 3000, HOLD = 5 };
+	static uint64_t ts[N];
+	static uint32_t want[N], held[HOLD + 1];
+	struct merge *m = new_merge(queue_of_five);
+	unsigned nwant = 0, nheld = 0, wrong = 0;
+	uint64_t last = 0;
+	bool emitted = false;
+
+	srand(5);
+	for (unsigned i = 0; i < N; i++)
+		ts[i] = T0 + (uint64_t)(i / 4 + rand() % 6) * MS; /* mostly rising, ties */
+	for (unsigned i = 0; i < N; i++) {
+		struct merge_packet p = tcp_packet(ts[i], client, server);
+
+		p.iface = i;
+		merge_push_packet(m, &p);
+		/* the model */
+		if (emitted && ts[i] < last) {
+			want[nwant++] = i;
+			continue;
+		}
+		held[nheld++] = i;
+		while (nheld > HOLD) {
+			unsigned best = model_oldest(ts, held, nheld);
+
+			want[nwant++] = held[best];
+			if (!emitted || ts[held[best]] > last)
+				last = ts[held[best]];
+			emitted = true;
+			held[best] = held[--nheld];
+		}
+	}
+	merge_flush(m);
+	while (nheld > 0) {
+		unsigned best = model_oldest(ts, held, nheld);
+
+		want[nwant++] = held[best];
+		held[best] = held[--nheld];
+	}
+	CHECK(nout == N && nwant == N);
+	for (unsigned i = 0; i < N && i < nout; i++)
+		if (outs[i].iface != want[i])
+			wrong++;
+	CHECK(wrong == 0);
+	merge_free(m);
+}
+
 static void test_hold_limit(void)
 {
 	struct merge *m = new_merge(small_queue);
@@ -695,10 +768,17 @@ static void test_tag_event_and_reentry(void)
 	struct event ev2 = ev;
 
 	CHECK(owner_intern(oc, &ev2, &o2) == 0 && o2 == o);
+	CHECK(owner_matches(o, &ev2));
 	ev2.tid = 4243;
+	CHECK(!owner_matches(o, &ev2));
 	CHECK(owner_intern(oc, &ev2, &o3) == 0 && o3 != o);
+	CHECK(owner_matches(o3, &ev2) && !owner_matches(o3, &ev));
+	/* Serials tell owners apart even where an address is reused. */
+	CHECK(o->serial != 0 && o3->serial != 0 && o3->serial != o->serial);
+	owner_unref(oc, o3);
 	struct event noid = { 0 };
 
+	CHECK(!owner_matches(o, &noid));
 	CHECK(owner_intern(oc, &noid, &o3) == -ENOENT);
 	owner_unref(oc, o);
 	owner_unref(oc, o2);
@@ -732,6 +812,7 @@ int main(void)
 	test_event_after_packet_in_window();
 	test_event_beyond_window();
 	test_order_random();
+	test_queue_order_exact();
 	test_hold_limit();
 	test_open_and_close_linger();
 	test_eviction_and_owners();
