@@ -20,9 +20,11 @@ struct counts {
 	uint64_t packets, both, events;
 };
 
-static void on_event(const struct event *ev, void *ctx)
+static void on_event(const struct event *ev, const uint8_t *record, size_t record_len, void *ctx)
 {
 	(void)ev;
+	(void)record;
+	(void)record_len;
 	((struct counts *)ctx)->events++;
 }
 

@@ -173,7 +173,9 @@ static bool in_scope(const struct capture *c, const struct event *ev)
 	return EVENT_HAS(ev, ITEM_RADDR) && addr_in_scope(c, ev->family, ev->raddr);
 }
 
-static void emit_event(struct capture *c, const struct event *ev)
+/* record/record_len: ev already encoded (by the merge), or NULL. */
+static void emit_event(struct capture *c, const struct event *ev, const uint8_t *record,
+		       size_t record_len)
 {
 	int len, r;
 
@@ -191,13 +193,17 @@ static void emit_event(struct capture *c, const struct event *ev)
 		c->events_filtered++;
 		return;
 	}
-	len = record_encode(ev, c->record, sizeof(c->record));
-	if (len < 0) {
-		log_warn("dropped a %s event that does not fit a %u-byte record",
-			 event_type_name(ev->type) ?: "unknown", RECORD_MAX_LEN);
-		return;
+	if (!record) {
+		len = record_encode(ev, c->record, sizeof(c->record));
+		if (len < 0) {
+			log_warn("dropped a %s event that does not fit a %u-byte record",
+				 event_type_name(ev->type) ?: "unknown", RECORD_MAX_LEN);
+			return;
+		}
+		record = c->record;
+		record_len = (size_t)len;
 	}
-	r = pcapng_write_event(c->writer, c->if_events, ev->ts_ns, c->record, (size_t)len);
+	r = pcapng_write_event(c->writer, c->if_events, ev->ts_ns, record, record_len);
 	if (r < 0) {
 		c->write_error = r;
 		return;
@@ -240,7 +246,7 @@ static void handle_event(struct capture *c, struct event *ev)
 			log_debug("merge refused an event: %s", strerror(-r));
 		return;
 	}
-	emit_event(c, ev);
+	emit_event(c, ev, NULL, 0);
 }
 
 static int on_remote_event(const struct event *rev, void *ctx)
@@ -253,13 +259,14 @@ static int on_remote_event(const struct event *rev, void *ctx)
 	if (c->merge)
 		merge_push_event(c->merge, &ev);
 	else
-		emit_event(c, &ev);
+		emit_event(c, &ev, NULL, 0);
 	return c->write_error ? c->write_error : 0;
 }
 
-static void merge_on_event(const struct event *ev, void *ctx)
+static void merge_on_event(const struct event *ev, const uint8_t *record, size_t record_len,
+			   void *ctx)
 {
-	emit_event(ctx, ev);
+	emit_event(ctx, ev, record, record_len);
 }
 
 /* The toolbar's process filter on packets: kept when its sender or its
@@ -443,6 +450,8 @@ static int start_output(struct capture *c)
 	}
 	if (r == 0) /* at once: a non-empty output tells the probes are attached */
 		r = pcapng_writer_flush(c->writer);
+	/* From here on one write() per loop pass (flush_pass), not per block. */
+	pcapng_writer_hold(c->writer, true);
 	if (r < 0 && r != -EPIPE)
 		log_error("cannot write the capture header to %s: %s", output_name(c), strerror(-r));
 	return r;
@@ -753,6 +762,18 @@ static void dispatch_packets(struct capture *c, bool *failed)
 	}
 }
 
+/* The blocks of this loop pass out to the reader, before the loop waits. */
+static void flush_pass(struct capture *c)
+{
+	int r;
+
+	if (!c->writer || c->write_error)
+		return;
+	r = pcapng_writer_flush(c->writer);
+	if (r < 0)
+		c->write_error = r;
+}
+
 static int run_loop(struct capture *c)
 {
 	uint64_t deadline = 0, now = now_realtime_ns();
@@ -780,6 +801,7 @@ static int run_loop(struct capture *c)
 		now = now_realtime_ns();
 		if (c->merge && !c->stop)
 			merge_advance(c->merge, now);
+		flush_pass(c);
 		c->stop |= check_write_error(c, &failed);
 		if (deadline && now >= deadline) {
 			log_debug("--duration reached: stopping");

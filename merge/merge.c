@@ -483,12 +483,12 @@ static void emit_packet(struct merge *m, const struct merge_packet *pkt,
 		m->cfg.on_packet(pkt, tag, m->cfg.ctx);
 }
 
-static void emit_event(struct merge *m, const struct event *ev)
+static void emit_event(struct merge *m, const struct event *ev, const uint8_t *rec, size_t len)
 {
 	note_output(m, ev->ts_ns);
 	m->stats.events_out++;
 	if (m->cfg.on_event)
-		m->cfg.on_event(ev, m->cfg.ctx);
+		m->cfg.on_event(ev, rec, len, m->cfg.ctx);
 }
 
 static bool slot_before(const struct heap_slot *a, const struct heap_slot *b)
@@ -598,7 +598,7 @@ static void release_one(struct merge *m)
 		/* It was encoded by us a moment ago: decoding cannot fail
 		 * unless memory was corrupted. */
 		if (record_decode(he->rec, he->len, m->dec, &why) == 0)
-			emit_event(m, m->dec);
+			emit_event(m, m->dec, he->rec, he->len);
 		else
 			m->stats.dropped++;
 	}
@@ -713,16 +713,16 @@ int merge_push_event(struct merge *m, const struct event *ev)
 
 	if (is_late(m, ev->ts_ns)) {
 		m->stats.events_late++;
-		emit_event(m, ev);
+		emit_event(m, ev, NULL, 0);
 		goto out;
 	}
 	if (m->cfg.pass_tagged && queue_clear_before(m, ev->ts_ns)) {
-		emit_event(m, ev);
+		emit_event(m, ev, NULL, 0);
 		goto out;
 	}
 	len = record_encode(ev, m->enc, RECORD_MAX_LEN);
 	if (len < 0) { /* cannot happen: every event fits a record */
-		emit_event(m, ev);
+		emit_event(m, ev, NULL, 0);
 		goto out;
 	}
 	he = malloc(sizeof(*he) + (size_t)len);

@@ -70,7 +70,11 @@ struct merge_tag {
 	const struct packet_info *info;
 };
 
-typedef void (*merge_event_fn)(const struct event *ev, void *ctx);
+/* record/record_len: ev's binary record (record_encode(ev) byte for byte)
+ * when the merge held the event and has it already, else NULL/0; a sink
+ * that writes records uses it instead of encoding the event again. */
+typedef void (*merge_event_fn)(const struct event *ev, const uint8_t *record, size_t record_len,
+			       void *ctx);
 /* pkt->data and everything in tag are valid during the call only. */
 typedef void (*merge_packet_fn)(const struct merge_packet *pkt, const struct merge_tag *tag,
 				void *ctx);

@@ -140,20 +140,24 @@ static void note_write(struct offline *o, int r)
 	}
 }
 
-static void on_event(const struct event *ev, void *ctx)
+static void on_event(const struct event *ev, const uint8_t *record, size_t record_len, void *ctx)
 {
 	struct offline *o = ctx;
 	int len;
 
 	if (o->write_error)
 		return;
-	len = record_encode(ev, o->record, sizeof(o->record));
-	if (len < 0) {
-		/* Cannot happen for a record that decoded: same limits. */
-		o->st.events_bad++;
-		return;
+	if (!record) {
+		len = record_encode(ev, o->record, sizeof(o->record));
+		if (len < 0) {
+			/* Cannot happen for a record that decoded: same limits. */
+			o->st.events_bad++;
+			return;
+		}
+		record = o->record;
+		record_len = (size_t)len;
 	}
-	note_write(o, pcapng_write_event(o->w, o->if_events, ev->ts_ns, o->record, (size_t)len));
+	note_write(o, pcapng_write_event(o->w, o->if_events, ev->ts_ns, record, record_len));
 	if (!o->write_error)
 		o->st.events_written++;
 }

@@ -94,6 +94,9 @@ struct pcapng_writer {
 	/* fifo, pipe, socket or tty: every block goes out at once so that
 	 * Wireshark shows it live. Regular files are buffered. */
 	bool write_through;
+	/* pcapng_writer_hold(): write-through blocks wait for the next
+	 * pcapng_writer_flush() (or a full buffer). */
+	bool hold;
 	bool regular;
 	/* First write error; every later call returns it and writes nothing,
 	 * so a reader never sees a block after a torn one. */
@@ -315,7 +318,7 @@ static int block_end(struct pcapng_writer *w, uint8_t *p, size_t size)
 		return -EFAULT;
 	}
 	w->len += size;
-	if (w->write_through)
+	if (w->write_through && !w->hold)
 		return flush_buffer(w);
 	return 0;
 }
@@ -585,6 +588,12 @@ int pcapng_write_stats(struct pcapng_writer *w, uint32_t if_id, uint64_t ts_ns,
 		p = put_opt(p, ISB_IFDROP, &st->dropped, sizeof(st->dropped));
 	p = put_opt(p, OPT_ENDOFOPT, NULL, 0);
 	return block_end(w, p, size);
+}
+
+void pcapng_writer_hold(struct pcapng_writer *w, bool hold)
+{
+	if (w)
+		w->hold = hold;
 }
 
 int pcapng_writer_flush(struct pcapng_writer *w)

@@ -90,6 +90,13 @@ int pcapng_write_stats(struct pcapng_writer *w, uint32_t if_id, uint64_t ts_ns,
 
 /* Flush buffered output (no-op when writing through). */
 int pcapng_writer_flush(struct pcapng_writer *w);
+/* For an event loop writing to a fifo or pipe: while held, blocks are
+ * kept (whole; written when the buffer fills) until the next
+ * pcapng_writer_flush(), which the loop calls once per pass, before it
+ * waits again. One write() per pass instead of one per block; the reader
+ * still gets every block before the loop sleeps. No effect on regular
+ * files, which are buffered anyway. */
+void pcapng_writer_hold(struct pcapng_writer *w, bool hold);
 /* Flush, close if owned, free; accepts NULL, returns NULL. */
 struct pcapng_writer *pcapng_writer_close(struct pcapng_writer *w);
 

@@ -3,8 +3,10 @@
  * of output, queue limits, expiry, fragments, wildcard sockets, owners. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
+#include "event/record.h"
 #include "merge/merge.h"
 #include "test_util.h"
 
@@ -26,12 +28,21 @@ struct out {
 
 static struct out outs[OUT_MAX];
 static unsigned nout;
+static unsigned records_given; /* events handed over with their held record */
 static struct merge *reenter; /* when set, the callback tries to re-enter */
 static int reenter_result;
 
-static void on_event(const struct event *ev, void *ctx)
+static void on_event(const struct event *ev, const uint8_t *record, size_t record_len, void *ctx)
 {
 	(void)ctx;
+	if (record) {
+		uint8_t again[RECORD_MAX_LEN];
+		int n = record_encode(ev, again, sizeof(again));
+
+		/* The held record handed along is the event's own encoding. */
+		CHECK(n >= 0 && (size_t)n == record_len && memcmp(again, record, record_len) == 0);
+		records_given++;
+	}
 	if (nout < OUT_MAX)
 		outs[nout++] = (struct out){ .is_event = true, .ts = ev->ts_ns, .type = ev->type };
 }
@@ -200,6 +211,7 @@ static void test_event_after_packet_in_window(void)
 				     server);
 	struct merge_stats st;
 
+	records_given = 0;
 	CHECK(merge_push_packet(m, &syn) == 0);
 	CHECK(merge_advance(m, T0 + 1020 * MS) == 0); /* not yet due */
 	CHECK(nout == 0);
@@ -223,6 +235,7 @@ static void test_event_after_packet_in_window(void)
 	CHECK(merge_push_packet(m, &synack) == 0);
 	CHECK(merge_flush(m) == 2);
 	CHECK(nout == 4 && outs[3].spid == 200 && outs[3].rpid == 100);
+	CHECK(records_given == 2); /* both events were held */
 	CHECK(outs[3].stype == EVENT_TCP_ACCEPT && outs[3].rtype == EVENT_TCP_CONNECT);
 	CHECK(output_ordered());
 
