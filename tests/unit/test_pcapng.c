@@ -696,6 +696,61 @@ static bool same_file(const char *a, const char *b)
 /* Through a pipe whose reader is slow while a 200 us timer interrupts
  * every write, blocking and non-blocking: the bytes that arrive must be
  * exactly what the buffered writer puts in a regular file. */
+/* Bytes waiting in a non-blocking pipe's read end (drains it). */
+static size_t pipe_drain(int fd)
+{
+	uint8_t buf[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += (size_t)n;
+	return total;
+}
+
+/* pcapng_writer_hold() on a pipe: blocks wait for the flush, then go out
+ * together; unheld, each goes out at once again. */
+static void check_hold(void)
+{
+	struct pcapng_interface eth = {LINKTYPE_ETHERNET, 0, "eth", NULL, NULL};
+	struct pcapng_packet_meta meta = {REF_COMMENT, true, 1, 2};
+	struct pcapng_writer *w = NULL;
+	uint8_t frame[100];
+	size_t one;
+	uint32_t id;
+	int pfd[2];
+
+	make_frame(frame, sizeof(frame));
+	if (!CHECK(pipe(pfd) == 0))
+		return;
+	fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
+	if (!CHECK(pcapng_writer_open(pfd[1], true, REF_APP, &w) == 0 &&
+		   pcapng_add_interface(w, &eth, &id) == 0)) {
+		pcapng_writer_close(w);
+		close(pfd[0]);
+		return;
+	}
+	CHECK(pipe_drain(pfd[0]) > 0); /* SHB and IDB went out at once */
+	CHECK(pcapng_write_packet(w, id, REF_TS0, frame, sizeof(frame), sizeof(frame), &meta) == 0);
+	one = pipe_drain(pfd[0]);
+	CHECK(one > sizeof(frame)); /* write-through: the EPB is there */
+
+	pcapng_writer_hold(w, true);
+	for (int i = 0; i < 3; i++)
+		CHECK(pcapng_write_packet(w, id, REF_TS0 + 1 + i, frame, sizeof(frame),
+					  sizeof(frame), &meta) == 0);
+	CHECK(pipe_drain(pfd[0]) == 0); /* held */
+	CHECK(pcapng_writer_flush(w) == 0);
+	CHECK(pipe_drain(pfd[0]) == 3 * one); /* all three, whole */
+
+	pcapng_writer_hold(w, false);
+	CHECK(pcapng_write_packet(w, id, REF_TS0 + 4, frame, sizeof(frame), sizeof(frame), &meta) ==
+	      0);
+	CHECK(pipe_drain(pfd[0]) == one);
+	pcapng_writer_close(w);
+	close(pfd[0]);
+}
+
 static int mode_shortwrite(const char *dir)
 {
 	struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART: EINTR */
@@ -713,6 +768,7 @@ static int mode_shortwrite(const char *dir)
 	CHECK(pcapng_writer_open_path(ref, REF_APP, &w) == 0 && write_big(w, big) == 0);
 	w = pcapng_writer_close(w);
 
+	check_hold();
 	sigaction(SIGALRM, &sa, NULL);
 	for (int nonblock = 0; nonblock < 2; nonblock++) {
 		int pfd[2], status;
