@@ -7,7 +7,9 @@
 # and what each reports as dropped (ebpfdump: its interface statistics
 # block; tcpdump: "dropped by kernel").
 #
-# usage: bench/live_veth.sh BUILD_DIR   (env: SECS=10 BYTES=64)
+# usage: bench/live_veth.sh BUILD_DIR
+#   env: SECS=10 BYTES=64, EBPFDUMP_ARGS="--packet-comment brief" (added to
+#   ebpfdump's command line)
 set -euo pipefail
 build=$(cd "${1:?usage: live_veth.sh BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,7 +40,7 @@ tcpdump -i "$host_if" -w "$tmp/tcpdump.pcap" -n 2>"$tmp/tcpdump.err" &
 tcpdump_pid=$!
 tracer_start ebpfdump "$build/extcap/ebpfdump" --capture --extcap-interface ebpfevents \
 	--ifname "$host_if" --fifo "$tmp/ebpfdump.pcapng" --no-snapshot --no-containers \
-	2>"$tmp/ebpfdump.err"
+	${EBPFDUMP_ARGS:-} 2>"$tmp/ebpfdump.err"
 "$build/bench/loadgen" --udp 1 --bytes "$bytes" --duration "$secs" --client-netns "$ns" \
 	--addr "10.232.$n.1" | tee "$tmp/run"
 sleep 1

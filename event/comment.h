@@ -37,6 +37,13 @@
 	 EVENT_BIT(ITEM_NAMESPACE) | EVENT_BIT(ITEM_RUNTIME) | EVENT_BIT(ITEM_IMAGE) |             \
 	 EVENT_BIT(ITEM_HOST))
 
+/* The brief comment (--packet-comment brief): who, in a few bytes per
+ * packet, for captures where the full one (command lines, paths: often
+ * most of the output) costs too much; the rest stays in the events. */
+#define EVENT_COMMENT_BRIEF_ITEMS                                                                  \
+	(EVENT_BIT(ITEM_PID) | EVENT_BIT(ITEM_TID) | EVENT_BIT(ITEM_COMM) |                        \
+	 EVENT_BIT(ITEM_CONTAINER) | EVENT_BIT(ITEM_POD) | EVENT_BIT(ITEM_NAMESPACE))
+
 /* Write the comment line for a packet from sender to receiver (either may
  * be NULL: that side is left out; both NULL gives just the tag) into buf,
  * NUL-terminated. Returns the length without the NUL, or -ENOSPC when it

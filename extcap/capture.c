@@ -1116,7 +1116,7 @@ static int start_live(struct capture *c)
 	}
 	if (live_warning(c->live)[0])
 		log_warn("%s", live_warning(c->live));
-	r = tag_comment_cache_new(&c->comments);
+	r = tag_comment_cache_new(o->comment_brief ? EVENT_COMMENT_BRIEF_ITEMS : 0, &c->comments);
 	if (r == 0)
 		r = start_merge(c, o->window_ms);
 	return r;

@@ -277,6 +277,14 @@ static int arg_packets(FILE *out, int arg, bool with_ifname, const struct netdev
 		"arg {number=%d}{call=--buffer-size}{display=Packet buffer (MiB)}{type=integer}"
 		"{range=1,%u}{default=%u}{tooltip=Kernel buffer for packets}{group=Packets}\n",
 		arg++, OPTIONS_BUFFER_MB_MAX, OPTIONS_BUFFER_MB_DEFAULT);
+	fprintf(out,
+		"arg {number=%d}{call=--packet-comment}{display=Packet comment}{type=selector}"
+		"{tooltip=What each tagged packet names of its processes: everything, or pid, "
+		"comm, container and pod only (for high packet rates)}{group=Packets}\n",
+		arg);
+	fprintf(out, "value {arg=%d}{value=full}{display=Full}{default=true}\n", arg);
+	fprintf(out, "value {arg=%d}{value=brief}{display=Brief}{default=false}\n", arg);
+	arg++;
 	return arg;
 }
 

@@ -10,6 +10,7 @@
 #include "extcap/extcap.h"
 #include "extcap/log.h"
 #include "extcap/options.h"
+#include "event/comment.h"
 #include "merge/offline.h"
 #include "remote/remote.h"
 
@@ -28,7 +29,8 @@ static int run_merge(const struct options *o)
 		cfg.window_ns = (uint64_t)o->window_ms * 1000000u;
 	cfg.linger_ns = (uint64_t)o->linger_s * 1000000000u;
 	cfg.flows.capacity = o->flows;
-	r = offline_merge(o->merge_packets, o->merge_events, o->fifo, &cfg, &st, err, sizeof(err));
+	r = offline_merge(o->merge_packets, o->merge_events, o->fifo, &cfg,
+			  o->comment_brief ? EVENT_COMMENT_BRIEF_ITEMS : 0, &st, err, sizeof(err));
 	if (r < 0)
 		log_error("%s", err);
 	if (r < 0 && !st.packets_written && !st.events_written)

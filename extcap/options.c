@@ -50,6 +50,7 @@ enum {
 	OPT_FLOWS,
 	OPT_LINGER,
 	OPT_NO_EVENT_FRAMES,
+	OPT_PACKET_COMMENT,
 	OPT_ZMQ_KEYGEN,
 	OPT_MERGE,
 	OPT_ZMQ_PUBLISH,
@@ -101,6 +102,7 @@ static const struct option long_options[] = {
 	{ "flows", required_argument, NULL, OPT_FLOWS },
 	{ "linger", required_argument, NULL, OPT_LINGER },
 	{ "no-event-frames", no_argument, NULL, OPT_NO_EVENT_FRAMES },
+	{ "packet-comment", required_argument, NULL, OPT_PACKET_COMMENT },
 	{ "zmq-keygen", required_argument, NULL, OPT_ZMQ_KEYGEN },
 	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "zmq-publish", required_argument, NULL, OPT_ZMQ_PUBLISH },
@@ -181,13 +183,18 @@ const char *options_usage(void)
 	       "  --linger SECONDS             a closed flow is kept, 0-3600 s (default 2)\n"
 	       "  --no-event-frames            packets only: events tag packets but are not\n"
 	       "                               written as frames of their own\n"
+	       "  --packet-comment full|brief  what a tagged packet's comment names: every\n"
+	       "                               detail of both processes (full, the default)\n"
+	       "                               or pid, tid, comm, container, pod, namespace\n"
+	       "                               (brief: for high packet rates)\n"
 	       "\n"
 	       "Offline merge of saved captures (same engine as a live capture):\n"
 	       "  --merge PACKETS EVENTS --fifo OUT\n"
 	       "                               PACKETS: pcap or pcapng (e.g. from tcpdump);\n"
 	       "                               EVENTS: a pcapng written by ebpfdump; OUT gets\n"
 	       "                               both, each packet tagged with its processes\n"
-	       "                               (--reorder-window, --flows, --linger apply)\n"
+	       "                               (--reorder-window, --flows, --linger,\n"
+	       "                               --packet-comment apply)\n"
 	       "\n"
 	       "Remote events over ZeroMQ (CURVE-encrypted unless --zmq-plaintext):\n"
 	       "  --zmq-keygen PREFIX          write PREFIX.key (secret) and PREFIX.pub, exit\n"
@@ -433,6 +440,16 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			break;
 		case OPT_NO_EVENT_FRAMES:
 			o.event_frames = false;
+			break;
+		case OPT_PACKET_COMMENT:
+			if (strcmp(optarg, "full") != 0 && strcmp(optarg, "brief") != 0) {
+				snprintf(errbuf, errlen,
+					 "invalid value '%s' for --packet-comment: expected full or "
+					 "brief",
+					 optarg);
+				return -EINVAL;
+			}
+			o.comment_brief = strcmp(optarg, "brief") == 0;
 			break;
 		case OPT_NETNS:
 			if (!optarg[0] || strcmp(optarg, "any") == 0) {

@@ -491,8 +491,8 @@ static int open_input(struct offline *o, const char *what, const char *path, str
 }
 
 int offline_merge(const char *packets_path, const char *events_path, const char *out_path,
-		  const struct merge_config *cfg, struct offline_stats *stats, char *err,
-		  size_t errlen)
+		  const struct merge_config *cfg, uint64_t comment_items, struct offline_stats *stats,
+		  char *err, size_t errlen)
 {
 	struct pcapng_interface events_if = {
 	    .linktype = LINKTYPE_WIRESHARK_UPPER_PDU,
@@ -519,7 +519,7 @@ int offline_merge(const char *packets_path, const char *events_path, const char 
 	o->err = err;
 	o->errlen = errlen;
 	o->free_slot = NO_SLOT;
-	if (tag_comment_cache_new(&o->comments) < 0) {
+	if (tag_comment_cache_new(comment_items, &o->comments) < 0) {
 		free(o);
 		return -ENOMEM;
 	}

@@ -47,7 +47,9 @@ struct offline_stats {
 
 /* Merge packets_path and events_path into out_path ("-": standard output;
  * a fifo works). cfg may be NULL for merge_config_init()'s defaults; its
- * callbacks are replaced. stats may be NULL.
+ * callbacks are replaced. comment_items: what the tagged packets'
+ * comments carry (tag_comment_cache_new(); 0 for everything). stats may
+ * be NULL.
  *
  * Returns 0, or a negative errno with a one-line reason in err (may be
  * NULL) that names the file:
@@ -59,8 +61,8 @@ struct offline_stats {
  *     merge stops; what was written is whole blocks.
  * On failure after the start, stats still describe what was done. */
 int offline_merge(const char *packets_path, const char *events_path, const char *out_path,
-		  const struct merge_config *cfg, struct offline_stats *stats, char *err,
-		  size_t errlen);
+		  const struct merge_config *cfg, uint64_t comment_items, struct offline_stats *stats,
+		  char *err, size_t errlen);
 
 /* Find the event record inside an event frame's bytes (after the
  * exported-PDU tags, which must name dissector "ebpf"). Returns 0 with

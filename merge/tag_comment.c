@@ -31,17 +31,19 @@ struct comment_slot {
 };
 
 struct tag_comment_cache {
+	uint64_t items; /* presence bits the comments carry */
 	struct event sender, receiver; /* scratch */
 	char comment[EVENT_COMMENT_MAX];
 	struct comment_slot slots[COMMENT_CACHE_SLOTS];
 };
 
-int tag_comment_cache_new(struct tag_comment_cache **ret)
+int tag_comment_cache_new(uint64_t items, struct tag_comment_cache **ret)
 {
 	struct tag_comment_cache *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return -ENOMEM;
+	c->items = items ? items & EVENT_COMMENT_ITEMS : EVENT_COMMENT_ITEMS;
 	*ret = c;
 	return 0;
 }
@@ -78,6 +80,8 @@ static int comment_slot_fill(struct tag_comment_cache *o, struct comment_slot *c
 
 	has_s = merge_tag_event(pkt, tag, false, &o->sender);
 	has_d = merge_tag_event(pkt, tag, true, &o->receiver);
+	o->sender.present &= o->items;
+	o->receiver.present &= o->items;
 	n = event_comment_format(has_s ? &o->sender : NULL, has_d ? &o->receiver : NULL, o->comment,
 				 sizeof(o->comment));
 	if (n < 0)

@@ -22,8 +22,10 @@ struct tag_comment {
 
 struct tag_comment_cache;
 
-/* Returns 0 or -ENOMEM. */
-int tag_comment_cache_new(struct tag_comment_cache **ret);
+/* items: the presence bits the comments carry, a subset of
+ * EVENT_COMMENT_ITEMS (EVENT_COMMENT_BRIEF_ITEMS...); 0 for all of them.
+ * Returns 0 or -ENOMEM. */
+int tag_comment_cache_new(uint64_t items, struct tag_comment_cache **ret);
 struct tag_comment_cache *tag_comment_cache_free(struct tag_comment_cache *c);
 /* The comment of a packet the merge tagged on at least one side; NULL on
  * -ENOMEM or when the comment does not fit. Valid until the next call. */

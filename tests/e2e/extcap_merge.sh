@@ -110,6 +110,32 @@ n_ours=$(wc -l <"$T/ours.hex") n_theirs=$(wc -l <"$T/theirs.hex")
 check "same packet count as tcpdump ($n_ours vs $n_theirs)" '[ "$n_ours" = "$n_theirs" ] && [ "$n_ours" -gt 0 ]'
 check "same packet bytes as tcpdump" 'cmp -s "$T/ours.hex" "$T/theirs.hex"'
 
+# --packet-comment brief: the same connection's packets name pid, tid and
+# comm only; the full comments above also carry the executable.
+check "full comments name the executable" 'grep -q "src.exe=" "$T/pkts"'
+"$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --extcap-capture-filter "tcp port 7001" \
+	--packet-comment brief --fifo "$T/brief.pcapng" >/dev/null 2>"$T/brief.err" &
+cap=$!
+E2E_PIDS+=("$cap")
+for _ in $(seq 100); do [ -s "$T/brief.pcapng" ] && break; sleep 0.05; done
+ip netns exec "$NS" "$tools/tcp_server" --listen 198.18.7.2 --port 7001 --send 100 --recv 100 \
+	--count 1 >"$T/bsrv" &
+srv=$!
+wait_for_line "$T/bsrv" listening
+"$tools/tcp_client" --connect 198.18.7.2 --port 7001 --send 100 --recv 100 >"$T/bcli"
+wait "$srv"
+sleep 0.3
+kill -INT "$cap"
+wait "$cap"
+tshark -r "$T/brief.pcapng" -Y "tcp.port == 7001" -T fields -e frame.comment >"$T/bpkts" 2>/dev/null
+bc=$(kv "$T/bcli" pid) bs=$(kv "$T/bsrv" pid)
+check "brief: every packet of the connection tagged ($(grep -c . "$T/bpkts"))" \
+	'[ "$(grep -c . "$T/bpkts")" -ge 6 ] && ! grep -q -v "^ebpf:1 src.pid=" "$T/bpkts"'
+check "brief: only pid, tid, comm" \
+	'! grep -o " [a-z]*\.[a-z_]*=" "$T/bpkts" | grep -qvE " (src|dst)\.(pid|tid|comm)="'
+check "brief: both ends named (client $bc, server $bs)" \
+	'grep -q "src.pid=$bc .*dst.pid=$bs " "$T/bpkts" && grep -q "src.pid=$bs .*dst.pid=$bc " "$T/bpkts"'
+
 # The interface vanishes mid-capture: a clean stop, a message, a valid file.
 "$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --fifo "$T/gone.pcapng" \
 	>/dev/null 2>"$T/gone.err" &

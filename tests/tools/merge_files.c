@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* merge_files: test and bench driver of merge/offline.
  *
- *   merge_files [--window-ms N] [--pass-tagged] [--flows N] PACKETS EVENTS OUT
+ *   merge_files [--window-ms N] [--pass-tagged] [--flows N] [--brief] PACKETS EVENTS OUT
  *
  * Merges PACKETS (pcap/pcapng) with EVENTS (an ebpfdump pcapng) into OUT
  * ("-" for stdout) and prints the counters as key=value lines on stdout.
@@ -14,11 +14,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "event/comment.h"
 #include "merge/offline.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: merge_files [--window-ms N] [--pass-tagged] [--flows N] "
+	fprintf(f, "usage: merge_files [--window-ms N] [--pass-tagged] [--flows N] [--brief] "
 		   "PACKETS EVENTS OUT\n");
 }
 
@@ -38,6 +39,7 @@ int main(int argc, char **argv)
 	    {"window-ms", required_argument, NULL, 'w'},
 	    {"pass-tagged", no_argument, NULL, 'p'},
 	    {"flows", required_argument, NULL, 'f'},
+	    {"brief", no_argument, NULL, 'b'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -45,6 +47,7 @@ int main(int argc, char **argv)
 	struct offline_stats st;
 	char err[OFFLINE_REASON_MAX];
 	double t0, t1;
+	uint64_t items = 0;
 	int c, r;
 
 	merge_config_init(&cfg);
@@ -55,6 +58,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			cfg.pass_tagged = true;
+			break;
+		case 'b':
+			items = EVENT_COMMENT_BRIEF_ITEMS;
 			break;
 		case 'f':
 			cfg.flows.capacity = (uint32_t)strtoul(optarg, NULL, 0);
@@ -72,7 +78,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	t0 = now_s();
-	r = offline_merge(argv[optind], argv[optind + 1], argv[optind + 2], &cfg, &st, err,
+	r = offline_merge(argv[optind], argv[optind + 1], argv[optind + 2], &cfg, items, &st, err,
 			  sizeof(err));
 	t1 = now_s();
 	if (r < 0)

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "event/comment.h"
 #include "event/record.h"
 #include "merge/merge.h"
+#include "merge/tag_comment.h"
 #include "test_util.h"
 
 #define MS (1000ull * 1000)
@@ -47,11 +49,20 @@ static void on_event(const struct event *ev, const uint8_t *record, size_t recor
 		outs[nout++] = (struct out){ .is_event = true, .ts = ev->ts_ns, .type = ev->type };
 }
 
+/* When set, on_packet keeps each packet's comment from both caches. */
+static struct tag_comment_cache *full_comments, *brief_comments;
+static char full_text[EVENT_COMMENT_MAX], brief_text[EVENT_COMMENT_MAX];
+
 static void on_packet(const struct merge_packet *pkt, const struct merge_tag *tag, void *ctx)
 {
 	struct out o = { .ts = pkt->ts_ns, .iface = pkt->iface };
+	const struct tag_comment *tc;
 
 	(void)ctx;
+	if (full_comments && (tc = tag_comment_get(full_comments, pkt, tag)))
+		snprintf(full_text, sizeof(full_text), "%s", tc->text);
+	if (brief_comments && (tc = tag_comment_get(brief_comments, pkt, tag)))
+		snprintf(brief_text, sizeof(brief_text), "%s", tc->text);
 	if (tag->sender) {
 		o.spid = tag->sender->pid;
 		o.stype = tag->sender_event;
@@ -202,6 +213,39 @@ static struct event event_of(uint16_t type, uint64_t ts, uint32_t pid, const cha
 static struct ep client, server;
 
 /* ---- tests ---- */
+
+/* --packet-comment brief: only pid, tid, comm, container, pod, namespace;
+ * the full comment has every item, the same pid/tid option either way. */
+static void test_comment_brief(void)
+{
+	struct merge *m = new_merge(NULL);
+	struct event conn = event_of(EVENT_TCP_CONNECT, T0, 100, "curl", 6, client, server);
+	struct event acc = event_of(EVENT_TCP_ACCEPT, T0 + MS, 200, "nginx", 6, server, client);
+	struct merge_packet p = tcp_packet(T0 + 2 * MS, client, server);
+
+	snprintf(acc.container, sizeof(acc.container), "web");
+	snprintf(acc.pod, sizeof(acc.pod), "shop-1");
+	snprintf(acc.exe, sizeof(acc.exe), "/usr/sbin/nginx");
+	acc.present |= EVENT_BIT(ITEM_CONTAINER) | EVENT_BIT(ITEM_POD) | EVENT_BIT(ITEM_EXE);
+	if (!CHECK(tag_comment_cache_new(0, &full_comments) == 0 &&
+		   tag_comment_cache_new(EVENT_COMMENT_BRIEF_ITEMS, &brief_comments) == 0))
+		goto out;
+	full_text[0] = brief_text[0] = '\0';
+	merge_push_event(m, &conn);
+	merge_push_event(m, &acc);
+	merge_push_packet(m, &p);
+	merge_flush(m);
+	CHECK_STR(full_text, "ebpf:1 src.pid=100 src.tid=100 src.uid=1000 src.comm=curl "
+			     "src.cmdline=curl%20--flag dst.pid=200 dst.tid=200 dst.uid=1000 "
+			     "dst.comm=nginx dst.exe=/usr/sbin/nginx dst.cmdline=nginx%20--flag "
+			     "dst.container=web dst.pod=shop-1");
+	CHECK_STR(brief_text, "ebpf:1 src.pid=100 src.tid=100 src.comm=curl dst.pid=200 "
+			      "dst.tid=200 dst.comm=nginx dst.container=web dst.pod=shop-1");
+out:
+	full_comments = tag_comment_cache_free(full_comments);
+	brief_comments = tag_comment_cache_free(brief_comments);
+	merge_free(m);
+}
 
 static void test_event_after_packet_in_window(void)
 {
@@ -823,6 +867,7 @@ int main(void)
 	server = ep4(10, 0, 0, 2, 443);
 
 	test_event_after_packet_in_window();
+	test_comment_brief();
 	test_event_beyond_window();
 	test_order_random();
 	test_queue_order_exact();
