@@ -47,7 +47,6 @@ static const char *const stage_name[STAGE_COUNT] = {
 struct sink {
 	struct pcapng_writer *w;
 	uint32_t if_id;
-	uint8_t record[RECORD_MAX_LEN];
 	uint64_t emitted, written, errors;
 	int write;
 };
@@ -191,21 +190,15 @@ static int make_records(void)
 	return 0;
 }
 
-/* As extcap/capture.c: the merge's held record when it has one. */
+/* As extcap/capture.c: the record the merge hands over is written. */
 static void on_event(const struct event *ev, const uint8_t *record, size_t rec_len, void *ctx)
 {
 	struct sink *s = ctx;
-	int n;
 
 	s->emitted++;
 	if (!s->write)
 		return;
-	if (!record) {
-		n = record_encode(ev, s->record, sizeof(s->record));
-		record = s->record;
-		rec_len = n < 0 ? 0 : (size_t)n;
-	}
-	if (!rec_len || pcapng_write_event(s->w, s->if_id, ev->ts_ns, record, rec_len) < 0)
+	if (!record || pcapng_write_event(s->w, s->if_id, ev->ts_ns, record, rec_len) < 0)
 		s->errors++;
 	else
 		s->written++;

@@ -483,8 +483,15 @@ static void emit_packet(struct merge *m, const struct merge_packet *pkt,
 		m->cfg.on_packet(pkt, tag, m->cfg.ctx);
 }
 
+/* rec: ev's record when held; otherwise it is encoded here, for the sink. */
 static void emit_event(struct merge *m, const struct event *ev, const uint8_t *rec, size_t len)
 {
+	if (!rec) {
+		int n = record_encode(ev, m->enc, RECORD_MAX_LEN);
+
+		rec = n < 0 ? NULL : m->enc;
+		len = n < 0 ? 0 : (size_t)n;
+	}
 	note_output(m, ev->ts_ns);
 	m->stats.events_out++;
 	if (m->cfg.on_event)

@@ -70,9 +70,10 @@ struct merge_tag {
 	const struct packet_info *info;
 };
 
-/* record/record_len: ev's binary record (record_encode(ev) byte for byte)
- * when the merge held the event and has it already, else NULL/0; a sink
- * that writes records uses it instead of encoding the event again. */
+/* record/record_len: ev's binary record, record_encode(ev) byte for byte
+ * (the one the merge held, or encoded for an event that did not wait), so
+ * that a sink writing records need not encode again. NULL/0 only for an
+ * event too large for a record, which record_encode refuses too. */
 typedef void (*merge_event_fn)(const struct event *ev, const uint8_t *record, size_t record_len,
 			       void *ctx);
 /* pkt->data and everything in tag are valid during the call only. */

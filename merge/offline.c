@@ -70,7 +70,6 @@ struct offline {
 	uint64_t last_pkt_ts;
 
 	/* scratch for the callbacks */
-	uint8_t record[RECORD_MAX_LEN];
 	char combined[PCAPNG_MAX_STRING + 1];
 
 	/* A packet's own comment and pid/tid do not travel through the
@@ -143,19 +142,13 @@ static void note_write(struct offline *o, int r)
 static void on_event(const struct event *ev, const uint8_t *record, size_t record_len, void *ctx)
 {
 	struct offline *o = ctx;
-	int len;
 
 	if (o->write_error)
 		return;
 	if (!record) {
-		len = record_encode(ev, o->record, sizeof(o->record));
-		if (len < 0) {
-			/* Cannot happen for a record that decoded: same limits. */
-			o->st.events_bad++;
-			return;
-		}
-		record = o->record;
-		record_len = (size_t)len;
+		/* Cannot happen for a record that decoded: same limits. */
+		o->st.events_bad++;
+		return;
 	}
 	note_write(o, pcapng_write_event(o->w, o->if_events, ev->ts_ns, record, record_len));
 	if (!o->write_error)

@@ -30,18 +30,19 @@ struct out {
 
 static struct out outs[OUT_MAX];
 static unsigned nout;
-static unsigned records_given; /* events handed over with their held record */
+static unsigned records_given; /* events handed over with their record */
 static struct merge *reenter; /* when set, the callback tries to re-enter */
 static int reenter_result;
 
 static void on_event(const struct event *ev, const uint8_t *record, size_t record_len, void *ctx)
 {
 	(void)ctx;
+	CHECK(record != NULL); /* every event fits a record */
 	if (record) {
 		uint8_t again[RECORD_MAX_LEN];
 		int n = record_encode(ev, again, sizeof(again));
 
-		/* The held record handed along is the event's own encoding. */
+		/* The record handed along is the event's own encoding. */
 		CHECK(n >= 0 && (size_t)n == record_len && memcmp(again, record, record_len) == 0);
 		records_given++;
 	}
@@ -279,7 +280,7 @@ static void test_event_after_packet_in_window(void)
 	CHECK(merge_push_packet(m, &synack) == 0);
 	CHECK(merge_flush(m) == 2);
 	CHECK(nout == 4 && outs[3].spid == 200 && outs[3].rpid == 100);
-	CHECK(records_given == 2); /* both events were held */
+	CHECK(records_given == 2); /* both events, with their records */
 	CHECK(outs[3].stype == EVENT_TCP_ACCEPT && outs[3].rtype == EVENT_TCP_CONNECT);
 	CHECK(output_ordered());
 
