@@ -9,3 +9,9 @@ target_link_libraries(tcp_client PRIVATE Threads::Threads)
 add_executable(udp_peer ${CMAKE_CURRENT_LIST_DIR}/udp_peer.c)
 target_link_libraries(udp_peer PRIVATE Threads::Threads)
 add_executable(snapshot_hold ${CMAKE_CURRENT_LIST_DIR}/snapshot_hold.c)
+
+# Prints every event the probe delivers (the probe tests read its output).
+if(TARGET ebpf_probe)
+  add_executable(probe_dump ${CMAKE_CURRENT_LIST_DIR}/probe_dump.c)
+  target_link_libraries(probe_dump PRIVATE ebpf_probe ebpf_event)
+endif()
