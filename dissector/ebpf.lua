@@ -15,6 +15,16 @@
 -- Install: copy into a Lua plugins folder (Help > About > Folders), or run
 -- `tshark -X lua_script:ebpf.lua`.
 
+-- Loaded twice (an installed plugin and `-X lua_script:` naming a copy, or two plugin
+-- folders): a second Proto("ebpf") would fail with "two protocols with the same
+-- description". The first copy serves; the second only hands over its script arguments
+-- (statistics, see the end of this file).
+-- (Wireshark runs each script in an environment of its own: the mark is set on _G itself.)
+if rawget(_G, "ebpfdump_lua") then
+	rawget(_G, "ebpfdump_lua").start_stats({ ... })
+	return
+end
+
 local ebpf = Proto("ebpf", "eBPF system events")
 
 -- Record format constants (event/record.h). Records are big-endian throughout.
@@ -26,10 +36,8 @@ local ITEM_HEADER_LEN = 4 -- u16 id, u16 value length
 
 -- Merged-packet comment (docs/event-format.md, "EPB comment").
 local COMMENT_TAG = "ebpf:1"
--- A comment is outside input: look at no more than this many bytes (the C parser's
--- EVENT_COMMENT_MAX) and pairs, so a huge one stays cheap.
+-- A longer comment line is malformed (the C parser's EVENT_COMMENT_MAX).
 local COMMENT_MAX_LEN = 32768
-local COMMENT_MAX_PAIRS = 64
 
 local event_names = {
 	[1] = "TCP_Connect",
@@ -73,7 +81,7 @@ local function errno_name(e)
 end
 
 local function ip_proto_name(p)
-	return ip_proto_names[p] or string.format("IP protocol %d", p)
+	return ip_proto_names[p] or tostring(p)
 end
 
 -- Every field, declared once. The names are a public contract: users type them.
@@ -132,6 +140,13 @@ local f = {
 	packets = ProtoField.uint64("ebpf.packets", "Packets", base.DEC),
 	bytes = ProtoField.uint64("ebpf.bytes", "Bytes", base.DEC),
 	socket_cookie = ProtoField.uint64("ebpf.socket_cookie", "Socket cookie", base.HEX),
+	-- subtrees of the details pane (no value; each its own, so each stays open or closed)
+	tree_process = ProtoField.none("ebpf.tree.process", "Process"),
+	tree_container = ProtoField.none("ebpf.tree.container", "Container"),
+	tree_connection = ProtoField.none("ebpf.tree.connection", "Connection"),
+	tree_record = ProtoField.none("ebpf.tree.record", "Record"),
+	tree_sender = ProtoField.none("ebpf.tree.sender", "Sender"),
+	tree_receiver = ProtoField.none("ebpf.tree.receiver", "Receiver"),
 	-- merged packets
 	role = ProtoField.string("ebpf.role", "Role"),
 	unknown_item = ProtoField.bytes("ebpf.unknown_item", "Unknown item"),
@@ -159,62 +174,108 @@ local ef = {
 		expert.group.SEQUENCE, expert.severity.NOTE),
 	unknown_item = ProtoExpert.new("ebpf.unknown_item_skipped", "Unknown item skipped",
 		expert.group.UNDECODED, expert.severity.NOTE),
-	bad_comment = ProtoExpert.new("ebpf.bad_comment", "Malformed ebpf comment pair",
+	bad_comment = ProtoExpert.new("ebpf.bad_comment", "Malformed ebpf:1 comment",
 		expert.group.MALFORMED, expert.severity.WARN),
 }
 ebpf.experts = { ef.malformed, ef.connect_failed, ef.retransmission, ef.unknown_item,
 	ef.bad_comment }
 
 -- Items of the record (event/event.h). kind: u8/u16/u32/u64 (big-endian, exact width),
--- str (UTF-8, no NUL) or addr (4 bytes IPv4 or 16 bytes IPv6).
+-- str (UTF-8, no NUL; limit: bytes a reader keeps) or addr (4 bytes IPv4 or 16 bytes IPv6).
+-- name: the item's short name (event_item_name), used in the reasons of rejections.
+-- group: the subtree of the details pane that shows it (tree_groups below).
 local items = {
-	[1] = { name = "pid", kind = "u32", field = f.pid },
-	[2] = { name = "tid", kind = "u32", field = f.tid },
-	[3] = { name = "uid", kind = "u32", field = f.uid },
-	[4] = { name = "gid", kind = "u32", field = f.gid },
-	[5] = { name = "comm", kind = "str", field = f.comm },
-	[6] = { name = "exe", kind = "str", field = f.exe },
-	[7] = { name = "cmdline", kind = "str", field = f.cmdline },
-	[8] = { name = "ppid", kind = "u32", field = f.ppid },
-	[9] = { name = "pcomm", kind = "str", field = f.pcomm },
-	[10] = { name = "user", kind = "str", field = f.user },
-	[11] = { name = "group", kind = "str", field = f.group },
-	[12] = { name = "cgroup_id", kind = "u64", field = f.cgroup_id },
-	[13] = { name = "cgroup", kind = "str", field = f.cgroup },
-	[14] = { name = "netns", kind = "u32", field = f.netns },
-	[15] = { name = "ifindex", kind = "u32", field = f.ifindex },
-	[16] = { name = "ifname", kind = "str", field = f.ifname },
-	[17] = { name = "proto", kind = "u8", field = f.proto, text = ip_proto_name },
-	[18] = { name = "laddr", kind = "addr", field = f.laddr, field6 = f.laddr6 },
-	[19] = { name = "raddr", kind = "addr", field = f.raddr, field6 = f.raddr6 },
-	[20] = { name = "lport", kind = "u16", field = f.lport },
-	[21] = { name = "rport", kind = "u16", field = f.rport },
-	[22] = { name = "latency_us", kind = "u32", field = f.latency_us },
-	[23] = { name = "bytes_sent", kind = "u64", field = f.bytes_sent },
-	[24] = { name = "bytes_received", kind = "u64", field = f.bytes_received },
-	[25] = { name = "retransmits", kind = "u32", field = f.retransmits },
-	[26] = { name = "srtt_us", kind = "u32", field = f.srtt_us },
-	[27] = { name = "error", kind = "u32", field = f.errno, name_field = f.error,
-		text = errno_name },
-	[28] = { name = "container_id", kind = "str", field = f.container_id },
-	[29] = { name = "container", kind = "str", field = f.container },
-	[30] = { name = "pod", kind = "str", field = f.pod },
-	[31] = { name = "namespace", kind = "str", field = f.namespace },
-	[32] = { name = "runtime", kind = "str", field = f.runtime },
-	[33] = { name = "host", kind = "str", field = f.host },
-	[34] = { name = "packets", kind = "u64", field = f.packets },
-	[35] = { name = "bytes", kind = "u64", field = f.bytes },
-	[36] = { name = "sock_cookie", kind = "u64", field = f.socket_cookie },
-	[37] = { name = "image", kind = "str", field = f.image },
+	[1] = { name = "pid", kind = "u32", field = f.pid, group = "process" },
+	[2] = { name = "tid", kind = "u32", field = f.tid, group = "process" },
+	[3] = { name = "uid", kind = "u32", field = f.uid, group = "process" },
+	[4] = { name = "gid", kind = "u32", field = f.gid, group = "process" },
+	[5] = { name = "comm", kind = "str", limit = 16, field = f.comm, group = "process" },
+	[6] = { name = "exe", kind = "str", limit = 512, field = f.exe, group = "process" },
+	[7] = { name = "cmdline", kind = "str", limit = 1024, field = f.cmdline, group = "process" },
+	[8] = { name = "ppid", kind = "u32", field = f.ppid, group = "process" },
+	[9] = { name = "pcomm", kind = "str", limit = 16, field = f.pcomm, group = "process" },
+	[10] = { name = "user", kind = "str", limit = 256, field = f.user, group = "process" },
+	[11] = { name = "group", kind = "str", limit = 256, field = f.group, group = "process" },
+	[12] = { name = "cgroup_id", kind = "u64", field = f.cgroup_id, group = "process" },
+	[13] = { name = "cgroup", kind = "str", limit = 256, field = f.cgroup, group = "process" },
+	[14] = { name = "netns", kind = "u32", field = f.netns, group = "connection" },
+	[15] = { name = "ifindex", kind = "u32", field = f.ifindex, group = "connection" },
+	[16] = { name = "ifname", kind = "str", limit = 16, field = f.ifname, group = "connection" },
+	[17] = { name = "proto", kind = "u8", field = f.proto, text = ip_proto_name,
+		group = "connection" },
+	[18] = { name = "laddr", kind = "addr", field = f.laddr, field6 = f.laddr6,
+		group = "connection" },
+	[19] = { name = "raddr", kind = "addr", field = f.raddr, field6 = f.raddr6,
+		group = "connection" },
+	[20] = { name = "lport", kind = "u16", field = f.lport, group = "connection" },
+	[21] = { name = "rport", kind = "u16", field = f.rport, group = "connection" },
+	[22] = { name = "latency_us", kind = "u32", field = f.latency_us, group = "figures" },
+	[23] = { name = "bytes_sent", kind = "u64", field = f.bytes_sent, group = "figures" },
+	[24] = { name = "bytes_received", kind = "u64", field = f.bytes_received, group = "figures" },
+	[25] = { name = "retransmits", kind = "u32", field = f.retransmits, group = "figures" },
+	[26] = { name = "srtt_us", kind = "u32", field = f.srtt_us, group = "figures" },
+	[27] = { name = "errno", kind = "u32", field = f.errno, name_field = f.error,
+		text = errno_name, group = "figures" },
+	[28] = { name = "container_id", kind = "str", limit = 256, field = f.container_id,
+		group = "container" },
+	[29] = { name = "container", kind = "str", limit = 256, field = f.container,
+		group = "container" },
+	[30] = { name = "pod", kind = "str", limit = 256, field = f.pod, group = "container" },
+	[31] = { name = "namespace", kind = "str", limit = 256, field = f.namespace,
+		group = "container" },
+	[32] = { name = "runtime", kind = "str", limit = 256, field = f.runtime, group = "container" },
+	[33] = { name = "host", kind = "str", limit = 256, field = f.host, group = "container" },
+	[34] = { name = "packets", kind = "u64", field = f.packets, group = "figures" },
+	[35] = { name = "bytes", kind = "u64", field = f.bytes, group = "figures" },
+	[36] = { name = "socket_cookie", kind = "u64", field = f.socket_cookie, group = "connection" },
+	[37] = { name = "image", kind = "str", limit = 256, field = f.image, group = "container" },
 }
 
 local int_widths = { u8 = 1, u16 = 2, u32 = 4, u64 = 8 }
 
--- Text that is valid UTF-8: invalid sequences become U+FFFD, as Wireshark shows record
--- strings (ENC_UTF_8). Comment values are bytes after percent-decoding, and a task's comm
--- can hold any byte. Lua 5.2 has no utf8 library.
-local REPLACEMENT = "\239\191\189" -- U+FFFD
-local function utf8_sanitize(s)
+-- The details pane of an event: what happened first (process, container, connection,
+-- figures), the record's own structure last in a subtree of its own. Within a group,
+-- items in this order by name; an item not named here comes after, by id.
+local tree_groups = {
+	{ key = "process", field = f.tree_process,
+		order = { "pid", "tid", "comm", "exe", "cmdline", "ppid", "pcomm", "uid", "user", "gid",
+			"group", "cgroup_id", "cgroup" } },
+	{ key = "container", field = f.tree_container,
+		order = { "container", "container_id", "image", "pod", "namespace", "runtime", "host" } },
+	{ key = "connection", field = f.tree_connection,
+		order = { "proto", "laddr", "lport", "raddr", "rport", "netns", "ifindex", "ifname",
+			"socket_cookie" } },
+	-- figures sit directly under the protocol (no subtree): they are few and the point
+	{ key = "figures",
+		order = { "errno", "latency_us", "bytes_sent", "bytes_received", "retransmits",
+			"srtt_us", "packets", "bytes" } },
+}
+do
+	for _, g in ipairs(tree_groups) do
+		local rank = {}
+		for i, name in ipairs(g.order) do
+			rank[name] = i
+		end
+		local ids = {}
+		for id, spec in pairs(items) do
+			if spec.group == g.key then
+				ids[#ids + 1] = id
+			end
+		end
+		table.sort(ids, function(a, b)
+			local ra, rb = rank[items[a].name] or 1000 + a, rank[items[b].name] or 1000 + b
+			return ra < rb
+		end)
+		g.ids = ids
+	end
+end
+
+-- How a string that is not valid UTF-8 is shown (docs/event-format.md 5.4): each byte that
+-- is not part of a valid UTF-8 sequence (RFC 3629: no overlong forms, no surrogates,
+-- nothing above U+10FFFF) becomes "\xHH" (two lowercase hex digits); everything else is
+-- kept as it is. This is Python's bytes.decode("utf-8", "backslashreplace"). Record strings
+-- and comment values (bytes after percent-decoding) alike; Lua 5.2 has no utf8 library.
+local function utf8_escape(s)
 	if not s:find("[\128-\255]") then
 		return s
 	end
@@ -256,11 +317,40 @@ local function utf8_sanitize(s)
 			out[#out + 1] = s:sub(i, i + len - 1)
 			i = i + len
 		else
-			out[#out + 1] = REPLACEMENT
+			out[#out + 1] = string.format("\\x%02x", c)
 			i = i + 1
 		end
 	end
 	return table.concat(out)
+end
+
+-- Length of the UTF-8 sequence a lead byte starts; 0 for other bytes (event_copy_str's rule).
+local function utf8_sequence_length(c)
+	if c >= 0xC0 and c <= 0xDF then
+		return 2
+	elseif c >= 0xE0 and c <= 0xEF then
+		return 3
+	elseif c >= 0xF0 and c <= 0xF7 then
+		return 4
+	end
+	return 0
+end
+
+-- A string value kept to its limit in bytes (5.2), cut where the C decoder cuts: never
+-- inside a UTF-8 sequence that starts in the kept part (event_copy_str).
+local function cut_to_limit(s, limit)
+	if not limit or #s <= limit then
+		return s
+	end
+	local n = limit
+	local lead = n -- 0-based index of the first dropped byte: s:byte(lead + 1)
+	while lead > 0 and n - lead < 3 and s:byte(lead + 1) >= 0x80 and s:byte(lead + 1) < 0xC0 do
+		lead = lead - 1
+	end
+	if lead < n and lead + utf8_sequence_length(s:byte(lead + 1)) > n then
+		n = lead
+	end
+	return s:sub(1, n)
 end
 
 -- ns since the Unix epoch as NSTime. A Lua number holds only 53 bits, so split with
@@ -292,23 +382,26 @@ local function endpoint_text(addr, port, is_v6)
 	return port and (a .. ":" .. tostring(port)) or a
 end
 
--- One line for the Info column from what was decoded (possibly only part of a record).
-local function info_text(v)
-	local parts = { v.event }
-	parts[#parts + 1] = process_text(v.pid, v.comm)
+local function connection_text(v)
 	local l = endpoint_text(v.laddr, v.lport, v.v6)
 	local r = endpoint_text(v.raddr, v.rport, v.v6)
 	if l and r then
-		parts[#parts + 1] = l .. " → " .. r
-	elseif l or r then
-		-- a bound socket without a peer, or a record that lost one side
-		parts[#parts + 1] = l or ("→ " .. r)
+		return l .. " → " .. r
 	end
+	-- a bound socket without a peer, or a record without one side
+	return l or (r and ("→ " .. r))
+end
+
+-- One line for the Info column (and the protocol's summary line).
+local function info_text(v)
+	local parts = { v.event }
+	parts[#parts + 1] = process_text(v.pid, v.comm)
+	parts[#parts + 1] = connection_text(v)
 	if v.latency_us then
 		parts[#parts + 1] = string.format("latency %s µs", tostring(v.latency_us))
 	end
-	if v.error then
-		parts[#parts + 1] = errno_name(v.error)
+	if v.errno then
+		parts[#parts + 1] = errno_name(v.errno)
 	end
 	if v.bytes_sent or v.bytes_received then
 		parts[#parts + 1] = string.format("sent %s received %s",
@@ -329,302 +422,435 @@ local function info_text(v)
 	return table.concat(parts, " ")
 end
 
--- Add one known item. Returns nil, or the reason the item is malformed.
-local function add_item(tree, spec, range, len, v, item_range)
-	local kind = spec.kind
-	local width = int_widths[kind]
-	if width then
-		if len ~= width then
-			return string.format("item %s has %d bytes, expected %d", spec.name, len, width)
-		end
-		local value = width == 8 and range:uint64() or range:uint()
-		if kind == "u8" and spec.text then
-			tree:add(spec.field, range, spec.text(value))
-		else
-			tree:add(spec.field, range)
-		end
-		if spec.name_field then
-			tree:add(spec.name_field, range, spec.text(value)):set_generated()
-		end
-		v[spec.name] = value
-		return nil
-	elseif kind == "str" then
-		-- len 0 is a valid empty string; a TvbRange cannot be empty on every version.
-		if len == 0 then
-			tree:add(spec.field, item_range, "")
-			v[spec.name] = ""
-			return nil
-		end
-		local raw = range:raw()
-		if raw:find("\0", 1, true) then
-			return string.format("item %s contains a NUL byte", spec.name)
-		end
-		tree:add_packet_field(spec.field, range, ENC_UTF_8)
-		-- Not range:string(ENC_UTF_8): Wireshark 4.0 cuts its result to the byte length
-		-- of the range, losing the tail when a replacement character is longer.
-		v[spec.name] = utf8_sanitize(raw)
-		return nil
-	elseif kind == "addr" then
-		if len ~= 4 and len ~= 16 then
-			return string.format("item %s has %d bytes, expected 4 or 16", spec.name, len)
-		end
-		local is_v6 = len == 16
-		if v.v6 ~= nil and v.v6 ~= is_v6 then
-			return "local and remote addresses of different families"
-		end
-		v.v6 = is_v6
-		if is_v6 then
-			tree:add(spec.field6, range)
-			v[spec.name] = tostring(range:ipv6())
-		else
-			tree:add(spec.field, range)
-			v[spec.name] = tostring(range:ipv4())
-		end
-		return nil
+-- Validate one record exactly as the C decoder does (docs/event-format.md 5.5: the checks
+-- in the spec's order, with its reasons), noting every item and which one wins (5.3).
+-- Returns the scan and nil, or the scan (as far as it got) and the reason of the rejection.
+local function scan_record(tvb)
+	local avail = tvb:len()
+	local s = { avail = avail, entries = {}, win = {} }
+	if avail < RECORD_HEADER_LEN then
+		return s, "truncated header"
 	end
-	return "internal: unknown item kind " .. tostring(kind)
+	s.magic = tvb(0, 2):uint()
+	if s.magic ~= RECORD_MAGIC then
+		return s, "bad magic"
+	end
+	s.version = tvb(2, 1):uint()
+	if s.version ~= RECORD_VERSION then
+		return s, "unsupported version " .. s.version
+	end
+	s.header_length = tvb(3, 1):uint()
+	if s.header_length < RECORD_HEADER_LEN then
+		return s, "header length < 24"
+	end
+	s.length = tvb(8, 4):uint()
+	if s.length > RECORD_MAX_LEN then
+		return s, "total length larger than RECORD_MAX_LEN"
+	end
+	if s.length ~= avail then
+		return s, "total length does not match the buffer length"
+	end
+	if s.header_length > s.length then
+		return s, "header length larger than total length"
+	end
+	local off, total = s.header_length, s.length
+	while off < total do
+		local e = { off = off }
+		s.entries[#s.entries + 1] = e
+		if total - off < ITEM_HEADER_LEN then
+			e.len = total - off
+			e.broken = true
+			return s, "item header truncated"
+		end
+		e.id = tvb(off, 2):uint()
+		e.len = tvb(off + 2, 2):uint()
+		if e.len > total - off - ITEM_HEADER_LEN then
+			e.broken = true
+			return s, "item value past the end"
+		end
+		local spec = items[e.id]
+		if spec then
+			local width = int_widths[spec.kind]
+			local why
+			if width then
+				if e.len ~= width then
+					why = "integer of the wrong width"
+				end
+			elseif spec.kind == "str" then
+				if e.len > 0 and tvb(off + ITEM_HEADER_LEN, e.len):raw():find("\0", 1, true) then
+					why = "string contains NUL"
+				end
+			elseif e.len ~= 4 and e.len ~= 16 then
+				why = "address length is not 4 or 16"
+			end
+			if why then
+				e.broken = true
+				return s, string.format("item %s: %s", spec.name, why)
+			end
+			local prev = s.win[e.id]
+			if prev then
+				prev.replaced = true -- 5.3: the last one wins
+			end
+			s.win[e.id] = e
+		end
+		off = off + ITEM_HEADER_LEN + e.len
+	end
+	-- after the walk: the family check applies to the values that win (5.3)
+	local l, r = s.win[18], s.win[19]
+	if l and r and l.len ~= r.len then
+		return s, "LADDR and RADDR of different families"
+	end
+	return s, nil
 end
 
--- Check the 24-byte header. Returns header values, or nil and the reason.
-local function check_header(tvb, avail)
-	if avail < RECORD_HEADER_LEN then
-		return nil, string.format("truncated header (%d of %d bytes)", avail, RECORD_HEADER_LEN)
+-- The bytes of an item: header and value.
+local function entry_range(tvb, e)
+	return tvb(e.off, math.min(ITEM_HEADER_LEN + (e.len or 0), tvb:len() - e.off))
+end
+
+local function entry_label(e)
+	if not e.id then
+		return string.format("Item header truncated (%d bytes)", e.len)
 	end
-	local h = {
-		magic = tvb(0, 2):uint(),
-		version = tvb(2, 1):uint(),
-		header_length = tvb(3, 1):uint(),
-		type = tvb(4, 2):uint(),
-		length = tvb(8, 4):uint(),
-	}
-	if h.magic ~= RECORD_MAGIC then
-		return nil, string.format("bad magic 0x%04x", h.magic)
+	local spec = items[e.id]
+	return string.format("Item %d (%s), %d bytes", e.id, spec and spec.name or "unknown", e.len)
+end
+
+-- A rejected record: its bytes are shown as text only, so that no ebpf.* field of it can
+-- match a display filter; one expert error says why, in the spec's words.
+local function dissect_rejected(tvb, pinfo, root, s, reason)
+	root:set_text("eBPF system events: malformed record (" .. reason .. ")")
+	local avail = s.avail
+	local where = root
+	if s.magic then
+		root:add(tvb(0, 2), string.format("Magic: 0x%04x", s.magic))
 	end
-	if h.version ~= RECORD_VERSION then
-		return h, string.format("unsupported version %d", h.version)
+	if s.version then
+		root:add(tvb(2, 1), "Version: " .. s.version)
 	end
-	if h.header_length < RECORD_HEADER_LEN then
-		return h, string.format("header length %d < %d", h.header_length, RECORD_HEADER_LEN)
+	if s.header_length then
+		root:add(tvb(3, 1), "Header length: " .. s.header_length)
+		root:add(tvb(4, 2), "Event type: " .. event_name(tvb(4, 2):uint()))
 	end
-	if h.length > RECORD_MAX_LEN then
-		return h, string.format("record length %d > %d", h.length, RECORD_MAX_LEN)
+	if s.length then
+		root:add(tvb(8, 4), string.format("Total length: %d (%d bytes available)", s.length,
+			avail))
 	end
-	if h.length < h.header_length then
-		return h, string.format("record length %d < header length %d", h.length,
-			h.header_length)
+	for _, e in ipairs(s.entries) do
+		local it = root:add(entry_range(tvb, e), entry_label(e))
+		if e.broken then
+			where = it
+		end
 	end
-	if h.length > avail then
-		return h, string.format("truncated record (%d of %d bytes)", avail, h.length)
+	where:add_proto_expert_info(ef.malformed, reason)
+	pinfo.cols.info:set("Malformed eBPF record: " .. reason)
+	return avail
+end
+
+-- The value of a winning item into the tree (under parent) and into v.
+local function add_item(parent, tvb, e, v)
+	local spec = items[e.id]
+	local range = e.len > 0 and tvb(e.off + ITEM_HEADER_LEN, e.len) or nil
+	local kind = spec.kind
+	if int_widths[kind] then
+		local value = kind == "u64" and range:uint64() or range:uint()
+		if spec.name == "proto" then
+			parent:add(spec.field, range, spec.text(value))
+		else
+			parent:add(spec.field, range)
+		end
+		if spec.name_field then
+			parent:add(spec.name_field, range, spec.text(value)):set_generated()
+		end
+		v[spec.name] = value
+	elseif kind == "str" then
+		-- Not range:string(ENC_UTF_8): Wireshark 4.0 turns bytes that are not UTF-8 into
+		-- U+FFFD; the spec shows them escaped. A TvbRange cannot be empty: an empty value
+		-- is shown on the item's header.
+		local raw = range and range:raw() or ""
+		local kept = cut_to_limit(raw, spec.limit)
+		local text = utf8_escape(kept)
+		local item = parent:add(spec.field, range or tvb(e.off, ITEM_HEADER_LEN), text)
+		if #kept < #raw then
+			item:append_text(string.format(" [cut to %d of %d bytes]", #kept, #raw))
+		end
+		v[spec.name] = text
+	else
+		local is_v6 = e.len == 16
+		v.v6 = is_v6
+		if is_v6 then
+			parent:add(spec.field6, range)
+			v[spec.name] = tostring(range:ipv6())
+			v[spec.name .. "_addr"] = range:ipv6()
+		else
+			parent:add(spec.field, range)
+			v[spec.name] = tostring(range:ipv4())
+			v[spec.name .. "_addr"] = range:ipv4()
+		end
 	end
-	return h, nil
+end
+
+local function group_summary(key, v)
+	if key == "process" then
+		local t = process_text(v.pid, v.comm) or "?"
+		if v.user then
+			t = t .. ", user " .. v.user
+		elseif v.uid then
+			t = t .. ", uid " .. tostring(v.uid)
+		end
+		if v.cmdline and v.cmdline ~= "" then
+			t = t .. ": " .. v.cmdline
+		end
+		return "Process: " .. t
+	elseif key == "container" then
+		local name = v.container or (v.container_id and v.container_id:sub(1, 12)) or "?"
+		local t = "Container: " .. name
+		if v.pod then
+			t = t .. ", pod " .. v.pod .. (v.namespace and ("/" .. v.namespace) or "")
+		end
+		return t
+	elseif key == "connection" then
+		local proto = v.proto and ip_proto_name(v.proto) or "?"
+		return "Connection: " .. proto .. " " .. (connection_text(v) or "")
+	end
+end
+
+-- Source, destination and ports of the event frame (the process's socket is the source),
+-- so Wireshark's address and port columns show the connection an event belongs to.
+local PT_TCP, PT_UDP = 2, 3 -- port_type values (epan/address.h)
+local function set_endpoints(pinfo, v)
+	if v.laddr_addr then
+		pinfo.src = v.laddr_addr
+		pinfo.net_src = v.laddr_addr
+	end
+	if v.raddr_addr then
+		pinfo.dst = v.raddr_addr
+		pinfo.net_dst = v.raddr_addr
+	end
+	if v.proto == 6 or v.proto == 17 then
+		pcall(function()
+			pinfo.port_type = v.proto == 6 and PT_TCP or PT_UDP
+		end)
+	end
+	if v.lport then
+		pinfo.src_port = v.lport
+	end
+	if v.rport then
+		pinfo.dst_port = v.rport
+	end
 end
 
 local function dissect_record(tvb, pinfo, tree)
 	pinfo.cols.protocol = "eBPF"
-	local avail = tvb:len()
 	local root = tree:add(ebpf, tvb())
-	local h, reason = check_header(tvb, avail)
-	if h == nil then
-		root:add_proto_expert_info(ef.malformed, reason)
-		pinfo.cols.info:set("Malformed eBPF record: " .. reason)
-		return avail
-	end
-
-	root:add(f.magic, tvb(0, 2))
-	root:add(f.version, tvb(2, 1))
-	root:add(f.header_length, tvb(3, 1))
-	local v = { event = event_name(h.type) }
+	local s, reason = scan_record(tvb)
 	if reason then
-		root:add(f.event, tvb(4, 2), v.event)
-		root:add_proto_expert_info(ef.malformed, reason)
-		pinfo.cols.info:set("Malformed eBPF record: " .. reason)
-		return avail
+		return dissect_rejected(tvb, pinfo, root, s, reason)
 	end
-	root:add(f.type, tvb(4, 2))
-	root:add(f.event, tvb(4, 2), v.event)
-	root:add(f.flags, tvb(6, 2))
-	root:add(f.length, tvb(8, 4))
-	root:add(f.seq, tvb(12, 4))
-	root:add(f.timestamp, tvb(16, 8), nstime_from_ns(tvb(16, 8):uint64()))
-	root:append_text(": " .. v.event)
 
-	-- A longer header (a newer writer's) is skipped to its length.
-	local off = h.header_length
-	local total = h.length
-	if off > RECORD_HEADER_LEN then
-		root:add(tvb(RECORD_HEADER_LEN, off - RECORD_HEADER_LEN),
-			string.format("Header extension (%d bytes, skipped)", off - RECORD_HEADER_LEN))
-	end
-	local error_item
-	while off < total and not reason do
-		if total - off < ITEM_HEADER_LEN then
-			reason = string.format("item header truncated at offset %d", off)
-			error_item = root:add(tvb(off, total - off), "Truncated item header")
-			break
-		end
-		local id = tvb(off, 2):uint()
-		local len = tvb(off + 2, 2):uint()
-		if len > total - off - ITEM_HEADER_LEN then
-			local name = items[id] and items[id].name or "unknown"
-			reason = string.format("item %s (%d) value of %d bytes past the end", name, id,
-				len)
-			error_item = root:add(tvb(off, total - off),
-				string.format("Item %d (len %d), past the end of the record", id, len))
-			break
-		end
-		local range = len > 0 and tvb(off + ITEM_HEADER_LEN, len) or nil
-		local spec = items[id]
-		if spec then
-			reason = add_item(root, spec, range, len, v, tvb(off, ITEM_HEADER_LEN))
-			if reason then
-				error_item = root:add(tvb(off, ITEM_HEADER_LEN + len),
-					string.format("Item %s (id %d, len %d)", spec.name, id, len))
+	local type = tvb(4, 2):uint()
+	local v = { event = event_name(type) }
+	root:add(f.event, tvb(4, 2), v.event)
+
+	-- Decode the winners first: the subtrees' summaries need their values.
+	for _, g in ipairs(tree_groups) do
+		local present = {}
+		for _, id in ipairs(g.ids) do
+			if s.win[id] then
+				present[#present + 1] = s.win[id]
 			end
-		else
+		end
+		g.present = present
+	end
+	local decoded = {} -- group key → { parent, entries } filled below
+	for _, g in ipairs(tree_groups) do
+		if #g.present > 0 then
+			local parent = root
+			if g.field then
+				parent = root:add(g.field)
+			end
+			decoded[#decoded + 1] = { g = g, parent = parent }
+			for _, e in ipairs(g.present) do
+				add_item(parent, tvb, e, v)
+			end
+		end
+	end
+	for _, d in ipairs(decoded) do
+		if d.g.field then
+			d.parent:set_text(group_summary(d.g.key, v))
+		end
+	end
+
+	-- The record's structure: header fields, skipped header bytes, unknown and replaced items.
+	local rec = root:add(f.tree_record, tvb())
+	rec:set_text(string.format("Record: version %d, %d bytes, sequence %d", s.version, s.length,
+		tvb(12, 4):uint()))
+	rec:add(f.magic, tvb(0, 2))
+	rec:add(f.version, tvb(2, 1))
+	rec:add(f.header_length, tvb(3, 1))
+	rec:add(f.type, tvb(4, 2))
+	rec:add(f.flags, tvb(6, 2))
+	rec:add(f.length, tvb(8, 4))
+	rec:add(f.seq, tvb(12, 4))
+	rec:add(f.timestamp, tvb(16, 8), nstime_from_ns(tvb(16, 8):uint64()))
+	if s.header_length > RECORD_HEADER_LEN then
+		rec:add(tvb(RECORD_HEADER_LEN, s.header_length - RECORD_HEADER_LEN),
+			string.format("Header extension (%d bytes, skipped)",
+				s.header_length - RECORD_HEADER_LEN))
+	end
+	for _, e in ipairs(s.entries) do
+		if not items[e.id] then
 			-- Unknown ids come from newer writers: show and skip, never fail.
-			local item = root:add(tvb(off, ITEM_HEADER_LEN + len),
-				string.format("Unknown item %d (len %d)", id, len))
-			if range then
-				item:add(f.unknown_item, range)
+			local item = rec:add(entry_range(tvb, e),
+				string.format("Unknown item %d (len %d)", e.id, e.len))
+			if e.len > 0 then
+				item:add(f.unknown_item, tvb(e.off + ITEM_HEADER_LEN, e.len))
 			end
 			item:add_proto_expert_info(ef.unknown_item)
+		elseif e.replaced then
+			rec:add(entry_range(tvb, e), entry_label(e) ..
+				": repeated, replaced by a later one (the last one wins)")
 		end
-		off = off + ITEM_HEADER_LEN + len
-	end
-	if not reason and total < avail then
-		reason = string.format("%d bytes after the record", avail - total)
-		error_item = root:add(tvb(total, avail - total), "Trailing bytes")
 	end
 
 	local info = info_text(v)
-	if h.type == EVENT_TCP_CONNECT_FAILED then
+	root:append_text(": " .. info)
+	if type == EVENT_TCP_CONNECT_FAILED then
 		root:add_proto_expert_info(ef.connect_failed, "TCP connect failed: " ..
-			(v.error and errno_name(v.error) or "no error code"))
-	elseif h.type == EVENT_TCP_RETRANSMIT then
+			(v.errno and errno_name(v.errno) or "no error code"))
+	elseif type == EVENT_TCP_RETRANSMIT then
 		root:add_proto_expert_info(ef.retransmission)
 	end
-	if reason then
-		local where = error_item or root
-		where:add_proto_expert_info(ef.malformed, reason)
-		info = info .. " [Malformed: " .. reason .. "]"
-	end
+	set_endpoints(pinfo, v)
 	pinfo.cols.info:set(info)
-	return avail
+	return s.avail
 end
 
 -- Merged packets ------------------------------------------------------------------
 
 local comment_field = Field.new("frame.comment")
 
--- Comment item names (event_item_name) → field and how to read the value.
-local comment_items = {
-	pid = { field = f.pid, kind = "u32" },
-	tid = { field = f.tid, kind = "u32" },
-	uid = { field = f.uid, kind = "u32" },
-	gid = { field = f.gid, kind = "u32" },
-	ppid = { field = f.ppid, kind = "u32" },
-	cgroup_id = { field = f.cgroup_id, kind = "u64" },
-	comm = { field = f.comm }, exe = { field = f.exe }, cmdline = { field = f.cmdline },
-	pcomm = { field = f.pcomm }, user = { field = f.user }, group = { field = f.group },
-	cgroup = { field = f.cgroup }, container_id = { field = f.container_id },
-	container = { field = f.container }, pod = { field = f.pod },
-	namespace = { field = f.namespace }, runtime = { field = f.runtime },
-	image = { field = f.image }, host = { field = f.host },
-}
+-- Comment item names (event_item_name) → the record item's spec (field, kind, limit).
+local comment_items = {}
+do
+	for _, name in ipairs({ "pid", "tid", "uid", "gid", "comm", "exe", "cmdline", "ppid",
+		"pcomm", "user", "group", "cgroup_id", "cgroup", "container_id", "container", "pod",
+		"namespace", "runtime", "image", "host" }) do
+		for _, spec in pairs(items) do
+			if spec.name == name then
+				comment_items[name] = spec
+			end
+		end
+	end
+end
 -- Order of the fields inside a Sender/Receiver subtree (comment order does not matter).
 local comment_order = { "pid", "tid", "comm", "exe", "cmdline", "ppid", "pcomm", "uid",
 	"user", "gid", "group", "cgroup_id", "cgroup", "container_id", "container", "pod",
 	"namespace", "runtime", "image", "host" }
 
-local U32_MAX = 4294967295
+local U64_DIGITS_MAX = 20
+local U32_MAX_TEXT = "4294967295"
 local U64_MAX_TEXT = "18446744073709551615"
 
--- Decimal text → number (u32) or UInt64 (u64); nil when not a valid value.
+-- Decimal text → number (u32) or UInt64 (u64), or nil and the C parser's reason. At most
+-- 20 digits, leading zeros included (docs/event-format.md 9).
 local function parse_uint(s, kind)
+	if #s > U64_DIGITS_MAX then
+		return nil, "integer value out of range"
+	end
+	if s == "" then
+		return nil, "integer value is empty"
+	end
 	if not s:match("^%d+$") then
-		return nil
+		return nil, "integer value is not decimal"
 	end
-	if kind == "u32" then
-		if #s > 10 then
-			return nil
-		end
-		local n = tonumber(s)
-		return n <= U32_MAX and n or nil
+	local digits = s:gsub("^0+(%d)", "%1")
+	local max = kind == "u64" and U64_MAX_TEXT or U32_MAX_TEXT
+	if #digits > #max or (#digits == #max and digits > max) then
+		return nil, "integer value out of range"
 	end
-	s = s:gsub("^0+(%d)", "%1")
-	if #s > #U64_MAX_TEXT or (#s == #U64_MAX_TEXT and s > U64_MAX_TEXT) then
-		return nil
+	if kind ~= "u64" then
+		return tonumber(digits)
 	end
 	local n = UInt64(0)
-	for i = 1, #s do
-		n = n * 10 + (s:byte(i) - 48)
+	for i = 1, #digits do
+		n = n * 10 + (digits:byte(i) - 48)
 	end
 	return n
 end
 
--- "%XX" → byte. Returns nil when a '%' is not followed by two hex digits.
+-- "%XX" → byte, or nil and the C parser's reason.
 local function percent_decode(s)
 	if not s:find("%", 1, true) then
 		return s
 	end
-	if s:find("%%%X") or s:find("%%%x%X") or s:find("%%%x?$") then
-		return nil
-	end
-	return (s:gsub("%%(%x%x)", function(hex)
-		return string.char(tonumber(hex, 16))
-	end))
-end
-
--- Parse "ebpf:1 key=value ..." into { src = {...}, dst = {...} }, plus bad-pair reasons.
-local function parse_comment(text)
-	local sides = { src = {}, dst = {} }
-	local bad = {}
-	local pairs_seen = 0
-	if #text > COMMENT_MAX_LEN then
-		bad[#bad + 1] = string.format("longer than %d bytes, rest ignored", COMMENT_MAX_LEN)
-		text = text:sub(1, COMMENT_MAX_LEN)
-	end
-	for token in text:sub(#COMMENT_TAG + 1):gmatch("%S+") do
-		pairs_seen = pairs_seen + 1
-		if pairs_seen > COMMENT_MAX_PAIRS then
-			bad[#bad + 1] = string.format("more than %d pairs, rest ignored", COMMENT_MAX_PAIRS)
+	local out, i, n = {}, 1, #s
+	while i <= n do
+		local p = s:find("%", i, true)
+		if not p then
+			out[#out + 1] = s:sub(i)
 			break
 		end
-		local key, value = token:match("^([^=]+)=(.*)$")
-		if not key then
-			bad[#bad + 1] = string.format("'%s' is not key=value", token)
-		else
-			local side, name = key:match("^(%a+)%.(.+)$")
-			local spec = comment_items[name]
-			if sides[side] and spec then
-				local decoded = percent_decode(value)
-				if decoded == nil then
-					bad[#bad + 1] = string.format("bad percent-encoding in '%s'", token)
-				elseif decoded:find("\0", 1, true) then
-					bad[#bad + 1] = string.format("NUL byte in '%s'", token)
-				elseif spec.kind then
-					local n = parse_uint(decoded, spec.kind)
-					if n == nil then
-						bad[#bad + 1] = string.format("'%s' is not a valid %s", token,
-							spec.kind)
-					else
-						sides[side][name] = n
-					end
-				else
-					sides[side][name] = utf8_sanitize(decoded)
-				end
-			end -- unknown keys: a newer writer's, ignored
+		out[#out + 1] = s:sub(i, p - 1)
+		if n - p < 2 then
+			return nil, "truncated percent-encoding"
 		end
+		local hex = s:sub(p + 1, p + 2)
+		if not hex:match("^%x%x$") then
+			return nil, "bad percent-encoding"
+		end
+		local c = tonumber(hex, 16)
+		if c == 0 then
+			return nil, "value contains NUL"
+		end
+		out[#out + 1] = string.char(c)
+		i = p + 3
 	end
-	return sides, bad
+	return table.concat(out)
+end
+
+-- Parse "ebpf:1 key=value ..." into { src = {...}, dst = {...} }, or nil, the reason and the
+-- offending pair: one bad pair makes the whole line malformed (as event_comment_parse).
+local function parse_comment(text)
+	local sides = { src = {}, dst = {} }
+	if #text > COMMENT_MAX_LEN then
+		return nil, "comment line longer than EVENT_COMMENT_MAX"
+	end
+	for token in text:sub(#COMMENT_TAG + 1):gmatch("[^ \t\r]+") do
+		local eq = token:find("=", 1, true)
+		if not eq then
+			return nil, "pair without '='", token
+		end
+		local key, value = token:sub(1, eq - 1), token:sub(eq + 1)
+		local side, name = key:match("^(%l%l%l)%.(.+)$")
+		local spec = comment_items[name]
+		if sides[side] and spec then
+			local decoded, why = percent_decode(value)
+			if not decoded then
+				return nil, why, token
+			end
+			if int_widths[spec.kind] then
+				local n
+				n, why = parse_uint(decoded, spec.kind)
+				if n == nil then
+					return nil, why, token
+				end
+				sides[side][name] = n
+			else
+				sides[side][name] = utf8_escape(cut_to_limit(decoded, spec.limit))
+			end
+		end -- unknown keys: a newer writer's, skipped
+	end
+	return sides
 end
 
 local function side_label(values)
 	return process_text(values.pid, values.comm) or "?"
 end
 
-local function add_side(root, label, role, values)
-	local sub = root:add(string.format("%s: %s", label, side_label(values)))
+local function add_side(root, field, label, role, values)
+	local sub = root:add(field)
+	sub:set_text(string.format("%s: %s", label, side_label(values)))
 	sub:add(f.role, role):set_generated()
 	for _, name in ipairs(comment_order) do
 		local value = values[name]
@@ -634,18 +860,18 @@ local function add_side(root, label, role, values)
 	end
 end
 
--- The first comment line that starts with the tag followed by a space or the line's end
--- (other lines are a human's notes), or nil.
+-- The first comment line that starts with the tag followed by a separator or the line's
+-- end (other lines are a human's notes), or nil.
 local function find_tagged_line()
 	-- A frame may carry several comments; fetch them all at once, use the first ours.
 	local comments = { comment_field() }
 	for i = 1, #comments do
 		local text = comments[i].value
 		if text:find(COMMENT_TAG, 1, true) then
-			for line in text:gmatch("[^\r\n]+") do
+			for line in text:gmatch("[^\n]+") do
 				if line:sub(1, #COMMENT_TAG) == COMMENT_TAG then
 					local after = line:sub(#COMMENT_TAG + 1, #COMMENT_TAG + 1)
-					if after == "" or after:match("%s") then
+					if after == "" or after:match("^[ \t\r]$") then
 						return line
 					end
 				end
@@ -655,12 +881,22 @@ local function find_tagged_line()
 	return nil
 end
 
+-- A merged packet: one eBPF subtree naming the sender and the receiver with the parsed
+-- fields; the frame's own "Packet comments" item keeps the raw line. No expert item unless
+-- the line is malformed (then no ebpf.* field either, as for a rejected record).
 local function dissect_comment(tvb, pinfo, tree)
 	local text = find_tagged_line()
 	if not text then
 		return 0
 	end
-	local sides, bad = parse_comment(text)
+	local sides, reason, pair = parse_comment(text)
+	local root = tree:add(ebpf)
+	if not sides then
+		local why = pair and string.format("%s in '%s'", reason, pair) or reason
+		root:set_text("eBPF: malformed process comment (" .. why .. ")")
+		root:add_proto_expert_info(ef.bad_comment, "Malformed ebpf:1 comment: " .. why)
+		return 0
+	end
 	local has_src, has_dst = next(sides.src) ~= nil, next(sides.dst) ~= nil
 	local label = "eBPF:"
 	if has_src then
@@ -669,16 +905,12 @@ local function dissect_comment(tvb, pinfo, tree)
 	if has_dst then
 		label = label .. (has_src and " → " or " ") .. "receiver " .. side_label(sides.dst)
 	end
-	local root = tree:add(ebpf)
 	root:set_text(label)
 	if has_src then
-		add_side(root, "Sender", "sender", sides.src)
+		add_side(root, f.tree_sender, "Sender", "sender", sides.src)
 	end
 	if has_dst then
-		add_side(root, "Receiver", "receiver", sides.dst)
-	end
-	for _, reason in ipairs(bad) do
-		root:add_proto_expert_info(ef.bad_comment, "Malformed ebpf comment pair: " .. reason)
+		add_side(root, f.tree_receiver, "Receiver", "receiver", sides.dst)
 	end
 	return 0
 end
@@ -708,14 +940,6 @@ register_postdissector(ebpf)
 -- Arguments of `-X lua_script1:...`; none when loaded as a plugin. An installed plugin
 -- takes the same words from EBPFDUMP_STATS: EBPFDUMP_STATS=stats=processes,tsv tshark -q ...
 local script_args = { ... }
-do
-	local env = os.getenv("EBPFDUMP_STATS")
-	if env and #script_args == 0 then
-		for word in env:gmatch("[^%s]+") do
-			script_args[#script_args + 1] = word
-		end
-	end
-end
 
 -- How a row's figures are made (also the column headings' meaning, see docs/user-guide.md):
 --  Conns     TCP_Connect, TCP_Accept and TCP_Open (already open at start) events
@@ -781,6 +1005,11 @@ local function add_bytes(a, b)
 	return sum
 end
 
+-- Expert items are fields too, but not values of a subject.
+local not_values = { ["ebpf.malformed"] = true, ["ebpf.connect_failed"] = true,
+	["ebpf.retransmission"] = true, ["ebpf.unknown_item_skipped"] = true,
+	["ebpf.bad_comment"] = true }
+
 -- The ebpf fields of the frame being tapped, grouped into subjects: an event frame is one
 -- subject; a merged packet has one per side, each starting at its ebpf.role field.
 local function frame_subjects()
@@ -790,7 +1019,8 @@ local function frame_subjects()
 		if name == "ebpf.role" then
 			cur = { role = tostring(fi.value) }
 			subjects[#subjects + 1] = cur
-		elseif name:sub(1, 5) == "ebpf." then
+		elseif name:sub(1, 5) == "ebpf." and not not_values[name] and
+			name:sub(1, 10) ~= "ebpf.tree." then
 			if not cur then
 				cur = {}
 				subjects[#subjects + 1] = cur
@@ -1086,9 +1316,23 @@ if gui_enabled() then
 	end
 end
 
-do
-	local kinds, tsv = parse_stats_args(script_args)
+-- Print the statistics that args ask for at the end of a tshark run. Once per run: a second
+-- copy of this file (see the top) passes its arguments here.
+local stats_started = false
+local function start_stats(args)
+	if stats_started then
+		return
+	end
+	local env = os.getenv("EBPFDUMP_STATS")
+	if env and #args == 0 then
+		args = {}
+		for word in env:gmatch("[^%s]+") do
+			args[#args + 1] = word
+		end
+	end
+	local kinds, tsv = parse_stats_args(args)
 	if kinds then
+		stats_started = true
 		local stats = {}
 		for _, kind in ipairs(kinds) do
 			stats[kind] = new_stats()
@@ -1105,3 +1349,6 @@ do
 		end
 	end
 end
+
+start_stats(script_args)
+rawset(_G, "ebpfdump_lua", { start_stats = start_stats })

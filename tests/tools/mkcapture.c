@@ -506,6 +506,60 @@ static int write_malformed(struct capture *c)
 	/* 19: an empty record. */
 	if (!e)
 		e = write_raw(c, &r, 0);
+	/* 20: NOT malformed: pid twice, the last one (4242) wins (5.3). */
+	raw_start(&r, EVENT_TCP_CONNECT, 20);
+	put_item(&r, ITEM_PID, "\x00\x00\x04\x57", 4); /* 1111 */
+	put_item(&r, ITEM_COMM, "curl", 4);
+	put_item(&r, ITEM_PID, "\x00\x00\x10\x92", 4);
+	raw_finish(&r);
+	if (!e)
+		e = write_raw(c, &r, r.len);
+	/* 21: NOT malformed: raddr IPv6 then IPv4; the winner has laddr's family. */
+	raw_start(&r, EVENT_TCP_CONNECT, 21);
+	put_item(&r, ITEM_LADDR, v4, 4);
+	put_item(&r, ITEM_RADDR, v6, 16);
+	put_item(&r, ITEM_RADDR, "\x0a\x00\x00\x02", 4);
+	raw_finish(&r);
+	if (!e)
+		e = write_raw(c, &r, r.len);
+	/* 22: raddr IPv4 then IPv6: the winner's family differs from laddr's. */
+	raw_start(&r, EVENT_TCP_CONNECT, 22);
+	put_item(&r, ITEM_LADDR, v4, 4);
+	put_item(&r, ITEM_RADDR, "\x0a\x00\x00\x02", 4);
+	put_item(&r, ITEM_RADDR, v6, 16);
+	raw_finish(&r);
+	if (!e)
+		e = write_raw(c, &r, r.len);
+	/* 23: NOT malformed: strings over their limit: comm of 20 ASCII bytes (kept: 16),
+	 * pcomm of 15 ASCII bytes and a 2-byte character (kept: 15, not half of it). */
+	raw_start(&r, EVENT_TCP_CONNECT, 23);
+	put_item(&r, ITEM_COMM, "abcdefghijklmnopqrst", 20);
+	put_item(&r, ITEM_PCOMM, "abcdefghijklmno\xc3\xa9", 17);
+	raw_finish(&r);
+	if (!e)
+		e = write_raw(c, &r, r.len);
+	/* 24: NOT malformed: a cmdline that is not UTF-8 (escaped as \xHH), an unknown
+	 * protocol number. */
+	raw_start(&r, EVENT_TCP_CONNECT, 24);
+	put_item(&r, ITEM_CMDLINE, "a\xff\\b \xc3( \xed\xa0\x80 \xe2\x82\xac", 15);
+	put_item(&r, ITEM_PROTO, "\x63", 1);
+	raw_finish(&r);
+	if (!e)
+		e = write_raw(c, &r, r.len);
+	/* 25: header length (60) larger than the total length. */
+	raw_start(&r, EVENT_TCP_CONNECT, 25);
+	put_pid_comm(&r);
+	raw_finish(&r);
+	r.buf[3] = 60;
+	if (!e)
+		e = write_raw(c, &r, r.len);
+	/* 26: errno of 2 bytes, after good items that must not show. */
+	raw_start(&r, EVENT_TCP_CONNECT_FAILED, 26);
+	put_pid_comm(&r);
+	put_item(&r, ITEM_ERROR, "\x00\x6f", 2);
+	raw_finish(&r);
+	if (!e)
+		e = write_raw(c, &r, r.len);
 	return e;
 }
 
@@ -604,22 +658,36 @@ static const struct merged_packet merged_packets[] = {
     {"10.0.0.2", "10.0.0.1", 80, 40000, TCP_ACK, 0, false,
      "checked by hand\nebpf:1 src.pid=80 src.comm=nginx src.cgroup_id=18446744073709551615", NULL,
      NULL},
-    /* 9: bytes that are not UTF-8 and a NUL, percent-encoded; comment keys repeated */
+    /* 9: a NUL, percent-encoded: the whole line is malformed */
     {"10.0.0.1", "10.0.0.2", 40000, 80, TCP_ACK, 0, false,
      "ebpf:1 src.pid=1 src.pid=9 src.comm=bad%FFutf8 src.exe=nul%00here", NULL, NULL},
+};
+
+/* After the 70-pair frame (10); frame numbers continue from 11. */
+static const char *const merged_more[] = {
+    /* 11: repeated keys (last wins), bytes that are not UTF-8, 20 digits with leading
+     * zeros, a comm over its limit, unknown keys */
+    "ebpf:1 src.pid=1 src.pid=9 src.comm=bad%FFutf8%e2%82 src.tid=00000000000000000042 "
+    "src.pcomm=abcdefghijklmnopqrst src.color=blue =x dst.pid=7",
+    /* 12: an integer of 21 digits, even if its value fits */
+    "ebpf:1 src.pid=000000000000000000042 src.comm=curl",
+    /* 13: a u64 one above its maximum */
+    "ebpf:1 src.pid=5 src.cgroup_id=18446744073709551616",
+    /* 14: a truncated percent escape */
+    "ebpf:1 src.pid=5 src.comm=ab%4",
 };
 
 static int write_merged(struct capture *c)
 {
 	static char comment[4096];
 	uint8_t frame[FRAME_MAX];
+	int r;
 
 	for (size_t i = 0; i < sizeof(merged_packets) / sizeof(merged_packets[0]); i++) {
 		const struct merged_packet *p = &merged_packets[i];
 		struct pcapng_packet_meta meta = {.has_pid = p->has_pid, .pid = 4242, .tid = 4243};
 		size_t len = build_tcp_frame(frame, p->src, p->dst, p->sport, p->dport, p->flags,
 					     p->payload);
-		int r;
 
 		if (p->part1) {
 			snprintf(comment, sizeof(comment), "ebpf:1 %s %s", p->part1, p->part2);
@@ -641,9 +709,21 @@ static int write_merged(struct capture *c)
 
 		for (int i = 1; i <= 70; i++)
 			n += snprintf(comment + n, sizeof(comment) - (size_t)n, " src.pid=%d", i);
-		return pcapng_write_packet(c->w, c->packets_if, next_ts(c), frame, (uint32_t)len,
-					   (uint32_t)len, &meta);
+		r = pcapng_write_packet(c->w, c->packets_if, next_ts(c), frame, (uint32_t)len,
+					(uint32_t)len, &meta);
+		if (r < 0)
+			return r;
 	}
+	for (size_t i = 0; i < sizeof(merged_more) / sizeof(merged_more[0]); i++) {
+		struct pcapng_packet_meta meta = {.comment = merged_more[i]};
+		size_t len = build_tcp_frame(frame, "10.0.0.1", "10.0.0.2", 40000, 80, TCP_ACK, 0);
+
+		r = pcapng_write_packet(c->w, c->packets_if, next_ts(c), frame, (uint32_t)len,
+					(uint32_t)len, &meta);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 static void usage(FILE *out)

@@ -97,16 +97,17 @@ for cap in "${!capture_args[@]}"; do
 done
 
 # The dissector and the C codec (record_decode, via mkcapture --decode) must reject the
-# same event frames.
+# same event frames, for the same reason in the same words (docs/event-format.md 5.5).
 for cap in events malformed; do
 	if ! wanted "$cap" || [ ! -f "$work/$cap.pcapng" ]; then
 		continue
 	fi
 	# shellcheck disable=SC2086
 	"$mkcapture" ${capture_args[$cap]} --decode "$work/decode.pcapng" |
-		awk '$2 == "rejected:" { print $1 }' | joined >"$work/codec_rejects"
+		sed -n 's/^\([0-9]*\) rejected: /\1:/p' | joined >"$work/codec_rejects"
 	"$tshark" -r "$work/$cap.pcapng" "${load[@]}" -Y ebpf.malformed -T fields \
-		-e frame.number 2>/dev/null </dev/null | joined >"$work/lua_rejects"
+		-E separator=: -e frame.number -e _ws.expert.message 2>/dev/null </dev/null |
+		joined >"$work/lua_rejects"
 	if cmp -s "$work/codec_rejects" "$work/lua_rejects"; then
 		passed=$((passed + 1))
 	else
@@ -127,6 +128,22 @@ if wanted all && [ -f "$work/all.pcapng" ] && [ ${#load[@]} -gt 0 ]; then
 	if ! grep -q 'TCP_Connect curl' "$work/by_plugin" ||
 		! cmp -s "$work/by_path" "$work/by_plugin"; then
 		fail "all: plugin folder load differs from -X lua_script"
+	else
+		passed=$((passed + 1))
+	fi
+	# Installed AND named with -X lua_script (issue 21.9): the second copy steps aside
+	# without "two protocols with the same description", and its statistics arguments
+	# still reach the copy that serves.
+	HOME=$work/home "$tshark" -r "$work/all.pcapng" "${load[@]}" -T fields -e _ws.col.Info \
+		-e ebpf.comm >"$work/by_both" 2>"$work/both_err" </dev/null
+	HOME=$work/home "$tshark" -q -r "$work/all.pcapng" "${load[@]}" \
+		-X lua_script1:stats=processes -X lua_script1:tsv >"$work/both_stats" 2>&1 </dev/null
+	if grep -v '^Running as user' "$work/both_err" | grep -q . ||
+		grep -q 'Lua Error\|two protocols' "$work/by_both" "$work/both_stats" ||
+		! cmp -s "$work/by_path" "$work/by_both"; then
+		fail "all: plugin installed plus -X lua_script: $(head -c 300 "$work/both_err" "$work/both_stats")"
+	elif ! grep -q "^curl	4242	" "$work/both_stats"; then
+		fail "all: statistics arguments lost when loaded twice: $(head -c 300 "$work/both_stats")"
 	else
 		passed=$((passed + 1))
 	fi
