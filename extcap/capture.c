@@ -109,6 +109,10 @@ struct capture {
 	struct publisher *publisher;
 	struct pcapng_writer *writer;
 	uint32_t if_events, if_packets;
+	/* The events interface is declared: not with --no-event-frames and
+	 * packets, so that a capture of one interface has one link type and
+	 * libpcap tools (tcpdump -r) read it. */
+	bool has_if_events;
 	int out_fd;
 	bool out_is_pipe;
 	bool under_wireshark;
@@ -187,7 +191,7 @@ static void emit_event(struct capture *c, const struct event *ev, const uint8_t 
 	}
 	if (c->publisher && publisher_send(c->publisher, ev) == 0)
 		c->events_published++; /* drops are counted by the publisher */
-	if (!c->writer || c->write_error || !c->opt->event_frames)
+	if (!c->writer || c->write_error || !c->has_if_events)
 		return;
 	if (c->scope.active && !in_scope(c, ev)) {
 		c->events_filtered++;
@@ -435,7 +439,10 @@ static int start_output(struct capture *c)
 
 	snprintf(app, sizeof(app), "ebpfdump %s", EBPFDUMP_VERSION);
 	r = pcapng_writer_open(c->out_fd, false, app, &c->writer);
-	if (r == 0)
+	/* Without packets the events interface stays, empty with
+	 * --no-event-frames: its statistics block still counts the events. */
+	c->has_if_events = c->opt->event_frames || !c->live;
+	if (r == 0 && c->has_if_events)
 		r = pcapng_add_interface(c->writer, &iface, &c->if_events);
 	if (r == 0 && c->live) {
 		struct pcapng_interface piface = {
@@ -502,7 +509,8 @@ static uint64_t finish_output(struct capture *c)
 			c->write_error = -EIO;
 	}
 	if (c->writer && !c->write_error) {
-		int r = pcapng_write_stats(c->writer, c->if_events, st.end_ns, &st);
+		int r = c->has_if_events ? pcapng_write_stats(c->writer, c->if_events, st.end_ns, &st)
+					 : 0;
 
 		if (r == 0)
 			r = pcapng_writer_flush(c->writer);

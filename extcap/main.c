@@ -30,7 +30,8 @@ static int run_merge(const struct options *o)
 	cfg.linger_ns = (uint64_t)o->linger_s * 1000000000u;
 	cfg.flows.capacity = o->flows;
 	r = offline_merge(o->merge_packets, o->merge_events, o->fifo, &cfg,
-			  o->comment_brief ? EVENT_COMMENT_BRIEF_ITEMS : 0, &st, err, sizeof(err));
+			  o->comment_brief ? EVENT_COMMENT_BRIEF_ITEMS : 0,
+			  o->event_frames ? 0 : OFFLINE_NO_EVENT_FRAMES, &st, err, sizeof(err));
 	if (r < 0)
 		log_error("%s", err);
 	if (r < 0 && !st.packets_written && !st.events_written)

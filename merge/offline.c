@@ -54,6 +54,7 @@ struct offline {
 	struct merge *m;
 	struct offline_stats st;
 	uint32_t if_events;
+	bool has_if_events; /* not with OFFLINE_NO_EVENT_FRAMES */
 	uint32_t *if_map; /* reader interface index → output id */
 	uint32_t if_map_len;
 	uint32_t *if_snaplen; /* output id → snaplen (0: none) */
@@ -143,7 +144,7 @@ static void on_event(const struct event *ev, const uint8_t *record, size_t recor
 {
 	struct offline *o = ctx;
 
-	if (o->write_error)
+	if (o->write_error || !o->has_if_events)
 		return;
 	if (!record) {
 		/* Cannot happen for a record that decoded: same limits. */
@@ -197,7 +198,7 @@ static int out_interface(struct offline *o, uint32_t idx, uint32_t *ret)
 	r = pcapng_add_interface(o->w, &pi, &id);
 	if (r < 0)
 		return r;
-	/* ids are dense: 0 is the events interface */
+	/* ids are dense: 0 is the events interface, if there is one */
 	if (id <= o->if_map_len)
 		o->if_snaplen[id] = ri.snaplen;
 	o->if_map[idx] = id;
@@ -484,8 +485,8 @@ static int open_input(struct offline *o, const char *what, const char *path, str
 }
 
 int offline_merge(const char *packets_path, const char *events_path, const char *out_path,
-		  const struct merge_config *cfg, uint64_t comment_items, struct offline_stats *stats,
-		  char *err, size_t errlen)
+		  const struct merge_config *cfg, uint64_t comment_items, unsigned flags,
+		  struct offline_stats *stats, char *err, size_t errlen)
 {
 	struct pcapng_interface events_if = {
 	    .linktype = LINKTYPE_WIRESHARK_UPPER_PDU,
@@ -543,10 +544,13 @@ int offline_merge(const char *packets_path, const char *events_path, const char 
 		set_err(o, "cannot open %s for writing: %s", out_path, strerror(-r));
 		goto out;
 	}
-	r = pcapng_add_interface(o->w, &events_if, &o->if_events);
-	if (r < 0) {
-		note_write(o, r);
-		goto out;
+	o->has_if_events = !(flags & OFFLINE_NO_EVENT_FRAMES);
+	if (o->has_if_events) {
+		r = pcapng_add_interface(o->w, &events_if, &o->if_events);
+		if (r < 0) {
+			note_write(o, r);
+			goto out;
+		}
 	}
 
 	r = run(o);

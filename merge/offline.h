@@ -45,11 +45,19 @@ struct offline_stats {
 	struct merge_stats merge;
 };
 
+/* offline_merge() flags. */
+enum {
+	/* Events tag packets but are not written, and no events interface is
+	 * declared: a packets input of one link type gives an output of one
+	 * link type, which libpcap tools (tcpdump -r) read. */
+	OFFLINE_NO_EVENT_FRAMES = 1u << 0,
+};
+
 /* Merge packets_path and events_path into out_path ("-": standard output;
  * a fifo works). cfg may be NULL for merge_config_init()'s defaults; its
  * callbacks are replaced. comment_items: what the tagged packets'
- * comments carry (tag_comment_cache_new(); 0 for everything). stats may
- * be NULL.
+ * comments carry (tag_comment_cache_new(); 0 for everything). flags:
+ * OFFLINE_* above. stats may be NULL.
  *
  * Returns 0, or a negative errno with a one-line reason in err (may be
  * NULL) that names the file:
@@ -61,8 +69,8 @@ struct offline_stats {
  *     merge stops; what was written is whole blocks.
  * On failure after the start, stats still describe what was done. */
 int offline_merge(const char *packets_path, const char *events_path, const char *out_path,
-		  const struct merge_config *cfg, uint64_t comment_items, struct offline_stats *stats,
-		  char *err, size_t errlen);
+		  const struct merge_config *cfg, uint64_t comment_items, unsigned flags,
+		  struct offline_stats *stats, char *err, size_t errlen);
 
 /* Find the event record inside an event frame's bytes (after the
  * exported-PDU tags, which must name dissector "ebpf"). Returns 0 with

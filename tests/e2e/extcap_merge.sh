@@ -136,6 +136,34 @@ check "brief: only pid, tid, comm" \
 check "brief: both ends named (client $bc, server $bs)" \
 	'grep -q "src.pid=$bc .*dst.pid=$bs " "$T/bpkts" && grep -q "src.pid=$bs .*dst.pid=$bc " "$T/bpkts"'
 
+# --no-event-frames (issue 21.8): no events interface is declared, so the file has the
+# veth's one link type and tcpdump -r reads it, while its packets still name their
+# processes. The file with events (two link types) is the one tcpdump refuses.
+"$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --extcap-capture-filter "tcp port 7001" \
+	--no-event-frames --fifo "$T/noev.pcapng" >/dev/null 2>"$T/noev.err" &
+cap=$!
+E2E_PIDS+=("$cap")
+for _ in $(seq 100); do [ -s "$T/noev.pcapng" ] && break; sleep 0.05; done
+ip netns exec "$NS" "$tools/tcp_server" --listen 198.18.7.2 --port 7001 --send 100 --recv 100 \
+	--count 1 >"$T/nsrv" &
+srv=$!
+wait_for_line "$T/nsrv" listening
+"$tools/tcp_client" --connect 198.18.7.2 --port 7001 --send 100 --recv 100 >"$T/ncli"
+wait "$srv"
+sleep 0.3
+kill -INT "$cap"
+wait "$cap"
+check "no event frames: capture exits 0" '[ $? = 0 ]'
+n_ts=$(tshark -r "$T/noev.pcapng" -T fields -e frame.number 2>/dev/null | wc -l)
+n_td=$(tcpdump -r "$T/noev.pcapng" -nn 2>"$T/noev.tcpdump.err" | wc -l)
+check "no event frames: tcpdump -r reads all $n_ts packets ($n_td; $(head -c 200 "$T/noev.tcpdump.err"))" \
+	'[ "$n_ts" -ge 6 ] && [ "$n_td" = "$n_ts" ]'
+check "no event frames: one interface, no event frame" \
+	'[ "$(capinfos -M "$T/noev.pcapng" 2>/dev/null | grep -c "Interface #[0-9]* info")" = 1 ] && ! tshark -r "$T/noev.pcapng" -Y "exported_pdu" 2>/dev/null | grep -q .'
+check "no event frames: the packets name the client" \
+	'[ "$(tshark -r "$T/noev.pcapng" -Y "frame.comment contains \"src.pid=$(kv "$T/ncli" pid) \"" 2>/dev/null | wc -l)" -ge 3 ]'
+check "with event frames: tcpdump refuses the two link types" '! tcpdump -r "$out" >/dev/null 2>&1'
+
 # The interface vanishes mid-capture: a clean stop, a message, a valid file.
 "$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --fifo "$T/gone.pcapng" \
 	>/dev/null 2>"$T/gone.err" &

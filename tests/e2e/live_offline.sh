@@ -126,6 +126,23 @@ check "cut input: every whole packet and every event written" \
 	'[ "$(kv "$tmp/cut.stats" packets_written)" = "$(kv "$tmp/cut.stats" packets_read)" ] && [ "$(kv "$tmp/cut.stats" events_written)" = $((2 * FLOWS)) ]'
 check "cut input: the output reads cleanly" 'tshark -r "$tmp/cut.pcapng" >/dev/null 2>&1'
 
+# --no-event-frames (issue 21.8): no events interface at all, so the output has the
+# packets' one link type and tcpdump reads it; the packets still name their processes.
+# The default output (events interface too) is what tcpdump refuses.
+"$merge" --no-event-frames "$tmp/packets.pcap" "$tmp/events.pcapng" "$tmp/noev.pcapng" \
+	>"$tmp/noev.stats"
+check "no event frames: merge succeeds, no event written" \
+	'[ $? = 0 ] && [ "$(kv "$tmp/noev.stats" events_written)" = 0 ] && [ "$(kv "$tmp/noev.stats" tagged_both)" = $PACKETS ]'
+tcpdump -r "$tmp/noev.pcapng" -nn 2>"$tmp/noev.tcpdump.err" | wc -l >"$tmp/noev.tcpdump"
+check "no event frames: tcpdump -r reads every packet ($(cat "$tmp/noev.tcpdump"); $(head -c 200 "$tmp/noev.tcpdump.err"))" \
+	'[ "$(cat "$tmp/noev.tcpdump")" = $PACKETS ]'
+check "no event frames: one interface, the packets'" \
+	'[ "$(capinfos -M "$tmp/noev.pcapng" 2>/dev/null | grep -c "Interface #[0-9]* info")" = 1 ]'
+check "no event frames: the packets still carry sender and receiver" \
+	'[ "$(tshark -r "$tmp/noev.pcapng" "${load[@]}" -Y "ebpf.role == \"receiver\"" -T fields -e frame.number 2>/dev/null | wc -l)" = $PACKETS ]'
+check "default output: tcpdump refuses two link types" \
+	'! tcpdump -r "$tmp/merged.pcapng" -nn >/dev/null 2>&1'
+
 # Malformed event records are skipped and counted; valid ones still used.
 "$mkcapture" --events --malformed "$tmp/mal.pcapng" >/dev/null
 "$merge" "$tmp/packets.pcap" "$tmp/mal.pcapng" "$tmp/mal.out.pcapng" >"$tmp/mal.stats"

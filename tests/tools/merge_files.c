@@ -20,7 +20,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: merge_files [--window-ms N] [--pass-tagged] [--flows N] [--brief] "
-		   "PACKETS EVENTS OUT\n");
+		   "[--no-event-frames] PACKETS EVENTS OUT\n");
 }
 
 static double now_s(void)
@@ -40,6 +40,7 @@ int main(int argc, char **argv)
 	    {"pass-tagged", no_argument, NULL, 'p'},
 	    {"flows", required_argument, NULL, 'f'},
 	    {"brief", no_argument, NULL, 'b'},
+	    {"no-event-frames", no_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
 	char err[OFFLINE_REASON_MAX];
 	double t0, t1;
 	uint64_t items = 0;
+	unsigned flags = 0;
 	int c, r;
 
 	merge_config_init(&cfg);
@@ -61,6 +63,9 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			items = EVENT_COMMENT_BRIEF_ITEMS;
+			break;
+		case 'n':
+			flags |= OFFLINE_NO_EVENT_FRAMES;
 			break;
 		case 'f':
 			cfg.flows.capacity = (uint32_t)strtoul(optarg, NULL, 0);
@@ -78,8 +83,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	t0 = now_s();
-	r = offline_merge(argv[optind], argv[optind + 1], argv[optind + 2], &cfg, items, &st, err,
-			  sizeof(err));
+	r = offline_merge(argv[optind], argv[optind + 1], argv[optind + 2], &cfg, items, flags, &st,
+			  err, sizeof(err));
 	t1 = now_s();
 	if (r < 0)
 		fprintf(stderr, "merge_files: %s\n", err);
