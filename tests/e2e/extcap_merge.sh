@@ -164,6 +164,40 @@ check "no event frames: the packets name the client" \
 	'[ "$(tshark -r "$T/noev.pcapng" -Y "frame.comment contains \"src.pid=$(kv "$T/ncli" pid) \"" 2>/dev/null | wc -l)" -ge 3 ]'
 check "with event frames: tcpdump refuses the two link types" '! tcpdump -r "$out" >/dev/null 2>&1'
 
+# A command line that is not UTF-8 (issue 22): ebpf.cmdline, of the event and of the
+# packets' comments, is the real argv with each stray byte as \xHH (docs/event-format.md
+# 5.4). Ground truth: the process escapes its own /proc/self/cmdline the same way
+# (Python's backslashreplace) before it connects.
+"$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --extcap-capture-filter "tcp port 7003" \
+	--fifo "$T/argv.pcapng" >/dev/null 2>"$T/argv.err" &
+cap=$!
+E2E_PIDS+=("$cap")
+for _ in $(seq 100); do [ -s "$T/argv.pcapng" ] && break; sleep 0.05; done
+ip netns exec "$NS" "$tools/tcp_server" --listen 198.18.7.2 --port 7003 --send 100 --recv 100 \
+	--count 1 >"$T/asrv" &
+srv=$!
+wait_for_line "$T/asrv" listening
+python3 -c 'import os,socket,sys,time
+c = open("/proc/self/cmdline", "rb").read().rstrip(b"\0").replace(b"\0", b" ")
+open(sys.argv[1], "w").write(c.decode("utf-8", "backslashreplace") + "\n")
+s = socket.create_connection(("198.18.7.2", 7003)); s.sendall(b"x" * 100); s.recv(100)
+time.sleep(0.5); s.close(); print(os.getpid())' "$T/argv.truth" $'a\xffb' $'\xc3(' $'\xed\xa0\x80' \
+	$'\xe2\x82' 'back\slash é' >"$T/argv.pid"
+wait "$srv"
+sleep 0.3
+kill -INT "$cap"
+wait "$cap"
+apid=$(cat "$T/argv.pid")
+# One line per value: the code has newlines, so compare with tshark's JSON strings.
+truth=$(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read().rstrip("\n")))' "$T/argv.truth")
+ev=$(tshark -r "$T/argv.pcapng" "${tshark_lua[@]}" -Y "ebpf.event == \"TCP_Connect\" && ebpf.pid == $apid" \
+	-T json -e ebpf.cmdline 2>/dev/null | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]["_source"]["layers"]["ebpf.cmdline"][0]))' 2>/dev/null)
+check "argv not UTF-8: the connect event's cmdline is the escaped argv ($ev vs $truth)" \
+	'[ -n "$truth" ] && [ "$ev" = "$truth" ]'
+pk=$(tshark -r "$T/argv.pcapng" "${tshark_lua[@]}" -Y "tcp.dstport == 7003 && ebpf.pid == $apid" \
+	-T json -e ebpf.cmdline 2>/dev/null | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]["_source"]["layers"]["ebpf.cmdline"][0]))' 2>/dev/null)
+check "argv not UTF-8: the packets' sender cmdline is the same ($pk)" '[ "$pk" = "$truth" ]'
+
 # The interface vanishes mid-capture: a clean stop, a message, a valid file.
 "$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --fifo "$T/gone.pcapng" \
 	>/dev/null 2>"$T/gone.err" &
