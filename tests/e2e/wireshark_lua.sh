@@ -92,5 +92,8 @@ expect_color 14 "merged packet, bad comment" "eBPF malformed record"
 expect_color 15 "packet without comment" "HTTP"
 ts -C eBPF -r "$cap" >"$E2E_TMP/list" 2>&1
 check "profile columns show process and pid" 'grep -qE "^ +1 .* curl 4242 .*TCP_Connect" "$E2E_TMP/list"'
+# Source and Destination of an event: its local and remote address (issue 15.6).
+check "event frames fill Source and Destination" \
+	'grep -qE "^ +1 .* curl 4242 +10\.0\.0\.1 → 10\.0\.0\.2 +eBPF " "$E2E_TMP/list" && grep -qE "^ +3 .* ::1 → ::1 +eBPF " "$E2E_TMP/list"'
 check "merged packet shows sender and receiver" 'grep -qE "^ +11 .* curl,nginx 4242,80 web " "$E2E_TMP/list"'
 finish
