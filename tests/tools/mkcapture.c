@@ -8,6 +8,9 @@
  * --malformed  hand-built broken records, one defect each, plus records that must
  *              still decode (unknown item, longer header)
  * --merged     Ethernet/IPv4/TCP packets whose comments carry "ebpf:1 src.* dst.*"
+ * --random N   N records mutated from the --events ones (bytes changed, items cut,
+ *              repeated or retyped, lengths off by a little), the same for every run:
+ *              with --decode, a differential test of the dissector against the codec
  * --decode     also run the C decoder (record_decode) on every event frame written and
  *              print "FRAME accepted" or "FRAME rejected: REASON" on stdout, so the test
  *              can check that the dissector and the codec judge records alike
@@ -113,6 +116,34 @@ static void set_nginx(struct event *ev)
 	SET_STR(ev, ITEM_HOST, host, "node-1");
 }
 
+/* "FRAME accepted pid tid lport rport bytes_sent laddr raddr", "-" for an absent item:
+ * what the dissector must show of the same frame. */
+static void print_accepted(unsigned frame, const struct event *ev)
+{
+	char l[INET6_ADDRSTRLEN] = "-", r[INET6_ADDRSTRLEN] = "-";
+	int af = ev->family == AF_INET6 ? AF_INET6 : AF_INET;
+
+	if (EVENT_HAS(ev, ITEM_LADDR))
+		inet_ntop(af, ev->laddr, l, sizeof(l));
+	if (EVENT_HAS(ev, ITEM_RADDR))
+		inet_ntop(af, ev->raddr, r, sizeof(r));
+	printf("%u accepted", frame);
+#define INT_OR_DASH(item, v)                                                                       \
+	do {                                                                                       \
+		if (EVENT_HAS(ev, item))                                                           \
+			printf(" %llu", (unsigned long long)(v));                                  \
+		else                                                                               \
+			printf(" -");                                                              \
+	} while (0)
+	INT_OR_DASH(ITEM_PID, ev->pid);
+	INT_OR_DASH(ITEM_TID, ev->tid);
+	INT_OR_DASH(ITEM_LPORT, ev->lport);
+	INT_OR_DASH(ITEM_RPORT, ev->rport);
+	INT_OR_DASH(ITEM_BYTES_SENT, ev->bytes_sent);
+#undef INT_OR_DASH
+	printf(" %s %s\n", l, r);
+}
+
 static int write_record(struct capture *c, const uint8_t *rec, size_t len)
 {
 	c->event_frames++;
@@ -121,7 +152,7 @@ static int write_record(struct capture *c, const uint8_t *rec, size_t len)
 		const char *reason = NULL;
 
 		if (record_decode(rec, len, &ev, &reason) == 0)
-			printf("%u accepted\n", c->event_frames);
+			print_accepted(c->event_frames, &ev);
 		else
 			printf("%u rejected: %s\n", c->event_frames, reason ? reason : "?");
 	}
@@ -563,6 +594,153 @@ static int write_malformed(struct capture *c)
 	return e;
 }
 
+/* A fixed pseudo-random sequence (xorshift64*), so every run writes the same file. */
+static uint64_t rnd_state = UINT64_C(0x9e3779b97f4a7c15);
+
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return n ? (uint32_t)((rnd_state * UINT64_C(2685821657736338717)) >> 33) % n : 0;
+}
+
+/* Offsets of the items of a record (its header length 24 assumed, as encoded). */
+static size_t item_offsets(const uint8_t *rec, size_t len, size_t *off, size_t max)
+{
+	size_t n = 0, pos = RECORD_HEADER_LEN;
+
+	while (pos + 4 <= len && n < max) {
+		off[n++] = pos;
+		pos += 4 + ((size_t)rec[pos + 2] << 8 | rec[pos + 3]);
+	}
+	return n;
+}
+
+static void set_total(uint8_t *rec, size_t len)
+{
+	rec[8] = (uint8_t)(len >> 24);
+	rec[9] = (uint8_t)(len >> 16);
+	rec[10] = (uint8_t)(len >> 8);
+	rec[11] = (uint8_t)len;
+}
+
+/* One mutation of a well-formed record in buf (len bytes, room for size). */
+static size_t mutate(uint8_t *buf, size_t len, size_t size)
+{
+	size_t off[64], n = item_offsets(buf, len, off, 64), k = n ? off[rnd((uint32_t)n)] : 0;
+	size_t vlen = n ? ((size_t)buf[k + 2] << 8 | buf[k + 3]) : 0;
+
+	switch (rnd(10)) {
+	case 0: /* a random byte anywhere */
+		buf[rnd((uint32_t)len)] = (uint8_t)rnd(256);
+		break;
+	case 1: /* cut short, total length kept or fixed */
+		len = rnd((uint32_t)len);
+		if (rnd(2) && len >= 12)
+			set_total(buf, len);
+		break;
+	case 2: /* an item's value length off by a little */
+		if (n) {
+			vlen = (vlen + rnd(5) + 65534) & 0xffff; /* -2 .. +2 */
+			buf[k + 2] = (uint8_t)(vlen >> 8);
+			buf[k + 3] = (uint8_t)vlen;
+		}
+		break;
+	case 3: /* an item retyped: another id, known or not */
+		if (n) {
+			unsigned id = rnd(3) ? 1 + rnd(ITEM_MAX - 1) : rnd(70);
+			buf[k] = (uint8_t)(id >> 8);
+			buf[k + 1] = (uint8_t)id;
+		}
+		break;
+	case 4: /* an item repeated at the end, maybe with a byte changed */
+		if (n && len + 4 + vlen <= size) {
+			memcpy(buf + len, buf + k, 4 + vlen);
+			if (vlen && rnd(2))
+				buf[len + 4 + rnd((uint32_t)vlen)] = (uint8_t)rnd(256);
+			len += 4 + vlen;
+			set_total(buf, len);
+		}
+		break;
+	case 5: /* a NUL or a byte that is not UTF-8 in a value */
+		if (n && vlen)
+			buf[k + 4 + rnd((uint32_t)vlen)] = rnd(2) ? 0 : (uint8_t)(0x80 + rnd(128));
+		break;
+	case 6: /* header fields: version, header length, total length */
+		if (rnd(3) == 0)
+			buf[2] = (uint8_t)rnd(3);
+		else if (rnd(2))
+			buf[3] = (uint8_t)(20 + rnd(12));
+		else
+			set_total(buf, len + rnd(5) - 2);
+		break;
+	case 7: /* bytes after the record */
+		if (len + 3 <= size) {
+			memcpy(buf + len, "xyz", 3);
+			len += 3;
+			if (rnd(2))
+				set_total(buf, len);
+		}
+		break;
+	case 8: /* an address of the other family or an odd length, at the end */
+		if (len + 4 + 16 <= size) {
+			static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9};
+			unsigned alen = rnd(3) ? (rnd(2) ? 4 : 16) : rnd(20);
+
+			buf[len] = 0;
+			buf[len + 1] = (uint8_t)(rnd(2) ? ITEM_LADDR : ITEM_RADDR);
+			buf[len + 2] = 0;
+			buf[len + 3] = (uint8_t)alen;
+			memcpy(buf + len + 4, v6, alen);
+			len += 4 + alen;
+			set_total(buf, len);
+		}
+		break;
+	default: /* two mutations */
+		len = mutate(buf, len, size);
+		len = mutate(buf, len, size);
+		break;
+	}
+	return len;
+}
+
+/* count mutated records; about 60 % are rejected, the test needs both kinds. */
+static int write_random(struct capture *c, unsigned count)
+{
+	int r = 0;
+
+	for (unsigned i = 0; i < count && r >= 0; i++) {
+		uint8_t buf[RECORD_MAX_LEN];
+		struct event ev;
+		int len;
+
+		/* Start from one of the --events records: encode it again. */
+		memset(&ev, 0, sizeof(ev));
+		ev.type = (uint16_t)(1 + rnd(9));
+		ev.seq = i;
+		ev.ts_ns = BASE_TS_NS;
+		if (rnd(2))
+			set_curl(&ev);
+		else
+			set_nginx(&ev);
+		SET_INT(&ev, ITEM_PROTO, proto, rnd(2) ? 6 : 17);
+		if (rnd(2))
+			set_addrs(&ev, AF_INET, "10.0.0.1", "10.0.0.2");
+		else
+			set_addrs(&ev, AF_INET6, "2001:db8::1", "2001:db8::2");
+		set_ports(&ev, 40000, 80);
+		SET_INT(&ev, ITEM_BYTES_SENT, bytes_sent, 1000 + i);
+		SET_INT(&ev, ITEM_ERROR, error, 111);
+		len = record_encode(&ev, buf, sizeof(buf) - 64);
+		if (len < 0)
+			return len;
+		len = (int)mutate(buf, (size_t)len, sizeof(buf));
+		r = write_record(c, buf, (size_t)len);
+	}
+	return r;
+}
+
 static uint16_t ip_checksum(const uint8_t *p, size_t n)
 {
 	uint32_t sum = 0;
@@ -729,12 +907,14 @@ static int write_merged(struct capture *c)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: mkcapture [--events] [--malformed] [--merged] [--decode] OUTPUT.pcapng\n");
+		"usage: mkcapture [--events] [--malformed] [--merged] [--random N] [--decode] "
+		"OUTPUT.pcapng\n");
 }
 
 int main(int argc, char **argv)
 {
 	bool events = false, malformed = false, merged = false;
+	unsigned random = 0;
 	const char *path = NULL;
 	struct capture c = {.ts_ns = BASE_TS_NS};
 	int r;
@@ -746,6 +926,8 @@ int main(int argc, char **argv)
 			malformed = true;
 		} else if (!strcmp(argv[i], "--merged")) {
 			merged = true;
+		} else if (!strcmp(argv[i], "--random") && i + 1 < argc) {
+			random = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--decode")) {
 			c.decode = true;
 		} else if (!strcmp(argv[i], "--help")) {
@@ -761,7 +943,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!path || !(events || malformed || merged)) {
+	if (!path || !(events || malformed || merged || random)) {
 		usage(stderr);
 		return 2;
 	}
@@ -771,7 +953,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mkcapture: cannot open %s: %s\n", path, strerror(-r));
 		return 1;
 	}
-	if (events || malformed) {
+	if (events || malformed || random) {
 		struct pcapng_interface iface = {.linktype = LINKTYPE_WIRESHARK_UPPER_PDU,
 						 .name = "ebpfevents",
 						 .description = "eBPF Events"};
@@ -786,6 +968,8 @@ int main(int argc, char **argv)
 		r = write_events(&c);
 	if (r >= 0 && malformed)
 		r = write_malformed(&c);
+	if (r >= 0 && random)
+		r = write_random(&c, random);
 	if (r >= 0 && merged)
 		r = write_merged(&c);
 	if (r >= 0)

@@ -7,8 +7,9 @@ target_link_libraries(mkcapture PRIVATE ebpf_event ebpf_pcapng)
 
 find_program(EBPFDUMP_TSHARK tshark DOC "tshark, asked for Wireshark's folders")
 if(EBPFDUMP_TSHARK)
-  # "-": rows without a capture (field names and types).
-  foreach(capture fields events malformed merged all)
+  # "-": rows without a capture (field names and types). random: mutated records, the
+  # dissector against the C codec (same rejections and reasons, same values).
+  foreach(capture fields events malformed merged all random)
     set(selector ${capture})
     if(capture STREQUAL "fields")
       set(selector "-")
