@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event/comment.h"
 #include "event/event.h"
 #include "event/record.h"
 #include "pcapng/writer.h"
@@ -38,7 +39,7 @@ struct capture {
 	uint32_t events_if, packets_if;
 	uint64_t ts_ns;
 	bool decode;	       /* --decode */
-	unsigned event_frames; /* written so far, for --decode's frame numbers */
+	unsigned frames; /* written so far, for --decode's frame numbers */
 };
 
 static uint64_t next_ts(struct capture *c)
@@ -146,15 +147,15 @@ static void print_accepted(unsigned frame, const struct event *ev)
 
 static int write_record(struct capture *c, const uint8_t *rec, size_t len)
 {
-	c->event_frames++;
+	c->frames++;
 	if (c->decode) {
 		struct event ev;
 		const char *reason = NULL;
 
 		if (record_decode(rec, len, &ev, &reason) == 0)
-			print_accepted(c->event_frames, &ev);
+			print_accepted(c->frames, &ev);
 		else
-			printf("%u rejected: %s\n", c->event_frames, reason ? reason : "?");
+			printf("%u rejected: %s\n", c->frames, reason ? reason : "?");
 	}
 	return pcapng_write_event(c->w, c->events_if, next_ts(c), rec, len);
 }
@@ -741,6 +742,70 @@ static int write_random(struct capture *c, unsigned count)
 	return r;
 }
 
+static size_t build_tcp_frame(uint8_t *f, const char *src, const char *dst, uint16_t sport,
+			      uint16_t dport, uint8_t tcp_flags, size_t payload_len);
+
+/* A packet with a comment; with --decode, what event_comment_parse makes of the comment:
+ * "FRAME comment accepted SRC_PID DST_PID" ("-" for absent), "FRAME comment rejected:
+ * REASON", or nothing when the comment has no ebpf:1 line. */
+static int write_commented(struct capture *c, const struct pcapng_packet_meta *meta,
+			   const uint8_t *frame, size_t len)
+{
+	c->frames++;
+	if (c->decode && meta->comment) {
+		struct event src, dst;
+		const char *reason = NULL;
+		int r = event_comment_parse(meta->comment, &src, &dst, &reason);
+
+		if (r == 0) {
+			printf("%u comment accepted", c->frames);
+			if (EVENT_HAS(&src, ITEM_PID))
+				printf(" %u", src.pid);
+			else
+				printf(" -");
+			if (EVENT_HAS(&dst, ITEM_PID))
+				printf(" %u\n", dst.pid);
+			else
+				printf(" -\n");
+		} else if (r == -EBADMSG) {
+			printf("%u comment rejected: %s\n", c->frames, reason ? reason : "?");
+		}
+	}
+	return pcapng_write_packet(c->w, c->packets_if, next_ts(c), frame, (uint32_t)len,
+				   (uint32_t)len, meta);
+}
+
+/* Comments mutated from a good one: pairs cut, bad escapes, long and leading-zero
+ * integers, NUL, bytes that are not UTF-8, repeated keys, unknown keys. */
+static int write_random_comments(struct capture *c, unsigned count)
+{
+	static const char *const pieces[] = {
+	    "src.pid=4242", "dst.pid=80", "src.pid=00000000000000000007", "src.pid=000000000000000000007",
+	    "src.pid=4294967295", "src.pid=4294967296", "dst.cgroup_id=18446744073709551615",
+	    "dst.cgroup_id=18446744073709551616", "src.comm=cu%72l", "src.comm=%zz", "src.comm=ab%4",
+	    "src.comm=a%00b", "src.comm=%FF%fe", "src.exe=/usr/bin/curl", "garbage", "=x",
+	    "src.color=blue", "foo.pid=1", "src.pid=", "src.pid=12a", "dst.comm=nginx", "src.tid=5",
+	    "src.pid=+5", "dst.pid=-1", "src.cmdline=a%20b%3D", "dst.pod=web%", "src.uid=1",
+	};
+	uint8_t frame[FRAME_MAX];
+	size_t len = build_tcp_frame(frame, "10.0.0.1", "10.0.0.2", 40000, 80, 0x10, 0);
+	int r = 0;
+
+	for (unsigned i = 0; i < count && r >= 0; i++) {
+		char comment[1024];
+		struct pcapng_packet_meta meta = {.comment = comment};
+		unsigned n = 1 + rnd(5);
+		int pos = snprintf(comment, sizeof(comment), "%s",
+				   rnd(8) ? "ebpf:1" : (rnd(2) ? "note\nebpf:1" : "ebpf:1\t"));
+
+		for (unsigned k = 0; k < n; k++)
+			pos += snprintf(comment + pos, sizeof(comment) - (size_t)pos, "%s%s",
+					rnd(6) ? " " : "\t", pieces[rnd(sizeof(pieces) / sizeof(pieces[0]))]);
+		r = write_commented(c, &meta, frame, len);
+	}
+	return r;
+}
+
 static uint16_t ip_checksum(const uint8_t *p, size_t n)
 {
 	uint32_t sum = 0;
@@ -873,8 +938,7 @@ static int write_merged(struct capture *c)
 		} else {
 			meta.comment = p->comment;
 		}
-		r = pcapng_write_packet(c->w, c->packets_if, next_ts(c), frame, (uint32_t)len,
-					(uint32_t)len, &meta);
+		r = write_commented(c, &meta, frame, len);
 		if (r < 0)
 			return r;
 	}
@@ -887,8 +951,7 @@ static int write_merged(struct capture *c)
 
 		for (int i = 1; i <= 70; i++)
 			n += snprintf(comment + n, sizeof(comment) - (size_t)n, " src.pid=%d", i);
-		r = pcapng_write_packet(c->w, c->packets_if, next_ts(c), frame, (uint32_t)len,
-					(uint32_t)len, &meta);
+		r = write_commented(c, &meta, frame, len);
 		if (r < 0)
 			return r;
 	}
@@ -896,8 +959,7 @@ static int write_merged(struct capture *c)
 		struct pcapng_packet_meta meta = {.comment = merged_more[i]};
 		size_t len = build_tcp_frame(frame, "10.0.0.1", "10.0.0.2", 40000, 80, TCP_ACK, 0);
 
-		r = pcapng_write_packet(c->w, c->packets_if, next_ts(c), frame, (uint32_t)len,
-					(uint32_t)len, &meta);
+		r = write_commented(c, &meta, frame, len);
 		if (r < 0)
 			return r;
 	}
@@ -959,7 +1021,7 @@ int main(int argc, char **argv)
 						 .description = "eBPF Events"};
 		r = pcapng_add_interface(c.w, &iface, &c.events_if);
 	}
-	if (r >= 0 && merged) {
+	if (r >= 0 && (merged || random)) {
 		struct pcapng_interface iface = {
 		    .linktype = LINKTYPE_ETHERNET, .snaplen = 262144, .name = "veth0"};
 		r = pcapng_add_interface(c.w, &iface, &c.packets_if);
@@ -970,6 +1032,8 @@ int main(int argc, char **argv)
 		r = write_malformed(&c);
 	if (r >= 0 && random)
 		r = write_random(&c, random);
+	if (r >= 0 && random)
+		r = write_random_comments(&c, random / 3);
 	if (r >= 0 && merged)
 		r = write_merged(&c);
 	if (r >= 0)

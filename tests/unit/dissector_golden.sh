@@ -118,7 +118,7 @@ for cap in events malformed random; do
 	# ... and show of every accepted one what the codec decoded: the last of repeated
 	# items (5.3), addresses of the family that wins.
 	awk '$2 == "accepted" { $2 = ""; print }' "$work/decoded" | tr -s ' ' >"$work/codec_values"
-	"$tshark" -r "$work/$cap.pcapng" "${load[@]}" -Y '!ebpf.malformed' -T fields \
+	"$tshark" -r "$work/$cap.pcapng" "${load[@]}" -Y 'ebpf.event' -T fields \
 		-E occurrence=a -E aggregator=, -e frame.number -e ebpf.pid -e ebpf.tid -e ebpf.lport \
 		-e ebpf.rport -e ebpf.bytes_sent -e ebpf.laddr -e ebpf.laddr6 -e ebpf.raddr \
 		-e ebpf.raddr6 2>/dev/null </dev/null | awk -F'\t' '{
@@ -131,6 +131,53 @@ for cap in events malformed random; do
 	else
 		fail "$cap: values of accepted records differ (codec <, dissector >):" \
 			"$(diff "$work/codec_values" "$work/lua_values" | head -5)"
+	fi
+done
+
+# Merged-packet comments likewise: the dissector and event_comment_parse (mkcapture
+# --decode) reject the same lines for the same reason (docs/event-format.md 9) and find
+# the same sender and receiver pids in the others.
+for cap in merged random; do
+	if ! wanted "$cap" || [ ! -f "$work/$cap.pcapng" ]; then
+		continue
+	fi
+	# shellcheck disable=SC2086
+	"$mkcapture" ${capture_args[$cap]} --decode "$work/decode.pcapng" |
+		grep ' comment ' >"$work/codec_comments"
+	"$tshark" -r "$work/$cap.pcapng" "${load[@]}" -V 2>/dev/null </dev/null | awk '
+		function flush() {
+			if (frame == "")
+				return
+			if (bad != "")
+				print frame " comment rejected: " bad
+			else if (tagged)
+				print frame " comment accepted " src " " dst
+		}
+		/^Frame [0-9]+:/ {
+			flush()
+			frame = $2; sub(/:$/, "", frame)
+			src = "-"; dst = "-"; bad = ""; tagged = 0; side = ""
+		}
+		/^eBPF:/ { tagged = 1 }
+		/^    (Sender|Receiver): / { side = $1 }
+		/^        \[PID: [0-9]+\]$/ {
+			v = $2; gsub(/[^0-9]/, "", v)
+			if (side == "Sender:") src = v; else if (side == "Receiver:") dst = v
+		}
+		/^    \[Expert Info \(Warning\/Malformed\): Malformed ebpf:1 comment: / {
+			bad = $0
+			sub(/.*Malformed ebpf:1 comment: /, "", bad)
+			sub(/\]$/, "", bad)
+			sub(/ in \047.*/, "", bad)
+		}
+		END { flush() }' >"$work/lua_comments"
+	if [ ! -s "$work/codec_comments" ]; then
+		fail "$cap: mkcapture --decode printed no comment verdicts"
+	elif cmp -s "$work/codec_comments" "$work/lua_comments"; then
+		passed=$((passed + 1))
+	else
+		fail "$cap: comment verdicts differ (codec <, dissector >):" \
+			"$(diff "$work/codec_comments" "$work/lua_comments" | head -6)"
 	fi
 done
 
