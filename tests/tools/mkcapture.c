@@ -665,7 +665,7 @@ static size_t mutate(uint8_t *buf, size_t len, size_t size)
 		}
 		break;
 	case 5: /* a NUL or a byte that is not UTF-8 in a value */
-		if (n && vlen)
+		if (n && vlen && k + 4 + vlen <= len)
 			buf[k + 4 + rnd((uint32_t)vlen)] = rnd(2) ? 0 : (uint8_t)(0x80 + rnd(128));
 		break;
 	case 6: /* header fields: version, header length, total length */
@@ -686,7 +686,8 @@ static size_t mutate(uint8_t *buf, size_t len, size_t size)
 		break;
 	case 8: /* an address of the other family or an odd length, at the end */
 		if (len + 4 + 16 <= size) {
-			static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9};
+			/* an IPv6 address, then bytes for the odd lengths (up to 19) */
+			static const uint8_t v6[20] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9};
 			unsigned alen = rnd(3) ? (rnd(2) ? 4 : 16) : rnd(20);
 
 			buf[len] = 0;
@@ -712,7 +713,7 @@ static int write_random(struct capture *c, unsigned count)
 	int r = 0;
 
 	for (unsigned i = 0; i < count && r >= 0; i++) {
-		uint8_t buf[RECORD_MAX_LEN];
+		uint8_t buf[RECORD_MAX_LEN] = {0}; /* a mutation may copy bytes past the record */
 		struct event ev;
 		int len;
 
