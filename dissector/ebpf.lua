@@ -652,33 +652,26 @@ local function dissect_record(tvb, pinfo, tree)
 	local v = { event = event_name(type) }
 	root:add(f.event, tvb(4, 2), v.event)
 
-	-- Decode the winners first: the subtrees' summaries need their values.
+	-- The winning items, group by group; a subtree's summary line is set once all values
+	-- are known.
+	local subtrees = {}
 	for _, g in ipairs(tree_groups) do
-		local present = {}
+		local parent
 		for _, id in ipairs(g.ids) do
-			if s.win[id] then
-				present[#present + 1] = s.win[id]
-			end
-		end
-		g.present = present
-	end
-	local decoded = {} -- group key → { parent, entries } filled below
-	for _, g in ipairs(tree_groups) do
-		if #g.present > 0 then
-			local parent = root
-			if g.field then
-				parent = root:add(g.field)
-			end
-			decoded[#decoded + 1] = { g = g, parent = parent }
-			for _, e in ipairs(g.present) do
+			local e = s.win[id]
+			if e then
+				if not parent then
+					parent = g.field and root:add(g.field) or root
+					if g.field then
+						subtrees[#subtrees + 1] = { key = g.key, item = parent }
+					end
+				end
 				add_item(parent, tvb, e, v)
 			end
 		end
 	end
-	for _, d in ipairs(decoded) do
-		if d.g.field then
-			d.parent:set_text(group_summary(d.g.key, v))
-		end
+	for _, st in ipairs(subtrees) do
+		st.item:set_text(group_summary(st.key, v))
 	end
 
 	-- The record's structure: header fields, skipped header bytes, unknown and replaced items.
