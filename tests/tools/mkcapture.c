@@ -38,7 +38,7 @@ struct capture {
 	struct pcapng_writer *w;
 	uint32_t events_if, packets_if;
 	uint64_t ts_ns;
-	bool decode;	       /* --decode */
+	bool decode;	 /* --decode */
 	unsigned frames; /* written so far, for --decode's frame numbers */
 };
 
@@ -781,12 +781,33 @@ static int write_commented(struct capture *c, const struct pcapng_packet_meta *m
 static int write_random_comments(struct capture *c, unsigned count)
 {
 	static const char *const pieces[] = {
-	    "src.pid=4242", "dst.pid=80", "src.pid=00000000000000000007", "src.pid=000000000000000000007",
-	    "src.pid=4294967295", "src.pid=4294967296", "dst.cgroup_id=18446744073709551615",
-	    "dst.cgroup_id=18446744073709551616", "src.comm=cu%72l", "src.comm=%zz", "src.comm=ab%4",
-	    "src.comm=a%00b", "src.comm=%FF%fe", "src.exe=/usr/bin/curl", "garbage", "=x",
-	    "src.color=blue", "foo.pid=1", "src.pid=", "src.pid=12a", "dst.comm=nginx", "src.tid=5",
-	    "src.pid=+5", "dst.pid=-1", "src.cmdline=a%20b%3D", "dst.pod=web%", "src.uid=1",
+	    "src.pid=4242",
+	    "dst.pid=80",
+	    "src.pid=00000000000000000007",
+	    "src.pid=000000000000000000007",
+	    "src.pid=4294967295",
+	    "src.pid=4294967296",
+	    "dst.cgroup_id=18446744073709551615",
+	    "dst.cgroup_id=18446744073709551616",
+	    "src.comm=cu%72l",
+	    "src.comm=%zz",
+	    "src.comm=ab%4",
+	    "src.comm=a%00b",
+	    "src.comm=%FF%fe",
+	    "src.exe=/usr/bin/curl",
+	    "garbage",
+	    "=x",
+	    "src.color=blue",
+	    "foo.pid=1",
+	    "src.pid=",
+	    "src.pid=12a",
+	    "dst.comm=nginx",
+	    "src.tid=5",
+	    "src.pid=+5",
+	    "dst.pid=-1",
+	    "src.cmdline=a%20b%3D",
+	    "dst.pod=web%",
+	    "src.uid=1",
 	};
 	uint8_t frame[FRAME_MAX];
 	size_t len = build_tcp_frame(frame, "10.0.0.1", "10.0.0.2", 40000, 80, 0x10, 0);
@@ -801,7 +822,8 @@ static int write_random_comments(struct capture *c, unsigned count)
 
 		for (unsigned k = 0; k < n; k++)
 			pos += snprintf(comment + pos, sizeof(comment) - (size_t)pos, "%s%s",
-					rnd(6) ? " " : "\t", pieces[rnd(sizeof(pieces) / sizeof(pieces[0]))]);
+					rnd(6) ? " " : "\t",
+					pieces[rnd(sizeof(pieces) / sizeof(pieces[0]))]);
 		r = write_commented(c, &meta, frame, len);
 	}
 	return r;
@@ -969,9 +991,8 @@ static int write_merged(struct capture *c)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: mkcapture [--events] [--malformed] [--merged] [--random N] [--decode] "
-		"OUTPUT.pcapng\n");
+	fprintf(out, "usage: mkcapture [--events] [--malformed] [--merged] [--random N] [--decode] "
+		     "OUTPUT.pcapng\n");
 }
 
 int main(int argc, char **argv)
