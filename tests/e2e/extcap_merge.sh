@@ -38,7 +38,7 @@ out=$T/merged.pcapng
 # Both with the same capture filter: the veth's own neighbour discovery at
 # start-up would otherwise depend on who started first.
 filter="tcp port 7001 or udp port 7002"
-tcpdump -i "$VH" -U -w "$T/tcpdump.pcap" "$filter" >/dev/null 2>&1 &
+tcpdump -i "$VH" -U -w "$T/tcpdump.pcap" "$filter" >/dev/null 2>"$T/tcpdump.err" &
 tcpdump_pid=$!
 E2E_PIDS+=("$tcpdump_pid")
 "$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --extcap-capture-filter "$filter" \
@@ -46,7 +46,9 @@ E2E_PIDS+=("$tcpdump_pid")
 cap=$!
 E2E_PIDS+=("$cap")
 for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
-sleep 0.5 # tcpdump's start
+# tcpdump says "listening on" once its socket is open (a fixed sleep lost
+# packets on a loaded machine).
+for _ in $(seq 200); do grep -q 'listening on' "$T/tcpdump.err" 2>/dev/null && break; sleep 0.05; done
 ip netns exec "$NS" "$tools/tcp_server" --listen 198.18.7.2 --port 7001 --send 40000 --recv 30000 \
 	--count 2 >"$T/srv" &
 srv=$!
