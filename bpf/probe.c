@@ -19,6 +19,7 @@
 #include <fcntl.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/ebpfdump_event.h"
@@ -44,7 +45,6 @@ _Static_assert(EBPFDUMP_EXE_LEN <= EVENT_EXE_MAX + 1, "exe does not fit struct e
 /* Samples of the clock pair; the tightest one gives the offset. */
 #define CLOCK_SAMPLES 5
 /* Longest log message forwarded; libbpf's verifier log is split in lines. */
-#define PROBE_LOG_MSG_MAX (64u << 10)
 
 /* What user space has reported of one kernel UDP flow (probe_flush). */
 struct flow_mark {
@@ -87,6 +87,8 @@ struct probe {
 	uint64_t flush_now_ns;
 	bool flush_all;
 	int flush_events, flush_error;
+	uint32_t left_out; /* types asked for implicitly that this kernel cannot observe */
+	char left_out_why[256];
 	uint64_t walk_count; /* entries seen by table_usage()'s walk */
 	void *walk_keys, *walk_values; /* WALK_CHUNK entries of the largest map */
 	struct event ev; /* 5 KB: too big for the stack of a callback */
@@ -103,29 +105,70 @@ static void log_lines(char *msg)
 		log_fn(PROBE_LOG_DEBUG, line, log_ctx);
 }
 
-/* libbpf's print hook. Everything goes out at debug level: on failure the
- * caller gets the one-line reason in errbuf, the details are for --debug. */
+/* The verifier's verdict on the last program the kernel refused: the
+ * program's name and the last lines of its log, where the reason stands.
+ * Filled by libbpf_print (libbpf prints a refused program's whole log in
+ * one message), read by load_error. */
+#define VERDICT_LINES 3
+static char verdict[PROBE_VERDICT_MAX];
+
+static void keep_verdict(const char *msg)
+{
+	static const char begin[] = "-- BEGIN PROG LOAD LOG --", end[] = "-- END PROG LOAD LOG --";
+	const char *b = strstr(msg, begin), *e, *name, *name_end, *line;
+	size_t len;
+	int lines = 0;
+
+	if (!b || !(e = strstr(b, end)) || !(name = strstr(msg, "prog '")) || name > b)
+		return;
+	name += 6;
+	name_end = strchr(name, '\'');
+	if (!name_end || name_end > b)
+		return;
+	/* Back from the end marker over VERDICT_LINES non-empty lines. */
+	line = e;
+	while (line > b + sizeof(begin) && lines < VERDICT_LINES) {
+		line--;
+		while (line > b && line[-1] != '\n')
+			line--;
+		if (line[0] != '\n')
+			lines++;
+	}
+	len = (size_t)(e - line);
+	snprintf(verdict, sizeof(verdict), "%.*s: ", (int)(name_end - name), name);
+	for (size_t i = 0, o = strlen(verdict); i < len && o + 3 < sizeof(verdict); i++) {
+		if (line[i] == '\n') {
+			if (i + 1 < len)
+				o += (size_t)snprintf(verdict + o, sizeof(verdict) - o, " | ");
+			continue;
+		}
+		verdict[o++] = line[i];
+		verdict[o] = '\0';
+	}
+}
+
+/* libbpf's print hook. Everything goes out at debug level, whole (a
+ * verifier log is megabytes and its reason is at its end): on failure the
+ * caller gets a one-line reason in errbuf, the details are for --debug. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char *msg;
 	va_list again;
-	size_t size;
 	int n;
 
 	(void)level;
-	if (!log_fn)
-		return 0;
 	va_copy(again, ap);
 	n = vsnprintf(NULL, 0, fmt, again);
 	va_end(again);
 	if (n < 0)
 		return 0;
-	size = ((size_t)n < PROBE_LOG_MSG_MAX ? (size_t)n : PROBE_LOG_MSG_MAX) + 1;
-	msg = malloc(size);
+	msg = malloc((size_t)n + 1);
 	if (!msg)
 		return 0;
-	vsnprintf(msg, size, fmt, ap);
-	log_lines(msg);
+	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	keep_verdict(msg);
+	if (log_fn)
+		log_lines(msg);
 	free(msg);
 	return n;
 }
@@ -575,10 +618,65 @@ static int load_error(int r, char *errbuf, size_t errlen)
 		return fail(errbuf, errlen, r,
 			    "loading BPF programs needs root or CAP_BPF and CAP_PERFMON: "
 			    "run as root or grant them with setcap");
+	if (verdict[0])
+		return fail(errbuf, errlen, r,
+			    "the kernel's verifier refused BPF program %s (%s; --debug shows "
+			    "its whole log); leaving that program's event types out of --events "
+			    "may help: please report this kernel",
+			    verdict, strerror(-r));
 	return fail(errbuf, errlen, r,
-		    "the kernel refused the BPF programs (%s): enable debug logging to see "
-		    "libbpf's reason; ebpfdump needs Linux 5.8 or later with BTF",
+		    "the kernel refused the BPF programs (%s): --debug shows libbpf's reason",
 		    strerror(-r));
+}
+
+/* Event types whose leader program's raw tracepoint this kernel lacks
+ * (no btf_trace_<name> type in its BTF: sock:sock_send_length and
+ * sock_recv_length came with Linux 6.3). Decided before load, so that the
+ * rest loads. *first: one such tracepoint's name, for the message. */
+static uint32_t unobservable_types(const struct probe *p, char *first, size_t first_len)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	struct bpf_program *prog;
+	uint32_t missing = 0;
+	char name[128];
+	bool leader;
+
+	if (!btf)
+		return 0; /* the load will say what is wrong */
+	bpf_object__for_each_program(prog, p->skel->obj)
+	{
+		uint32_t types = prog_event_types(p, prog, &leader);
+		const char *sec = bpf_program__section_name(prog);
+
+		if (!leader || strncmp(sec, "raw_tracepoint/", 15) != 0)
+			continue;
+		snprintf(name, sizeof(name), "btf_trace_%s", sec + 15);
+		if (btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) >= 0)
+			continue;
+		if (!missing)
+			snprintf(first, first_len, "%s", sec + 15);
+		missing |= types;
+	}
+	btf__free(btf);
+	return missing;
+}
+
+static void type_names(uint32_t mask, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned t = 0; t < 32 && o < size; t++)
+		if (mask & (1u << t))
+			o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "",
+					      event_type_name(t));
+}
+
+uint32_t probe_left_out(const struct probe *p, char *why, size_t why_len)
+{
+	if (why && why_len)
+		snprintf(why, why_len, "%s", p->left_out_why);
+	return p->left_out;
 }
 
 /* Filters and event types into rodata; programs of unwanted types are not
@@ -689,7 +787,9 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 {
 	struct probe *p = NULL;
 	struct probe_sizes z = { 0 };
-	uint32_t mask;
+	uint32_t mask, missing;
+	bool implicit;
+	char tp[64] = "";
 	int r;
 
 	if (!ret)
@@ -734,7 +834,29 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 
 	/* Configuration goes in between open and load: rodata and map sizes
 	 * are frozen by the load. */
+	/* "All types" (no mask, or every type the kernel side has) means all
+	 * this kernel can observe; a list that names a type it cannot fails. */
 	mask = cfg && cfg->event_mask ? cfg->event_mask : UINT32_MAX;
+	implicit = (mask & PROBE_KERNEL_TYPES) == PROBE_KERNEL_TYPES;
+	verdict[0] = '\0';
+	missing = unobservable_types(p, tp, sizeof(tp)) & mask;
+	if (missing) {
+		char names[160];
+
+		type_names(missing & PROBE_KERNEL_TYPES, names, sizeof(names));
+		if (!implicit) {
+			r = fail(errbuf, errlen, -EOPNOTSUPP,
+				 "this kernel cannot observe %s: it has no %s tracepoint (Linux 6.3 "
+				 "and later have it); leave %s out of --events",
+				 names, tp, names);
+			goto err;
+		}
+		p->left_out = missing & PROBE_KERNEL_TYPES;
+		snprintf(p->left_out_why, sizeof(p->left_out_why),
+			 "%s left out: this kernel has no %s tracepoint (Linux 6.3 and later have it)",
+			 names, tp);
+		mask &= ~missing;
+	}
 	configure(p, cfg, mask);
 	p->skel->rodata->wakeup_bytes = cfg && cfg->batch_wakeups ? z.ringbuf / 8 : 0;
 	r = bpf_map__set_max_entries(p->skel->maps.events, z.ringbuf);
@@ -756,7 +878,7 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 		    "flows reported every %u ms)",
 		    mask, z.ringbuf, z.sockets, z.udp_flows, z.udp_interval_ms);
 
-	r = attach_all(p, !(cfg && cfg->event_mask), errbuf, errlen);
+	r = attach_all(p, implicit, errbuf, errlen);
 	if (r < 0)
 		goto err;
 

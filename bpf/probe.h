@@ -40,6 +40,16 @@
 /* Generations of real_parent the pid_tree filter looks up. */
 #define PROBE_PID_TREE_DEPTH 32
 
+/* The event types the kernel side reports (the others come from the
+ * socket snapshot). A mask holding all of them means "all this kernel can
+ * observe". */
+#define PROBE_KERNEL_TYPES                                                                   \
+	(1u << EVENT_TCP_CONNECT | 1u << EVENT_TCP_CONNECT_FAILED | 1u << EVENT_TCP_ACCEPT |   \
+	 1u << EVENT_TCP_CLOSE | 1u << EVENT_TCP_RETRANSMIT | 1u << EVENT_UDP_SEND |          \
+	 1u << EVENT_UDP_RECV)
+/* Longest verifier verdict kept for a load error (program and last lines). */
+#define PROBE_VERDICT_MAX 400
+
 /* Level passed to the probe_set_log() callback (syslog's LOG_DEBUG). */
 #define PROBE_LOG_DEBUG 7
 
@@ -133,6 +143,9 @@ void probe_set_log(void (*fn)(int level, const char *msg, void *ctx), void *ctx)
 int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, struct probe **ret,
 	       char *errbuf, size_t errlen);
 /* File descriptor to poll (epoll) for readable ring-buffer data. */
+/* The event types asked for as "all" that this kernel cannot observe and
+ * were left out (0: none), with a one-line reason in why. */
+uint32_t probe_left_out(const struct probe *p, char *why, size_t why_len);
 int probe_fd(const struct probe *p);
 /* Read every record available now without blocking. Returns the number of
  * events handled or a negative errno. */

@@ -980,6 +980,11 @@ static int start_probe(struct capture *c)
 		return r;
 	}
 	log_debug("kernel probes attached");
+	if (probe_left_out(c->probe, err, sizeof(err))) {
+		log_warn("%s", err);
+		if (c->ctl)
+			control_send_log(c->ctl, err);
+	}
 	c->last_udp_flush_ns = now_realtime_ns();
 	return 0;
 }
