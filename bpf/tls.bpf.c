@@ -45,6 +45,12 @@ char LICENSE[] SEC("license") = "GPL";
 /* Only this process (thread-group id), 0: any. Set before load. */
 const volatile __u32 filter_pid = 0;
 
+/* Ring buffer size, and the unread bytes at which a record wakes the
+ * reader; below that user space consumes on its timer tick (ebpfdump's
+ * PROBE_TICK_NS): a wake-up per call would cost a context switch each. */
+#define TLS_RING_BYTES (8 << 20)
+#define TLS_WAKEUP_BYTES (TLS_RING_BYTES / 8)
+
 struct call {
 	__u64 session; /* SSL * or gnutls_session_t: a key, never read */
 	__u64 buf;
@@ -55,7 +61,7 @@ struct call {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
+	__uint(max_entries, TLS_RING_BYTES);
 } tls_events SEC(".maps");
 
 struct {
@@ -160,6 +166,13 @@ static __always_inline void fill_tuple(struct tls_record *r, __s32 fd)
 	r->family = (__u8)family;
 }
 
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&tls_events, BPF_RB_AVAIL_DATA) >= TLS_WAKEUP_BYTES
+		       ? BPF_RB_FORCE_WAKEUP
+		       : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline int call_return(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -214,7 +227,7 @@ static __always_inline int call_return(long ret)
 			count(2);
 			goto out;
 		}
-		if (bpf_ringbuf_output(&tls_events, r, sizeof(*r), 0))
+		if (bpf_ringbuf_output(&tls_events, r, sizeof(*r), wakeup_flag()))
 			count(0);
 	} else {
 		/* In asm, so that the compiler cannot drop it as redundant. */
@@ -223,7 +236,7 @@ static __always_inline int call_return(long ret)
 			count(2);
 			goto out;
 		}
-		if (bpf_ringbuf_output(&tls_events, r, TLS_RECORD_HEAD_LEN + n, 0))
+		if (bpf_ringbuf_output(&tls_events, r, TLS_RECORD_HEAD_LEN + n, wakeup_flag()))
 			count(0);
 	}
 out:

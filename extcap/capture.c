@@ -778,6 +778,8 @@ static void handle_ready(struct capture *c, uint64_t tag, bool *failed)
 		/* The kernel wakes us only for a filling ring (batch_wakeups). */
 		if (c->probe)
 			read_probe(c, failed);
+		if (c->tls) /* same: woken only for a filling ring */
+			tls_probe_consume(c->tls);
 #endif
 		break;
 	}
@@ -1113,7 +1115,7 @@ static int start_tls(struct capture *c)
 
 	if (!c->opt->tls)
 		return 0;
-	r = tls_probe_open(c->opt->pid_tree ? 0 : c->opt->pid, "/proc", on_tls_data, c, &c->tls,
+	r = tls_probe_open(c->opt->pid, "/proc", on_tls_data, c, &c->tls,
 			   err, sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);
