@@ -205,6 +205,7 @@ static __always_inline int call_return(long ret)
 	r = bpf_map_lookup_elem(&tls_scratch, &zero);
 	if (!r || !moved || moved > 0x7fffffff)
 		goto out;
+	r->kind = TLS_KIND_DATA;
 	r->ts_ns = bpf_ktime_get_boot_ns();
 	r->cgroup_id = bpf_get_current_cgroup_id();
 	r->pid = sk.pid;
@@ -303,5 +304,75 @@ int tls_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (!c)
 		return 0;
 	c->fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	return 0;
+}
+
+/* ---- Go crypto/tls: the key-log writer ----------------------------------- */
+
+/* func (c *Config) writeKeyLog(label string, clientRandom, secret []byte) error
+ * is called for every secret, whether or not a KeyLogWriter is set. Go's
+ * register ABI (Go 1.17+): receiver, label (ptr, len), clientRandom (ptr,
+ * len, cap), secret (ptr, len, cap) in the integer argument registers. */
+#if defined(__TARGET_ARCH_x86)
+#define GO_ARG(ctx, i)                                                                             \
+	((i) == 1 ? (ctx)->bx : (i) == 2 ? (ctx)->cx : (i) == 3 ? (ctx)->di : (i) == 4 ? (ctx)->si \
+	 : (i) == 6 ? (ctx)->r9 : (ctx)->r10)
+#else /* arm64: R0-R15 */
+#define GO_ARG(ctx, i) ((ctx)->regs[(i)])
+#endif
+
+SEC("uprobe")
+int go_keylog(struct pt_regs *ctx)
+{
+	__u64 label = GO_ARG(ctx, 1), label_len = GO_ARG(ctx, 2);
+	__u64 rnd = GO_ARG(ctx, 3), rnd_len = GO_ARG(ctx, 4);
+	__u64 secret = GO_ARG(ctx, 6), secret_len = GO_ARG(ctx, 7);
+	struct tls_key_record *k;
+
+	if (filter_pid && (__u32)(bpf_get_current_pid_tgid() >> 32) != filter_pid)
+		return 0;
+	if (!label_len || label_len >= TLS_KEY_LABEL_MAX || rnd_len != TLS_KEY_RANDOM_LEN ||
+	    !secret_len || secret_len > TLS_KEY_SECRET_MAX)
+		return 0;
+	k = bpf_ringbuf_reserve(&tls_events, sizeof(*k), 0);
+	if (!k) {
+		count(0);
+		return 0;
+	}
+	k->kind = TLS_KIND_KEY;
+	k->pid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+	k->ts_ns = bpf_ktime_get_boot_ns();
+	k->label_len = (__u32)label_len;
+	k->secret_len = (__u32)secret_len;
+	/* Masks the verifier can see (the checks above already bound both). */
+	asm volatile("%[n] &= %[m]" : [n] "+r"(label_len) : [m] "i"(TLS_KEY_LABEL_MAX - 1));
+	if (secret_len < TLS_KEY_SECRET_MAX)
+		asm volatile("%[n] &= %[m]" : [n] "+r"(secret_len) : [m] "i"(TLS_KEY_SECRET_MAX - 1));
+	else
+		secret_len = TLS_KEY_SECRET_MAX;
+	if (bpf_probe_read_user(k->label, label_len, (void *)label) ||
+	    bpf_probe_read_user(k->random, TLS_KEY_RANDOM_LEN, (void *)rnd) ||
+	    bpf_probe_read_user(k->secret, secret_len, (void *)secret))
+		k->label_len = 0;
+	/* At once: the packets these secrets decrypt wait in the merge. */
+	bpf_ringbuf_submit(k, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* A new program: user space attaches go_keylog if it is a Go program that
+ * has crypto/tls (once per executable file). */
+SEC("raw_tracepoint/sched_process_exec")
+int tls_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct tls_exec_record *e;
+
+	if (filter_pid)
+		return 0;
+	e = bpf_ringbuf_reserve(&tls_events, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	e->kind = TLS_KIND_EXEC;
+	e->pid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

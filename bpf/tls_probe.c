@@ -20,6 +20,9 @@
 /* Distinct library files attached at most (by device and inode). */
 #define TLS_LIBS_MAX 64
 #define TLS_LINKS_MAX (TLS_LIBS_MAX * 8)
+/* Executables looked at for Go's crypto/tls (by device and inode). */
+#define TLS_EXES_MAX 4096
+#define TLS_GO_LINKS_MAX 256
 #define TLS_LIBS_TEXT 4096
 
 struct tls_probe {
@@ -33,6 +36,16 @@ struct tls_probe {
 	} libs[TLS_LIBS_MAX];
 	unsigned n_libs;
 	char libs_text[TLS_LIBS_TEXT];
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} exes[TLS_EXES_MAX];
+	unsigned n_exes;
+	struct bpf_link *go_links[TLS_GO_LINKS_MAX];
+	unsigned n_go_links;
+	const char *proc;
+	tls_probe_key_cb key_cb;
+	uint64_t keys;
 	int64_t boot_to_wall; /* ns added to CLOCK_BOOTTIME stamps */
 	tls_probe_cb cb;
 	void *ctx;
@@ -79,13 +92,79 @@ static int64_t clock_offset(void)
 	return best;
 }
 
+/* Attach the key-log hook to the program pid runs if it is a Go program
+ * with crypto/tls; each executable file is looked at once. */
+static void attach_go(struct tls_probe *p, const char *pid)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = TLS_GO_KEYLOG_FUNC);
+	char path[256];
+	struct stat st;
+	struct bpf_link *l;
+
+	snprintf(path, sizeof(path), "%s/%s/exe", p->proc, pid);
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	for (unsigned i = 0; i < p->n_exes; i++)
+		if (p->exes[i].dev == st.st_dev && p->exes[i].ino == st.st_ino)
+			return;
+	if (p->n_exes < TLS_EXES_MAX) {
+		p->exes[p->n_exes].dev = st.st_dev;
+		p->exes[p->n_exes].ino = st.st_ino;
+		p->n_exes++;
+	}
+	if (p->n_go_links >= TLS_GO_LINKS_MAX)
+		return;
+	/* libbpf finds the symbol in the file's ELF symbol table: absent in
+	 * other programs and in stripped Go binaries. */
+	l = bpf_program__attach_uprobe_opts(p->skel->progs.go_keylog, -1, path, 0, &o);
+	if (l)
+		p->go_links[p->n_go_links++] = l;
+}
+
+static void on_key(struct tls_probe *p, const struct tls_key_record *k)
+{
+	static const char hex[] = "0123456789abcdef";
+	char line[TLS_KEY_LABEL_MAX + 2 * (TLS_KEY_RANDOM_LEN + TLS_KEY_SECRET_MAX) + 4];
+	size_t n;
+
+	if (!k->label_len || k->label_len >= TLS_KEY_LABEL_MAX || k->secret_len > TLS_KEY_SECRET_MAX)
+		return;
+	memcpy(line, k->label, k->label_len);
+	n = k->label_len;
+	line[n++] = ' ';
+	for (unsigned i = 0; i < TLS_KEY_RANDOM_LEN; i++) {
+		line[n++] = hex[k->random[i] >> 4];
+		line[n++] = hex[k->random[i] & 15];
+	}
+	line[n++] = ' ';
+	for (unsigned i = 0; i < k->secret_len; i++) {
+		line[n++] = hex[k->secret[i] >> 4];
+		line[n++] = hex[k->secret[i] & 15];
+	}
+	line[n++] = '\n';
+	p->keys++;
+	if (p->key_cb)
+		p->key_cb(k->pid, k->ts_ns + (uint64_t)p->boot_to_wall, line, n, p->ctx);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct tls_probe *p = ctx;
 	const struct tls_record *r = data;
 	struct tls_data d;
 
-	if (size < TLS_RECORD_HEAD_LEN || r->len > size - TLS_RECORD_HEAD_LEN)
+	if (size >= sizeof(struct tls_key_record) && r->kind == TLS_KIND_KEY) {
+		on_key(p, data);
+		return 0;
+	}
+	if (size >= sizeof(struct tls_exec_record) && r->kind == TLS_KIND_EXEC) {
+		char pid[16];
+
+		snprintf(pid, sizeof(pid), "%u", ((const struct tls_exec_record *)data)->pid);
+		attach_go(p, pid);
+		return 0;
+	}
+	if (size < TLS_RECORD_HEAD_LEN || r->kind != TLS_KIND_DATA || r->len > size - TLS_RECORD_HEAD_LEN)
 		return 0;
 	memset(&d, 0, sizeof(d));
 	d.ts_ns = r->ts_ns + (uint64_t)p->boot_to_wall;
@@ -227,13 +306,16 @@ static void find_libs(struct tls_probe *p, uint32_t pid, const char *proc)
 	if (pid) {
 		snprintf(buf, sizeof(buf), "%u", pid);
 		scan_maps(p, proc, buf);
+		attach_go(p, buf);
 	} else {
 		DIR *d = opendir(proc);
 		struct dirent *e;
 
 		while (d && (e = readdir(d)))
-			if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
+			if (e->d_name[0] >= '1' && e->d_name[0] <= '9') {
 				scan_maps(p, proc, e->d_name);
+				attach_go(p, e->d_name);
+			}
 		if (d)
 			closedir(d);
 	}
@@ -248,8 +330,8 @@ static void find_libs(struct tls_probe *p, uint32_t pid, const char *proc)
 	}
 }
 
-int tls_probe_open(uint32_t pid, const char *proc, tls_probe_cb cb, void *ctx,
-		   struct tls_probe **ret, char *err, size_t errlen)
+int tls_probe_open(uint32_t pid, const char *proc, tls_probe_cb cb, tls_probe_key_cb key_cb,
+		   void *ctx, struct tls_probe **ret, char *err, size_t errlen)
 {
 	struct tls_probe *p = calloc(1, sizeof(*p));
 	int r;
@@ -257,6 +339,8 @@ int tls_probe_open(uint32_t pid, const char *proc, tls_probe_cb cb, void *ctx,
 	if (!p)
 		return -ENOMEM;
 	p->cb = cb;
+	p->key_cb = key_cb;
+	p->proc = proc;
 	p->ctx = ctx;
 	p->boot_to_wall = clock_offset();
 	p->skel = tls_bpf__open();
@@ -281,13 +365,21 @@ int tls_probe_open(uint32_t pid, const char *proc, tls_probe_cb cb, void *ctx,
 		goto fail;
 	}
 	p->n_links++;
+	p->links[p->n_links] = bpf_program__attach(p->skel->progs.tls_exec);
+	if (!p->links[p->n_links]) {
+		r = -errno;
+		snprintf(err, errlen, "cannot attach to the sched_process_exec raw tracepoint: %s",
+			 strerror(-r));
+		goto fail;
+	}
+	p->n_links++;
 	find_libs(p, pid, proc);
-	if (p->n_libs == 0 || !p->libs_text[0]) {
+	if (!p->libs_text[0] && !p->n_go_links && pid) {
 		r = -ENOENT;
 		snprintf(err, errlen,
-			 "--tls found no TLS library to attach to (libssl.so.3, libssl.so.1.1, "
-			 "libgnutls.so.30)%s; install OpenSSL or GnuTLS, or drop --tls",
-			 pid ? " in the selected process" : "");
+			 "--tls found no TLS library (libssl.so.3, libssl.so.1.1, libgnutls.so.30) "
+			 "and no Go crypto/tls in process %u; check --pid, or drop --tls",
+			 pid);
 		goto fail;
 	}
 	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.tls_events), on_record, p, NULL);
@@ -320,6 +412,8 @@ void tls_probe_stats(const struct tls_probe *p, struct tls_probe_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	st->delivered = p->delivered;
+	st->keys = p->keys;
+	st->go_programs = p->n_go_links;
 	if (ncpu <= 0)
 		return;
 	v = calloc((size_t)ncpu, sizeof(*v));
@@ -354,6 +448,8 @@ struct tls_probe *tls_probe_free(struct tls_probe *p)
 	ring_buffer__free(p->rb);
 	for (unsigned i = 0; i < p->n_links; i++)
 		bpf_link__destroy(p->links[i]);
+	for (unsigned i = 0; i < p->n_go_links; i++)
+		bpf_link__destroy(p->go_links[i]);
 	tls_bpf__destroy(p->skel);
 	free(p);
 	return NULL;

@@ -104,7 +104,7 @@ struct capture {
 	struct probe *probe;
 	struct tls_probe *tls; /* --tls */
 	uint32_t if_tls;
-	uint64_t tls_written;
+	uint64_t tls_written, tls_keys_written;
 	struct {
 		uint32_t pid;
 		uint16_t lport, rport;
@@ -1108,20 +1108,45 @@ static void on_tls_data(const struct tls_data *d, void *ctx)
 	c->tls_written++;
 }
 
+/* A Go program's TLS secret: a Decryption Secrets Block, written at once,
+ * before the packets it decrypts leave the merge (held up to the reorder
+ * window). */
+static void on_tls_key(uint32_t pid, uint64_t ts_ns, const char *line, size_t len, void *ctx)
+{
+	struct capture *c = ctx;
+	int r;
+
+	(void)ts_ns;
+	if (!c->writer || c->write_error)
+		return;
+	log_debug("TLS secret of pid %u: %.*s", pid, (int)strcspn(line, " "), line);
+	r = pcapng_write_secrets(c->writer, PCAPNG_SECRETS_TLS, line, len);
+	if (r < 0) {
+		c->write_error = r;
+		return;
+	}
+	c->tls_keys_written++;
+}
+
 static int start_tls(struct capture *c)
 {
+	struct tls_probe_stats st;
 	char err[256];
 	int r;
 
 	if (!c->opt->tls)
 		return 0;
-	r = tls_probe_open(c->opt->pid, "/proc", on_tls_data, c, &c->tls,
-			   err, sizeof(err));
+	r = tls_probe_open(c->opt->pid, "/proc", on_tls_data, on_tls_key, c, &c->tls, err,
+			   sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);
 		return r;
 	}
-	log_warn("--tls: recording TLS plaintext of %s", tls_probe_libraries(c->tls));
+	tls_probe_stats(c->tls, &st);
+	log_warn("--tls: recording TLS plaintext of %s; TLS secrets of Go programs (%llu "
+		 "running%s)",
+		 tls_probe_libraries(c->tls)[0] ? tls_probe_libraries(c->tls) : "no library yet",
+		 (unsigned long long)st.go_programs, c->opt->pid ? "" : ", and those started later");
 	return 0;
 }
 
@@ -1134,10 +1159,12 @@ static void report_tls(struct capture *c)
 	tls_probe_stats(c->tls, &st);
 	if (!c->under_wireshark)
 		log_info("%llu TLS frames written, %llu cut at %u bytes, %llu lost in the kernel "
-			 "(ring buffer full), %llu unreadable buffers",
+			 "(ring buffer full), %llu unreadable buffers; %llu TLS secrets written "
+			 "from %llu Go programs",
 			 (unsigned long long)c->tls_written, (unsigned long long)st.cut,
 			 TLS_DATA_MAX, (unsigned long long)st.lost,
-			 (unsigned long long)st.faults);
+			 (unsigned long long)st.faults, (unsigned long long)c->tls_keys_written,
+			 (unsigned long long)st.go_programs);
 	if (st.lost)
 		log_warn("%llu TLS calls were lost because the TLS ring buffer was full",
 			 (unsigned long long)st.lost);
@@ -1483,7 +1510,11 @@ int capture_run(const struct options *o)
 		char msg[PRIVS_MSG_MAX];
 
 		/* Loaded, attached, opened: what the loop does needs far less. */
-		if (privs_drop_after_start(PRIVS_KEEP_DURING_LOOP, msg, sizeof(msg)) < 0)
+		/* --tls attaches uprobes to Go programs started later: a perf
+		 * event each, which needs CAP_PERFMON. */
+		if (privs_drop_after_start(PRIVS_KEEP_DURING_LOOP |
+						   (o->tls ? PRIVS_CAP_PERFMON | PRIVS_CAP_SYS_ADMIN : 0),
+					   msg, sizeof(msg)) < 0)
 			log_warn("%s", msg);
 	}
 	r = setup_loop(c);
