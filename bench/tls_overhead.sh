@@ -5,7 +5,11 @@
 # `ebpfdump --tls` captures to a 0600 file on tmpfs, interleaved
 # (off, on, off, on, ...) ROUNDS times. Prints every run, the medians with
 # their range, the added ns per call, and the BPF programs' own run time
-# per call (kernel.bpf_stats_enabled) and ebpfdump's CPU time per call.
+# per call (kernel.bpf_stats_enabled: all of ebpfdump's programs, its
+# kernel-event ones included) and ebpfdump's CPU time per call. With
+# bpftrace installed, each round also runs with empty bpftrace uprobes and
+# uretprobes on SSL_write and SSL_read: what the kernel's uprobe traps
+# alone cost on this machine.
 #
 # usage: bench/tls_overhead.sh BUILD_DIR   (env: ROUNDS=5 N=100000 SIZE=100)
 set -euo pipefail
@@ -27,6 +31,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
 hz=$(getconf CLK_TCK)
+lib=
+command -v bpftrace >/dev/null && lib=$(ldd "$tmp/tls_loop" | awk '/libssl/ {print $3}')
 
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.0f (range %.0f-%.0f)", m, a[1], a[NR]}'; }
 
@@ -48,16 +54,30 @@ for r in $(seq "$rounds"); do
 	epid=
 	frames=$(grep -o '^ebpfdump: [0-9]* TLS frames' "$tmp/ebpfdump.err" | grep -o '[0-9]*' || echo 0)
 	echo "$on" >>"$tmp/on"
+	bt=-
+	if [ -n "$lib" ]; then
+		bpftrace -e "uprobe:$lib:SSL_write,uprobe:$lib:SSL_read,uretprobe:$lib:SSL_write,uretprobe:$lib:SSL_read { @n = count(); }" \
+			>"$tmp/bt.out" 2>&1 &
+		epid=$!
+		for _ in $(seq 100); do grep -q "Attaching" "$tmp/bt.out" && break; sleep 0.1; done
+		sleep 0.5
+		bt=$(field ns_per_call <("$tmp/tls_loop" "$tmp/cert.pem" "$tmp/key.pem" "$n" "$size"))
+		kill -INT "$epid"
+		wait "$epid" || true
+		epid=
+		echo "$bt" >>"$tmp/bt"
+	fi
 	bpf=$(((ns1 - ns0) / (2 * n)))
 	user=$(((t1 - t0) * 1000000000 / hz / (2 * n)))
 	echo "$bpf" >>"$tmp/bpf"
 	echo "$user" >>"$tmp/user"
-	printf 'round %d: off %s ns/call, --tls %s ns/call, %s TLS frames, BPF %s ns/TLS call, ebpfdump CPU %s ns/TLS call\n' \
-		"$r" "$off" "$on" "$frames" "$bpf" "$user"
+	printf 'round %d: off %s ns/call, --tls %s ns/call, empty bpftrace uprobes %s ns/call, %s TLS frames, BPF %s ns/TLS call, ebpfdump CPU %s ns/TLS call\n' \
+		"$r" "$off" "$on" "$bt" "$frames" "$bpf" "$user"
 done
 echo "SSL_write+SSL_read of $size bytes, $n per run, $rounds rounds:"
 echo "  --tls off: $(median <"$tmp/off") ns per call pair"
 echo "  --tls on:  $(median <"$tmp/on") ns per call pair"
 paste "$tmp/off" "$tmp/on" | awk '{print $2 - $1}' >"$tmp/delta"
 echo "  added:     $(median <"$tmp/delta") ns per call pair (2 TLS calls)"
+[ -s "$tmp/bt" ] && echo "  empty bpftrace uprobe+uretprobe on both: $(median <"$tmp/bt") ns per call pair"
 echo "  BPF run time: $(median <"$tmp/bpf") ns per TLS call; ebpfdump CPU: $(median <"$tmp/user") ns per TLS call"
