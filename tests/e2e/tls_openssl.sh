@@ -103,6 +103,6 @@ check "curl's read of the response names curl as receiver" \
 	'[ -n "$(f "http.response.code == 200 && ebpf.pid == $cpid && frame.comment contains \"dst.pid=$cpid \"")" ]'
 check "a 40000-byte write is cut at 16384 bytes of plaintext" \
 	'[ -n "$(f "ebpf.pid == $spid && frame.len > frame.cap_len && frame.cap_len <= 16384 + 128")" ]'
-check "no other address than the two namespaces'" \
-	'[ -z "$(f "frame.interface_name == \"tls\" && !(exported_pdu.ipv4_src in {$V4_C $V4_S})" )" ]'
+check "every frame of curl and the server is between the two namespaces' addresses" \
+	'[ -z "$(f "frame.interface_name == \"tls\" && ebpf.pid in {$cpid $cpid2 $spid} && !(exported_pdu.ipv4_src in {$V4_C $V4_S} && exported_pdu.ipv4_dst in {$V4_C $V4_S})")" ]'
 finish
