@@ -58,7 +58,7 @@ static void *server(void *arg)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t alen = sizeof(a);
 	struct timespec t0, t1;
 	char *msg, ack;
@@ -76,7 +76,8 @@ int main(int argc, char **argv)
 	if (n_calls <= 0 || size <= 0 || size > 16384)
 		die("N > 0 and 0 < SIZE <= 16384");
 	server_ctx = SSL_CTX_new(TLS_server_method());
-	if (!server_ctx || SSL_CTX_use_certificate_file(server_ctx, argv[1], SSL_FILETYPE_PEM) != 1 ||
+	if (!server_ctx ||
+	    SSL_CTX_use_certificate_file(server_ctx, argv[1], SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(server_ctx, argv[2], SSL_FILETYPE_PEM) != 1)
 		die("cannot load the certificate and key");
 	listen_fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -108,7 +109,7 @@ int main(int argc, char **argv)
 	pthread_join(th, NULL);
 	printf("calls=%ld size=%ld ns_per_call=%.0f\n", n_calls, size,
 	       ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) /
-		       (double)n_calls);
+		   (double)n_calls);
 	SSL_free(ssl);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(server_ctx);

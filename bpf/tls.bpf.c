@@ -111,7 +111,7 @@ static __always_inline int call_enter(__u64 session, __u64 buf, __u64 out_len, _
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
-	struct call c = { .session = session, .buf = buf, .out_len = out_len, .fd = -1, .dir = dir };
+	struct call c = {.session = session, .buf = buf, .out_len = out_len, .fd = -1, .dir = dir};
 
 	if (filter_pid && (__u32)(id >> 32) != filter_pid)
 		return 0;
@@ -169,8 +169,8 @@ static __always_inline void fill_tuple(struct tls_record *r, __s32 fd)
 static __always_inline __u64 wakeup_flag(void)
 {
 	return bpf_ringbuf_query(&tls_events, BPF_RB_AVAIL_DATA) >= TLS_WAKEUP_BYTES
-		       ? BPF_RB_FORCE_WAKEUP
-		       : BPF_RB_NO_WAKEUP;
+		   ? BPF_RB_FORCE_WAKEUP
+		   : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline int call_return(long ret)
@@ -178,7 +178,7 @@ static __always_inline int call_return(long ret)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, zero = 0;
 	__u64 n;
-	struct session_key sk = { .pid = (__u32)(id >> 32) };
+	struct session_key sk = {.pid = (__u32)(id >> 32)};
 	struct call *c = bpf_map_lookup_elem(&tls_calls, &tid);
 	struct tls_record *r;
 	__u64 moved = 0;
@@ -315,8 +315,12 @@ int tls_sys_enter(struct bpf_raw_tracepoint_args *ctx)
  * len, cap), secret (ptr, len, cap) in the integer argument registers. */
 #if defined(__TARGET_ARCH_x86)
 #define GO_ARG(ctx, i)                                                                             \
-	((i) == 1 ? (ctx)->bx : (i) == 2 ? (ctx)->cx : (i) == 3 ? (ctx)->di : (i) == 4 ? (ctx)->si \
-	 : (i) == 6 ? (ctx)->r9 : (ctx)->r10)
+	((i) == 1   ? (ctx)->bx                                                                    \
+	 : (i) == 2 ? (ctx)->cx                                                                    \
+	 : (i) == 3 ? (ctx)->di                                                                    \
+	 : (i) == 4 ? (ctx)->si                                                                    \
+	 : (i) == 6 ? (ctx)->r9                                                                    \
+		    : (ctx)->r10)
 #else /* arm64: R0-R15 */
 #define GO_ARG(ctx, i) ((ctx)->regs[(i)])
 #endif
@@ -347,7 +351,9 @@ int go_keylog(struct pt_regs *ctx)
 	/* Masks the verifier can see (the checks above already bound both). */
 	asm volatile("%[n] &= %[m]" : [n] "+r"(label_len) : [m] "i"(TLS_KEY_LABEL_MAX - 1));
 	if (secret_len < TLS_KEY_SECRET_MAX)
-		asm volatile("%[n] &= %[m]" : [n] "+r"(secret_len) : [m] "i"(TLS_KEY_SECRET_MAX - 1));
+		asm volatile("%[n] &= %[m]"
+			     : [n] "+r"(secret_len)
+			     : [m] "i"(TLS_KEY_SECRET_MAX - 1));
 	else
 		secret_len = TLS_KEY_SECRET_MAX;
 	if (bpf_probe_read_user(k->label, label_len, (void *)label) ||

@@ -32,7 +32,7 @@ enum tls_kind {
 struct tls_record {
 	__u32 kind; /* TLS_KIND_DATA */
 	__u32 pad;
-	__u64 ts_ns;	/* CLOCK_BOOTTIME at the call's return */
+	__u64 ts_ns; /* CLOCK_BOOTTIME at the call's return */
 	__u64 cgroup_id;
 	__u32 pid, tid;
 	__u32 len;	/* bytes in data */

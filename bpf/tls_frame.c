@@ -43,7 +43,7 @@ static uint8_t *put_tag(uint8_t *p, uint16_t tag, const void *v, uint16_t len)
 
 static uint8_t *put_u32_tag(uint8_t *p, uint16_t tag, uint32_t v)
 {
-	uint8_t be[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t be[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
 
 	return put_tag(p, tag, be, 4);
 }

@@ -60,14 +60,14 @@ struct hook {
 };
 
 static const struct hook openssl_hooks[] = {
-	{ "SSL_write", 0 },
-	{ "SSL_read", 1 },
-	{ "SSL_write_ex", 2 },
-	{ "SSL_read_ex", 3 },
+    {"SSL_write", 0},
+    {"SSL_read", 1},
+    {"SSL_write_ex", 2},
+    {"SSL_read_ex", 3},
 };
 static const struct hook gnutls_hooks[] = {
-	{ "gnutls_record_send", 0 },
-	{ "gnutls_record_recv", 1 },
+    {"gnutls_record_send", 0},
+    {"gnutls_record_recv", 1},
 };
 
 static int64_t clock_offset(void)
@@ -127,7 +127,8 @@ static void on_key(struct tls_probe *p, const struct tls_key_record *k)
 	char line[TLS_KEY_LABEL_MAX + 2 * (TLS_KEY_RANDOM_LEN + TLS_KEY_SECRET_MAX) + 4];
 	size_t n;
 
-	if (!k->label_len || k->label_len >= TLS_KEY_LABEL_MAX || k->secret_len > TLS_KEY_SECRET_MAX)
+	if (!k->label_len || k->label_len >= TLS_KEY_LABEL_MAX ||
+	    k->secret_len > TLS_KEY_SECRET_MAX)
 		return;
 	memcpy(line, k->label, k->label_len);
 	n = k->label_len;
@@ -164,7 +165,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		attach_go(p, pid);
 		return 0;
 	}
-	if (size < TLS_RECORD_HEAD_LEN || r->kind != TLS_KIND_DATA || r->len > size - TLS_RECORD_HEAD_LEN)
+	if (size < TLS_RECORD_HEAD_LEN || r->kind != TLS_KIND_DATA ||
+	    r->len > size - TLS_RECORD_HEAD_LEN)
 		return 0;
 	memset(&d, 0, sizeof(d));
 	d.ts_ns = r->ts_ns + (uint64_t)p->boot_to_wall;
@@ -297,9 +299,9 @@ static void scan_maps(struct tls_probe *p, const char *proc, const char *pid)
 static void find_libs(struct tls_probe *p, uint32_t pid, const char *proc)
 {
 	static const char *const patterns[] = {
-		"/usr/lib/*/libssl.so.3",	"/usr/lib/*/libssl.so.1.1", "/usr/lib/libssl.so.3",
-		"/usr/lib64/libssl.so.3",	"/usr/lib64/libssl.so.1.1", "/usr/lib/*/libgnutls.so.30",
-		"/usr/lib64/libgnutls.so.30",
+	    "/usr/lib/*/libssl.so.3",	  "/usr/lib/*/libssl.so.1.1", "/usr/lib/libssl.so.3",
+	    "/usr/lib64/libssl.so.3",	  "/usr/lib64/libssl.so.1.1", "/usr/lib/*/libgnutls.so.30",
+	    "/usr/lib64/libgnutls.so.30",
 	};
 	char buf[16];
 
@@ -352,9 +354,10 @@ int tls_probe_open(uint32_t pid, const char *proc, tls_probe_cb cb, tls_probe_ke
 	p->skel->rodata->filter_pid = pid;
 	r = tls_bpf__load(p->skel);
 	if (r < 0) {
-		snprintf(err, errlen,
-			 "cannot load the TLS BPF programs: %s; run with --debug for the verifier log",
-			 strerror(-r));
+		snprintf(
+		    err, errlen,
+		    "cannot load the TLS BPF programs: %s; run with --debug for the verifier log",
+		    strerror(-r));
 		goto fail;
 	}
 	p->links[p->n_links] = bpf_program__attach(p->skel->progs.tls_sys_enter);

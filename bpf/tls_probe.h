@@ -21,11 +21,11 @@
 struct tls_probe;
 
 struct tls_probe_stats {
-	uint64_t delivered; /* records handed to the callback */
-	uint64_t lost;	    /* records the kernel could not queue (ring full) */
-	uint64_t cut;	    /* records cut at TLS_DATA_MAX bytes */
-	uint64_t faults;    /* buffers the kernel could not read */
-	uint64_t keys;	    /* key-log lines handed to the key callback */
+	uint64_t delivered;   /* records handed to the callback */
+	uint64_t lost;	      /* records the kernel could not queue (ring full) */
+	uint64_t cut;	      /* records cut at TLS_DATA_MAX bytes */
+	uint64_t faults;      /* buffers the kernel could not read */
+	uint64_t keys;	      /* key-log lines handed to the key callback */
 	uint64_t go_programs; /* Go executables with the key-log hook */
 };
 

@@ -38,9 +38,14 @@ int main(void)
 	static const uint8_t req[] = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
 	uint8_t buf[TLS_FRAME_TAGS_MAX + 64];
 	struct tls_data d = {
-		.family = AF_INET, .lport = 40000, .rport = 443,
-		.laddr = { 192, 0, 2, 1 }, .raddr = { 192, 0, 2, 2 },
-		.data = req, .len = sizeof(req) - 1, .orig_len = sizeof(req) - 1,
+	    .family = AF_INET,
+	    .lport = 40000,
+	    .rport = 443,
+	    .laddr = {192, 0, 2, 1},
+	    .raddr = {192, 0, 2, 2},
+	    .data = req,
+	    .len = sizeof(req) - 1,
+	    .orig_len = sizeof(req) - 1,
 	};
 	const uint8_t *v;
 	unsigned vl = 0;
@@ -92,7 +97,8 @@ int main(void)
 	/* Too small a buffer. */
 	CHECK(tls_frame_build(&d, false, buf, TLS_FRAME_TAGS_MAX + 4) == -ENOSPC);
 
-	CHECK(tls_frame_is_http2_preface((const uint8_t *)"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\nxx", 26));
+	CHECK(
+	    tls_frame_is_http2_preface((const uint8_t *)"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\nxx", 26));
 	CHECK(!tls_frame_is_http2_preface((const uint8_t *)"PRI * HTTP/2.0\r\n", 16));
 	CHECK(!tls_frame_is_http2_preface(req, sizeof(req) - 1));
 	return test_summary();
