@@ -6,7 +6,8 @@
 # dissector/ebpf.lua must find the request URI in a frame of the client's
 # pid and the 200 response in a frame of the server's, on the right
 # addresses and ports; a body above 16 KiB is cut and counted; the file is
-# created 0600 and an output others can read is refused.
+# created 0600 and an output others can read is refused; curl's HTTP/2
+# request to openssl s_server is decoded by the http2 dissector.
 #
 # usage: tls_openssl.sh EBPFDUMP SOURCE_DIR   (as root)
 set -uo pipefail
@@ -80,6 +81,16 @@ ip netns exec "$NS_C" curl -sk -H "X-Body: 40000" "https://$V4_S:$port$path-big"
 cpid2=$!
 wait $cpid2
 check "curl got the 40000-byte body" '[ "$(stat -c %s "$T/big.body")" = 40000 ]'
+# HTTP/2: curl's request to an openssl s_server that offers h2 (it answers
+# nothing; the request alone is checked).
+port2=$((port + 1))
+ip netns exec "$NS_S" openssl s_server -accept "$V4_S:$port2" -cert "$T/cert.pem" \
+	-key "$T/key.pem" -alpn h2 -quiet >/dev/null 2>&1 </dev/null &
+E2E_PIDS+=("$!")
+for _ in $(seq 50); do ip netns exec "$NS_S" ss -ltn | grep -q ":$port2 " && break; sleep 0.1; done
+ip netns exec "$NS_C" curl -sk --http2 -m 2 "https://$V4_S:$port2$path-h2" -o /dev/null &
+cpid3=$!
+wait $cpid3
 sleep 0.5
 kill -INT "$epid"
 wait "$epid"
@@ -101,6 +112,8 @@ check "the 200 response in a frame of the server's pid ($spid)" \
 	'[ -n "$(f "http.response.code == 200 && ebpf.pid == $spid && exported_pdu.ipv4_src == $V4_S && exported_pdu.src_port == $port")" ]'
 check "curl's read of the response names curl as receiver" \
 	'[ -n "$(f "http.response.code == 200 && ebpf.pid == $cpid && frame.comment contains \"dst.pid=$cpid \"")" ]'
+check "HTTP/2: curl's request decoded by Wireshark's http2 dissector, with curl's pid ($cpid3)" \
+	'[ -n "$(f "http2.headers.path == \"$path-h2\" && ebpf.pid == $cpid3 && exported_pdu.prot_name == \"http2\"")" ]'
 check "a 40000-byte write is cut at 16384 bytes of plaintext" \
 	'[ -n "$(f "ebpf.pid == $spid && frame.len > frame.cap_len && frame.cap_len <= 16384 + 128")" ]'
 check "every frame of curl and the server is between the two namespaces' addresses" \
