@@ -27,10 +27,13 @@
 #include "config.h"
 #if EBPFDUMP_WITH_BPF
 #include "bpf/probe.h"
+#include "bpf/tls_event.h"
+#include "bpf/tls_probe.h"
 #endif
 #include "enrich/container.h"
 #include "enrich/netdev.h"
 #include "enrich/proc.h"
+#include "event/comment.h"
 #include "event/comment.h"
 #include "event/record.h"
 #include "extcap/control.h"
@@ -74,7 +77,14 @@ enum {
 	TAG_PUBLISHER,
 	TAG_LIVE,
 	TAG_CONTROL,
+	TAG_TLS,
 };
+
+/* Connections remembered as HTTP/2 (they began with its preface), for
+ * --tls frames to name the http2 dissector. */
+#define TLS_HTTP2_CONNS 64u
+/* Largest --tls frame: the exported-PDU tags and one call's plaintext. */
+#define TLS_FRAME_MAX (TLS_FRAME_TAGS_MAX + TLS_DATA_MAX)
 
 struct container_scope {
 	bool active;	    /* capturing a container's or pod's interface */
@@ -92,6 +102,16 @@ struct capture {
 	/* sources */
 #if EBPFDUMP_WITH_BPF
 	struct probe *probe;
+	struct tls_probe *tls; /* --tls */
+	uint32_t if_tls;
+	uint64_t tls_written, tls_keys_written;
+	struct {
+		uint32_t pid;
+		uint16_t lport, rport;
+		uint8_t raddr[16];
+	} http2[TLS_HTTP2_CONNS];
+	unsigned http2_next;
+	uint8_t tls_frame[TLS_FRAME_MAX];
 #endif
 	struct subscriber *subscriber;
 	struct live *live;	   /* packets, with --ifname or a container interface */
@@ -409,7 +429,15 @@ static int open_output(struct capture *c)
 		if (r <= 0)
 			return r;
 	} else {
-		c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/* --tls writes plaintext and secrets: only for the file's owner. */
+		if (c->opt->tls && stat(path, &st) == 0 && (st.st_mode & 077)) {
+			log_error("--tls records TLS plaintext, but output %s can be read by others "
+				  "(mode %04o); use a fifo, a new file, or chmod 600 %s first",
+				  path, (unsigned)(st.st_mode & 07777), path);
+			return -EPERM;
+		}
+		c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				 c->opt->tls ? 0600 : 0644);
 		if (c->out_fd < 0) {
 			int e = errno;
 
@@ -420,6 +448,14 @@ static int open_output(struct capture *c)
 	}
 	if (fstat(c->out_fd, &st) == 0)
 		c->out_is_pipe = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+	if (c->opt->tls && (fstat(c->out_fd, &st) < 0 ||
+			    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+			      (S_ISREG(st.st_mode) && !(st.st_mode & 077))))) {
+		log_error("--tls records TLS plaintext: output %s must be a fifo, a pipe or a "
+			  "file only its owner can read (mode 0600)",
+			  path);
+		return -EPERM;
+	}
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	c->under_wireshark = strncmp(base, WIRESHARK_FIFO_PREFIX, strlen(WIRESHARK_FIFO_PREFIX)) == 0;
@@ -455,6 +491,18 @@ static int start_output(struct capture *c)
 
 		r = pcapng_add_interface(c->writer, &piface, &c->if_packets);
 	}
+#if EBPFDUMP_WITH_BPF
+	if (r == 0 && c->tls) {
+		struct pcapng_interface tiface = {
+			.linktype = LINKTYPE_WIRESHARK_UPPER_PDU,
+			.snaplen = TLS_FRAME_MAX,
+			.name = "tls",
+			.description = "TLS plaintext (uprobes)",
+		};
+
+		r = pcapng_add_interface(c->writer, &tiface, &c->if_tls);
+	}
+#endif
 	if (r == 0) /* at once: a non-empty output tells the probes are attached */
 		r = pcapng_writer_flush(c->writer);
 	/* From here on one write() per loop pass (flush_pass), not per block. */
@@ -597,6 +645,8 @@ static int setup_loop(struct capture *c)
 #if EBPFDUMP_WITH_BPF
 	if (r == 0 && c->probe)
 		r = epoll_add(c, probe_fd(c->probe), EPOLLIN, TAG_PROBE);
+	if (r == 0 && c->tls)
+		r = epoll_add(c, tls_probe_fd(c->tls), EPOLLIN, TAG_TLS);
 #endif
 	if (r == 0 && c->subscriber)
 		r = epoll_add(c, subscriber_fd(c->subscriber), EPOLLIN, TAG_SUBSCRIBER);
@@ -676,6 +726,9 @@ static void handle_ready(struct capture *c, uint64_t tag, bool *failed)
 	case TAG_PROBE:
 		read_probe(c, failed);
 		break;
+	case TAG_TLS:
+		tls_probe_consume(c->tls);
+		break;
 #endif
 	case TAG_LIVE:
 		break; /* dispatched after every wake-up, below */
@@ -725,6 +778,8 @@ static void handle_ready(struct capture *c, uint64_t tag, bool *failed)
 		/* The kernel wakes us only for a filling ring (batch_wakeups). */
 		if (c->probe)
 			read_probe(c, failed);
+		if (c->tls) /* same: woken only for a filling ring */
+			tls_probe_consume(c->tls);
 #endif
 		break;
 	}
@@ -831,6 +886,8 @@ static int run_loop(struct capture *c)
 	if (!c->write_error && c->live)
 		live_dispatch(c->live, -1);
 #if EBPFDUMP_WITH_BPF
+	if (c->tls && !c->write_error)
+		tls_probe_consume(c->tls);
 	if (c->probe) {
 		probe_detach(c->probe);
 		if (!c->write_error)
@@ -990,6 +1047,134 @@ static int start_probe(struct capture *c)
 }
 
 /* End of capture: what the kernel filtered, evicted or could not count. */
+/* --- TLS plaintext (--tls, docs/tls.md) ------------------------------------ */
+
+static bool tls_is_http2(struct capture *c, const struct tls_data *d)
+{
+	unsigned i;
+
+	for (i = 0; i < TLS_HTTP2_CONNS; i++)
+		if (c->http2[i].pid == d->pid && c->http2[i].lport == d->lport &&
+		    c->http2[i].rport == d->rport && memcmp(c->http2[i].raddr, d->raddr, 16) == 0)
+			return true;
+	if (!tls_frame_is_http2_preface(d->data, d->len))
+		return false;
+	i = c->http2_next++ % TLS_HTTP2_CONNS;
+	c->http2[i].pid = d->pid;
+	c->http2[i].lport = d->lport;
+	c->http2[i].rport = d->rport;
+	memcpy(c->http2[i].raddr, d->raddr, 16);
+	return true;
+}
+
+/* One TLS read or write: an exported-PDU frame for Wireshark's HTTP
+ * dissectors, with the process in the EPB comment (sender of a write,
+ * receiver of a read) and the pid/tid option. */
+static void on_tls_data(const struct tls_data *d, void *ctx)
+{
+	struct capture *c = ctx;
+	struct event *ev = &c->scratch;
+	char comment[EVENT_COMMENT_MAX];
+	struct pcapng_packet_meta meta = { .has_pid = true, .pid = d->pid, .tid = d->tid };
+	int len, r;
+
+	if (!c->writer || c->write_error)
+		return;
+	memset(ev, 0, sizeof(*ev));
+	ev->ts_ns = d->ts_ns;
+	ev->pid = d->pid;
+	ev->tid = d->tid;
+	ev->cgroup_id = d->cgroup_id;
+	event_copy_str(ev->comm, sizeof(ev->comm), d->comm, strlen(d->comm));
+	ev->present = EVENT_BIT(ITEM_PID) | EVENT_BIT(ITEM_TID) | EVENT_BIT(ITEM_COMM) |
+		      EVENT_BIT(ITEM_CGROUP_ID);
+	enrich_proc_event(c->proc, ev);
+	if (c->containers)
+		container_resolve_event(c->containers, ev, &(const char *){ NULL });
+	if (c->paused || !control_filter_match(&c->filter, ev)) {
+		c->toolbar_filtered++;
+		return;
+	}
+	if (c->opt->comment_brief)
+		ev->present &= EVENT_COMMENT_BRIEF_ITEMS;
+	if (event_comment_format(d->received ? NULL : ev, d->received ? ev : NULL, comment,
+				 sizeof(comment)) < 0)
+		comment[0] = '\0';
+	meta.comment = comment[0] ? comment : NULL;
+	len = tls_frame_build(d, tls_is_http2(c, d), c->tls_frame, sizeof(c->tls_frame));
+	if (len < 0)
+		return;
+	r = pcapng_write_packet(c->writer, c->if_tls, d->ts_ns, c->tls_frame, (uint32_t)len,
+				(uint32_t)len + (d->orig_len - d->len), &meta);
+	if (r < 0) {
+		c->write_error = r;
+		return;
+	}
+	c->tls_written++;
+}
+
+/* A Go program's TLS secret: a Decryption Secrets Block, written at once,
+ * before the packets it decrypts leave the merge (held up to the reorder
+ * window). */
+static void on_tls_key(uint32_t pid, uint64_t ts_ns, const char *line, size_t len, void *ctx)
+{
+	struct capture *c = ctx;
+	int r;
+
+	(void)ts_ns;
+	if (!c->writer || c->write_error)
+		return;
+	log_debug("TLS secret of pid %u: %.*s", pid, (int)strcspn(line, " "), line);
+	r = pcapng_write_secrets(c->writer, PCAPNG_SECRETS_TLS, line, len);
+	if (r < 0) {
+		c->write_error = r;
+		return;
+	}
+	c->tls_keys_written++;
+}
+
+static int start_tls(struct capture *c)
+{
+	struct tls_probe_stats st;
+	char err[256];
+	int r;
+
+	if (!c->opt->tls)
+		return 0;
+	r = tls_probe_open(c->opt->pid, "/proc", on_tls_data, on_tls_key, c, &c->tls, err,
+			   sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		return r;
+	}
+	tls_probe_stats(c->tls, &st);
+	log_warn("--tls: recording TLS plaintext of %s; TLS secrets of Go programs (%llu "
+		 "running%s)",
+		 tls_probe_libraries(c->tls)[0] ? tls_probe_libraries(c->tls) : "no library yet",
+		 (unsigned long long)st.go_programs, c->opt->pid ? "" : ", and those started later");
+	return 0;
+}
+
+static void report_tls(struct capture *c)
+{
+	struct tls_probe_stats st;
+
+	if (!c->tls)
+		return;
+	tls_probe_stats(c->tls, &st);
+	if (!c->under_wireshark)
+		log_info("%llu TLS frames written, %llu cut at %u bytes, %llu lost in the kernel "
+			 "(ring buffer full), %llu unreadable buffers; %llu TLS secrets written "
+			 "from %llu Go programs",
+			 (unsigned long long)c->tls_written, (unsigned long long)st.cut,
+			 TLS_DATA_MAX, (unsigned long long)st.lost,
+			 (unsigned long long)st.faults, (unsigned long long)c->tls_keys_written,
+			 (unsigned long long)st.go_programs);
+	if (st.lost)
+		log_warn("%llu TLS calls were lost because the TLS ring buffer was full",
+			 (unsigned long long)st.lost);
+}
+
 static void report_kernel(struct capture *c)
 {
 	struct probe_stats ps;
@@ -1152,7 +1337,8 @@ static int start_sources(struct capture *c)
 		return r < 0 ? r : start_subscriber(c);
 	}
 #if EBPFDUMP_WITH_BPF
-	return start_probe(c);
+	r = start_probe(c);
+	return r < 0 ? r : start_tls(c);
 #else
 	log_error("this ebpfdump was built without eBPF support (EBPFDUMP_WITH_BPF=OFF): only "
 		  "remote events (%s) can be captured",
@@ -1215,6 +1401,7 @@ static void report(struct capture *c, uint64_t dropped)
 {
 #if EBPFDUMP_WITH_BPF
 	report_kernel(c);
+	report_tls(c);
 #endif
 	if (c->publisher) {
 		struct publisher_stats ps;
@@ -1328,7 +1515,11 @@ int capture_run(const struct options *o)
 		char msg[PRIVS_MSG_MAX];
 
 		/* Loaded, attached, opened: what the loop does needs far less. */
-		if (privs_drop_after_start(PRIVS_KEEP_DURING_LOOP, msg, sizeof(msg)) < 0)
+		/* --tls attaches uprobes to Go programs started later: a perf
+		 * event each, which needs CAP_PERFMON. */
+		if (privs_drop_after_start(PRIVS_KEEP_DURING_LOOP |
+						   (o->tls ? PRIVS_CAP_PERFMON | PRIVS_CAP_SYS_ADMIN : 0),
+					   msg, sizeof(msg)) < 0)
 			log_warn("%s", msg);
 	}
 	r = setup_loop(c);
@@ -1350,6 +1541,7 @@ out:
 	c->live = live_free(c->live);
 #if EBPFDUMP_WITH_BPF
 	c->probe = probe_free(c->probe);
+	c->tls = tls_probe_free(c->tls);
 #endif
 	c->subscriber = subscriber_free(c->subscriber);
 	c->publisher = publisher_free(c->publisher);

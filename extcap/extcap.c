@@ -285,6 +285,14 @@ static int arg_packets(FILE *out, int arg, bool with_ifname, const struct netdev
 	fprintf(out, "value {arg=%d}{value=full}{display=Full}{default=true}\n", arg);
 	fprintf(out, "value {arg=%d}{value=brief}{display=Brief}{default=false}\n", arg);
 	arg++;
+#if EBPFDUMP_WITH_BPF
+	fprintf(out,
+		"arg {number=%d}{call=--tls}{display=Record TLS plaintext (HTTPS)}{type=boolflag}"
+		"{default=false}{tooltip=RECORDS DECRYPTED TLS DATA (passwords, cookies, tokens) "
+		"of OpenSSL and GnuTLS programs as HTTP frames with their process; the capture "
+		"file then holds secrets}{group=Packets}\n",
+		arg++);
+#endif
 	return arg;
 }
 

@@ -69,6 +69,7 @@ enum {
 	OPT_COMM,
 	OPT_CGROUP,
 	OPT_UDP_INTERVAL,
+	OPT_TLS,
 };
 
 static const struct option long_options[] = {
@@ -121,6 +122,7 @@ static const struct option long_options[] = {
 	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "udp-interval", required_argument, NULL, OPT_UDP_INTERVAL },
+	{ "tls", no_argument, NULL, OPT_TLS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -188,6 +190,12 @@ const char *options_usage(void)
 	       "                               detail of both processes (full, the default)\n"
 	       "                               or pid, tid, comm, container, pod, namespace\n"
 	       "                               (brief: for high packet rates)\n"
+	       "  --tls                        RECORDS TLS PLAINTEXT (passwords, cookies):\n"
+	       "                               uprobes on OpenSSL/GnuTLS write each TLS read\n"
+	       "                               and write as an HTTP frame with its process;\n"
+	       "                               Go programs' TLS secrets go into the file\n"
+	       "                               (decrypts --ifname packets); the output must\n"
+	       "                               be a fifo or a 0600 file\n"
 	       "\n"
 	       "Offline merge of saved captures (same engine as a live capture):\n"
 	       "  --merge PACKETS EVENTS --fifo OUT\n"
@@ -442,6 +450,9 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 		case OPT_NO_EVENT_FRAMES:
 			o.event_frames = false;
 			break;
+		case OPT_TLS:
+			o.tls = true;
+			break;
 		case OPT_PACKET_COMMENT:
 			if (strcmp(optarg, "full") != 0 && strcmp(optarg, "brief") != 0) {
 				snprintf(errbuf, errlen,
@@ -593,6 +604,11 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 	if (optind < argc) {
 		snprintf(errbuf, errlen, "unexpected argument '%s'; see ebpfdump --help",
 			 argv[optind]);
+		return -EINVAL;
+	}
+	if (o.tls && (o.action == ACTION_MERGE || o.zmq_listen || o.n_zmq_connect)) {
+		snprintf(errbuf, errlen, "--tls needs a live capture on this host (not --merge, "
+					 "--zmq-listen or --zmq-connect)");
 		return -EINVAL;
 	}
 	if ((o.action == ACTION_LIST_DLTS || o.action == ACTION_CONFIG ||

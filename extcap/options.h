@@ -94,6 +94,7 @@ struct options {
 	uint32_t linger_s;
 	bool event_frames; /* write events as frames of their own */
 	bool comment_brief; /* --packet-comment brief: EVENT_COMMENT_BRIEF_ITEMS */
+	bool tls;	    /* --tls: TLS plaintext from uprobes (docs/tls.md) */
 
 	/* remote (ZeroMQ) */
 	const char *zmq_keygen;	 /* PREFIX for --zmq-keygen */

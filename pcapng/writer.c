@@ -25,6 +25,7 @@
 #define BLOCK_IDB 0x00000001u
 #define BLOCK_ISB 0x00000005u
 #define BLOCK_EPB 0x00000006u
+#define BLOCK_DSB 0x0000000Au /* Decryption Secrets Block */
 #define BYTE_ORDER_MAGIC 0x1A2B3C4Du
 
 /* Option codes; the meaning of codes >= 2 depends on the block. */
@@ -587,6 +588,27 @@ int pcapng_write_stats(struct pcapng_writer *w, uint32_t if_id, uint64_t ts_ns,
 	if (st->has_dropped)
 		p = put_opt(p, ISB_IFDROP, &st->dropped, sizeof(st->dropped));
 	p = put_opt(p, OPT_ENDOFOPT, NULL, 0);
+	return block_end(w, p, size);
+}
+
+int pcapng_write_secrets(struct pcapng_writer *w, uint32_t secrets_type, const void *data,
+			 size_t len)
+{
+	size_t size;
+	uint8_t *p;
+
+	if (!w || (!data && len) || len > PCAPNG_MAX_CAPLEN)
+		return -EINVAL;
+	if (w->error)
+		return w->error;
+	/* Secrets type, length, the secrets padded to 32 bits; no options. */
+	size = BLOCK_HEAD + 8 + PAD4(len) + BLOCK_TAIL;
+	p = block_begin(w, BLOCK_DSB, size);
+	if (!p)
+		return w->error;
+	p = put_u32(p, secrets_type);
+	p = put_u32(p, (uint32_t)len);
+	p = put_padded(p, data, len);
 	return block_end(w, p, size);
 }
 

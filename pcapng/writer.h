@@ -88,6 +88,13 @@ struct pcapng_stats {
 int pcapng_write_stats(struct pcapng_writer *w, uint32_t if_id, uint64_t ts_ns,
 		       const struct pcapng_stats *st);
 
+/* A Decryption Secrets Block: secrets of secrets_type (PCAPNG_SECRETS_TLS:
+ * NSS key log lines) for the packets after it. -EINVAL above
+ * PCAPNG_MAX_CAPLEN bytes. */
+#define PCAPNG_SECRETS_TLS 0x544c534bu /* "TLSK" */
+int pcapng_write_secrets(struct pcapng_writer *w, uint32_t secrets_type, const void *data,
+			 size_t len);
+
 /* Flush buffered output (no-op when writing through). */
 int pcapng_writer_flush(struct pcapng_writer *w);
 /* For an event loop writing to a fifo or pipe: while held, blocks are

@@ -44,3 +44,16 @@ add_test(NAME extcap_docker_e2e
 set_tests_properties(extcap_docker_e2e PROPERTIES LABELS "e2e" TIMEOUT 180 SKIP_RETURN_CODE 77
                      RUN_SERIAL TRUE)
 endif()
+
+if(EBPFDUMP_WITH_BPF)
+# --tls: curl and a python3 HTTPS server (OpenSSL 3) on a veth (issue 19).
+add_test(NAME tls_openssl_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/tls_openssl.sh $<TARGET_FILE:ebpfdump> ${PROJECT_SOURCE_DIR})
+set_tests_properties(tls_openssl_e2e PROPERTIES LABELS "e2e" TIMEOUT 120 SKIP_RETURN_CODE 77
+                     RUN_SERIAL TRUE)
+# --tls and a Go client: secrets in DSBs, the veth's packets decrypted by tshark.
+add_test(NAME tls_go_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/tls_go.sh $<TARGET_FILE:ebpfdump> ${PROJECT_SOURCE_DIR})
+set_tests_properties(tls_go_e2e PROPERTIES LABELS "e2e" TIMEOUT 120 SKIP_RETURN_CODE 77
+                     RUN_SERIAL TRUE)
+endif()

@@ -6,7 +6,7 @@
 add_executable(test_pcapng ${CMAKE_CURRENT_LIST_DIR}/test_pcapng.c)
 target_link_libraries(test_pcapng PRIVATE ebpf_pcapng)
 
-foreach(part limits readback fifo shortwrite)
+foreach(part limits secrets readback fifo shortwrite)
   add_test(NAME pcapng_${part}
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/pcapng_readback.sh ${part} $<TARGET_FILE:test_pcapng>)
   set_tests_properties(pcapng_${part} PROPERTIES LABELS "unit" TIMEOUT 60 SKIP_RETURN_CODE 77)

@@ -8,7 +8,7 @@
 #             no expert warnings), and the same capture through stdout
 #   fifo      tshark reads a fifo, gets killed, writes return -EPIPE
 #   enospc    a 64 KiB tmpfs fills up: -ENOSPC, file still readable (root)
-#   limits, shortwrite  C-only modes, run here for their scratch directory
+#   limits, secrets, shortwrite  C-only modes, run here for their scratch directory
 # Exit 0 pass, 1 fail, 77 skipped (tool or privilege missing).
 set -u
 
@@ -167,7 +167,7 @@ enospc() {
 
 case $mode in
 readback) readback ;;
-fifo | limits | shortwrite)
+fifo | limits | secrets | shortwrite)
 	"$prog" "$mode" "$tmp"
 	rc=$?
 	[ $rc = 77 ] && exit 77

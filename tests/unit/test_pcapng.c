@@ -522,6 +522,58 @@ static int mode_limits(const char *dir)
 	return test_summary();
 }
 
+/* ---- secrets: a Decryption Secrets Block (--tls, Go key logs) ---- */
+
+static int mode_secrets(const char *dir)
+{
+	static const char line[] = "CLIENT_RANDOM 00 11\n"; /* 20 bytes: padding to 20 */
+	struct pcapng_interface eth = {LINKTYPE_ETHERNET, 0, "eth", NULL, NULL};
+	struct pcapng_writer *w = NULL;
+	uint8_t frame[64] = {0}, buf[512];
+	char path[4096], cmd[4200];
+	uint32_t id = 99, off, type, len;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/secrets.pcapng", dir);
+	if (!CHECK(pcapng_writer_open_path(path, REF_APP, &w) == 0))
+		return test_summary();
+	CHECK(pcapng_add_interface(w, &eth, &id) == 0);
+	CHECK(pcapng_write_secrets(w, PCAPNG_SECRETS_TLS, NULL, 3) == -EINVAL);
+	CHECK(pcapng_write_secrets(w, PCAPNG_SECRETS_TLS, line, PCAPNG_MAX_CAPLEN + 1) == -EINVAL);
+	CHECK(pcapng_write_secrets(w, PCAPNG_SECRETS_TLS, line, sizeof(line) - 2) == 0); /* pad 1 */
+	make_frame(frame, sizeof(frame));
+	CHECK(pcapng_write_packet(w, id, 1, frame, sizeof(frame), sizeof(frame), NULL) == 0);
+	w = pcapng_writer_close(w);
+
+	/* The blocks in order: SHB, IDB, DSB, EPB; the DSB's fields. */
+	fd = open(path, O_RDONLY);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (!CHECK(n > 0))
+		return test_summary();
+	off = get_u32(buf + 4);			     /* past the SHB */
+	off += get_u32(buf + off + 4);		     /* past the IDB */
+	if (!CHECK(off + 16 < (uint32_t)n))
+		return test_summary();
+	type = get_u32(buf + off);
+	len = get_u32(buf + off + 4);
+	CHECK_EQ_U64(type, 0x0000000A);
+	CHECK_EQ_U64(len, 12 + 8 + 20);		     /* 19 bytes padded to 20 */
+	CHECK_EQ_U64(get_u32(buf + off + 8), 0x544c534b);
+	CHECK_EQ_U64(get_u32(buf + off + 12), sizeof(line) - 2);
+	CHECK(memcmp(buf + off + 16, line, sizeof(line) - 2) == 0);
+	CHECK(buf[off + 16 + 19] == 0);
+	CHECK_EQ_U64(get_u32(buf + off + len - 4), len);
+	CHECK_EQ_U64(get_u32(buf + off + len), 6); /* the EPB follows */
+	/* Wireshark reads past it (it takes the block as key material). */
+	snprintf(cmd, sizeof(cmd), "tshark -r '%s' 2>/dev/null | grep -q .", path);
+	CHECK(system(cmd) == 0);
+	unlink(path);
+	return test_summary();
+}
+
 /* ---- fifo: reader goes away ---- */
 
 /* tshark's one-line summary of the test frame names its UDP ports. */
@@ -869,7 +921,7 @@ int main(int argc, char **argv)
 		return mode_stdout();
 	if (!arg) {
 		fprintf(stderr,
-			"usage: %s write FILE | stdout | limits DIR | fifo DIR | "
+			"usage: %s write FILE | stdout | limits DIR | secrets DIR | fifo DIR | "
 			"enospc FILE | shortwrite DIR | bench DIR\n",
 			argv[0]);
 		return 2;
@@ -878,6 +930,8 @@ int main(int argc, char **argv)
 		return mode_write(arg);
 	if (strcmp(mode, "limits") == 0)
 		return mode_limits(arg);
+	if (strcmp(mode, "secrets") == 0)
+		return mode_secrets(arg);
 	if (strcmp(mode, "fifo") == 0)
 		return mode_fifo(arg);
 	if (strcmp(mode, "enospc") == 0)
