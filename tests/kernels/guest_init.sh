@@ -65,8 +65,8 @@ workload() {
 
 log "kernel $(uname -r)"
 # 1. The default capture (every type this kernel can observe), events only.
-#    A listening socket opened before it is the socket snapshot's subject.
-tcp_server --listen 127.0.0.1 --port 7100 --count 1 >$out/snap.srv 2>&1 &
+#    A UDP socket bound before it is the socket snapshot's subject.
+udp_peer --bind 127.0.0.1 --port 7100 --recv 1 --idle-ms 30000 >$out/snap.udp 2>&1 &
 snapsrv=$!
 sleep 0.3
 start=$(date +%s)
@@ -83,7 +83,7 @@ stop merged
 
 # 3. cgroup v2 paths of Docker with systemd, containerd (Kubernetes) and
 #    CRI-O: a client in each; its events must name the container id.
-cap cgroups --extcap-interface ebpfevents --events tcp_connect
+cap cgroups --extcap-interface ebpfevents --events TCP_Connect
 tcp_server --listen 127.0.0.1 --port 7021 --count 3 >$out/cg.srv 2>&1 &
 sleep 0.3
 while read -r path; do
