@@ -1122,12 +1122,20 @@ static __always_inline bool udp_key_from_sock(struct sock *sk, struct ebpfdump_u
  * then the IPv4 address at 4 or the IPv6 address at 8). The kernel read
  * or wrote it in this same system call, so it is resident. An IPv4 peer of
  * an IPv6 socket becomes ::ffff:a.b.c.d, as the kernel reports it. */
-static __always_inline bool udp_peer_from_user(__u64 uaddr, struct ebpfdump_udp_key *k)
+static __always_inline long read_addr(void *dst, __u32 size, __u64 addr, bool user)
+{
+	return user ? bpf_probe_read_user(dst, size, (const void *)addr)
+		    : bpf_probe_read_kernel(dst, size, (const void *)addr);
+}
+
+/* The peer from a struct sockaddr at addr: the caller's (user memory) or
+ * the kernel's copy of it in a struct msghdr (kernel memory). */
+static __always_inline bool udp_peer_from_addr(__u64 addr, bool user, struct ebpfdump_udp_key *k)
 {
 	__u8 sa[28]; /* sizeof(struct sockaddr_in6) */
 	__u16 family;
 
-	if (!uaddr || bpf_probe_read_user(sa, 16, (const void *)uaddr))
+	if (!addr || read_addr(sa, 16, addr, user))
 		return false;
 	__builtin_memcpy(&family, sa, sizeof(family)); /* sa_family_t: host order */
 	__builtin_memset(k->raddr, 0, sizeof(k->raddr));
@@ -1140,13 +1148,34 @@ static __always_inline bool udp_peer_from_user(__u64 uaddr, struct ebpfdump_udp_
 			__builtin_memcpy(&k->raddr[12], &sa[4], 4);
 		}
 	} else if (family == AF_INET6 && k->family == AF_INET6 &&
-		   bpf_probe_read_user(sa, sizeof(sa), (const void *)uaddr) == 0) {
+		   read_addr(sa, sizeof(sa), addr, user) == 0) {
 		__builtin_memcpy(k->raddr, &sa[8], 16);
 	} else {
 		return false;
 	}
 	k->rport = (__u16)sa[2] << 8 | sa[3]; /* network order in memory */
 	return true;
+}
+
+static __always_inline bool udp_peer_from_user(__u64 uaddr, struct ebpfdump_udp_key *k)
+{
+	return udp_peer_from_addr(uaddr, true, k);
+}
+
+/* Another CPU created the flow meanwhile, or the map refused it. */
+static __always_inline void udp_add_existing(struct ebpfdump_udp_key *k, __u64 packets,
+					     __u32 bytes, __u64 now, struct ebpfdump_counters *c)
+{
+	struct ebpfdump_udp_flow *f = bpf_map_lookup_elem(&udp_flows, k);
+
+	if (f) {
+		__sync_fetch_and_add(&f->packets, packets);
+		__sync_fetch_and_add(&f->bytes, bytes);
+		f->last_ns = now;
+	} else if (c) {
+		COUNT(c, udp_failed, 1);
+		COUNT(c, udp_lost_packets, packets);
+	}
 }
 
 /* Counts one datagram (packets 0 for a corked part of one) of flow k in
@@ -1202,50 +1231,49 @@ static __always_inline void udp_account(struct sock *sk, struct ebpfdump_udp_key
 	f->bytes = bytes;
 	/* Reserve before inserting: what the record carries is marked as
 	 * reported in the entry before anyone can see the entry. If the ring
-	 * is full, nothing is marked and probe_flush() reports the counts. */
+	 * is full, nothing is marked and probe_flush() reports the counts.
+	 * The reservation is tested once, each branch ending with it released:
+	 * Linux 6.1's verifier loses the test across the map update and
+	 * reports an unreleased reference (docs/kernel-side.md). */
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (rec) {
-		f->inline_packets = packets;
-		f->inline_bytes = bytes;
-	}
-	r = bpf_map_update_elem(&udp_flows, k, f, BPF_NOEXIST);
-	if (r == 0) {
-		if (c)
-			COUNT(c, udp_inserts, 1);
-		if (!rec)
+	if (!rec) {
+		r = bpf_map_update_elem(&udp_flows, k, f, BPF_NOEXIST);
+		if (r == 0) {
+			if (c)
+				COUNT(c, udp_inserts, 1);
 			return;
-		__builtin_memset(rec, 0, sizeof(*rec));
-		rec->type = type;
-		rec->ts_ns = now;
-		rec->flags = f->flags | EBPFDUMP_F_COUNTS | (k->flags & EBPFDUMP_F_NO_PEER);
-		rec->family = k->family;
-		rec->proto = IPPROTO_UDP;
-		rec->lport = k->lport;
-		rec->rport = k->rport;
-		rec->netns = k->netns;
-		rec->sock_cookie = f->sock_cookie;
-		rec->ifindex = f->ifindex;
-		rec->packets = packets;
-		rec->bytes = bytes;
-		__builtin_memcpy(rec->laddr, k->laddr, sizeof(rec->laddr));
-		__builtin_memcpy(rec->raddr, k->raddr, sizeof(rec->raddr));
-		__builtin_memcpy(rec->ifname, f->ifname, sizeof(rec->ifname));
-		__builtin_memcpy(&rec->owner, &f->owner, sizeof(rec->owner));
-		bpf_ringbuf_submit(rec, submit_flags());
+		}
+		udp_add_existing(k, packets, bytes, now, c);
 		return;
 	}
-	if (rec)
+	f->inline_packets = packets;
+	f->inline_bytes = bytes;
+	r = bpf_map_update_elem(&udp_flows, k, f, BPF_NOEXIST);
+	if (r != 0) {
 		bpf_ringbuf_discard(rec, 0);
-	/* Another CPU created the flow meanwhile, or the map refused it. */
-	f = bpf_map_lookup_elem(&udp_flows, k);
-	if (f) {
-		__sync_fetch_and_add(&f->packets, packets);
-		__sync_fetch_and_add(&f->bytes, bytes);
-		f->last_ns = now;
-	} else if (c) {
-		COUNT(c, udp_failed, 1);
-		COUNT(c, udp_lost_packets, packets);
+		udp_add_existing(k, packets, bytes, now, c);
+		return;
 	}
+	if (c)
+		COUNT(c, udp_inserts, 1);
+	__builtin_memset(rec, 0, sizeof(*rec));
+	rec->type = type;
+	rec->ts_ns = now;
+	rec->flags = f->flags | EBPFDUMP_F_COUNTS | (k->flags & EBPFDUMP_F_NO_PEER);
+	rec->family = k->family;
+	rec->proto = IPPROTO_UDP;
+	rec->lport = k->lport;
+	rec->rport = k->rport;
+	rec->netns = k->netns;
+	rec->sock_cookie = f->sock_cookie;
+	rec->ifindex = f->ifindex;
+	rec->packets = packets;
+	rec->bytes = bytes;
+	__builtin_memcpy(rec->laddr, k->laddr, sizeof(rec->laddr));
+	__builtin_memcpy(rec->raddr, k->raddr, sizeof(rec->raddr));
+	__builtin_memcpy(rec->ifname, f->ifname, sizeof(rec->ifname));
+	__builtin_memcpy(&rec->owner, &f->owner, sizeof(rec->owner));
+	bpf_ringbuf_submit(rec, submit_flags());
 }
 
 static __always_inline void udp_no_peer(struct ebpfdump_udp_key *k)
@@ -1381,6 +1409,80 @@ int ebd_udp_recv(struct bpf_raw_tracepoint_args *ctx)
 	call->pending_bytes = (__u32)ret;
 	call->index++;
 	return 0;
+}
+
+/* ---- UDP before Linux 6.3: fexit on the protocols' sendmsg/recvmsg ------- */
+
+/* Where sock:sock_send_length and sock_recv_length are missing (Linux 6.1,
+ * 6.2) and the kernel runs fexit programs, probe.c loads these instead of
+ * ebd_udp_send/ebd_udp_recv and ebd_sys_enter: same UDP_Send/UDP_Recv
+ * records. The peer comes from the kernel's own copy of the address in
+ * the struct msghdr (set by sendto/sendmsg/sendmmsg, filled by
+ * recvfrom/recvmsg/recvmmsg), so no system-call hook is needed. The
+ * signatures are those of Linux 5.19 and later (recvmsg lost its noblock
+ * argument in 5.19). */
+static __always_inline int udp_send_exit(struct sock *sk, struct msghdr *msg, int ret)
+{
+	struct ebpfdump_udp_key k;
+	__u64 name;
+	bool peer;
+
+	if (ret < 0 || !sk)
+		return 0;
+	__builtin_memset(&k, 0, sizeof(k));
+	k.dir = EBPFDUMP_UDP_SEND;
+	peer = udp_key_from_sock(sk, &k);
+	name = (__u64)(unsigned long)BPF_CORE_READ(msg, msg_name);
+	if (name && udp_peer_from_addr(name, false, &k))
+		peer = true;
+	if (!peer)
+		udp_no_peer(&k);
+	udp_account(sk, &k, (__u32)ret, udp_send_datagrams(sk));
+	return 0;
+}
+
+static __always_inline int udp_recv_exit(struct sock *sk, struct msghdr *msg, int flags, int ret)
+{
+	struct ebpfdump_udp_key k;
+	__u64 name;
+
+	if (ret < 0 || (flags & (MSG_PEEK | MSG_ERRQUEUE)) || !sk)
+		return 0;
+	__builtin_memset(&k, 0, sizeof(k));
+	k.dir = EBPFDUMP_UDP_RECV;
+	if (!udp_key_from_sock(sk, &k)) {
+		name = (__u64)(unsigned long)BPF_CORE_READ(msg, msg_name);
+		if (!name || !udp_peer_from_addr(name, false, &k))
+			udp_no_peer(&k);
+	}
+	udp_account(sk, &k, (__u32)ret, 1);
+	return 0;
+}
+
+SEC("fexit/udp_sendmsg")
+int BPF_PROG(ebd_udp_sendmsg, struct sock *sk, struct msghdr *msg, size_t len, int ret)
+{
+	return udp_send_exit(sk, msg, ret);
+}
+
+SEC("fexit/udpv6_sendmsg")
+int BPF_PROG(ebd_udpv6_sendmsg, struct sock *sk, struct msghdr *msg, size_t len, int ret)
+{
+	return udp_send_exit(sk, msg, ret);
+}
+
+SEC("fexit/udp_recvmsg")
+int BPF_PROG(ebd_udp_recvmsg, struct sock *sk, struct msghdr *msg, size_t len, int flags,
+	     int *addr_len, int ret)
+{
+	return udp_recv_exit(sk, msg, flags, ret);
+}
+
+SEC("fexit/udpv6_recvmsg")
+int BPF_PROG(ebd_udpv6_recvmsg, struct sock *sk, struct msghdr *msg, size_t len, int flags,
+	     int *addr_len, int ret)
+{
+	return udp_recv_exit(sk, msg, flags, ret);
 }
 
 /* ---- The address arguments of send/receive calls -------------------------- */

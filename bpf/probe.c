@@ -38,6 +38,7 @@ _Static_assert(EBPFDUMP_CGROUP_LEN <= EVENT_NAME_MAX + 1, "cgroup does not fit s
 _Static_assert(EBPFDUMP_EXE_LEN <= EVENT_EXE_MAX + 1, "exe does not fit struct event");
 
 #define KERNEL_BTF_PATH "/sys/kernel/btf/vmlinux"
+#define UDP_TYPES (1u << EVENT_UDP_SEND | 1u << EVENT_UDP_RECV)
 /* Programs in ebpfdump.bpf.c (7 now); room for the ones still to come. */
 #define PROBE_PROGS_MAX 40
 /* Map entries read per batch when walking a kernel table. */
@@ -87,6 +88,7 @@ struct probe {
 	uint64_t flush_now_ns;
 	bool flush_all;
 	int flush_events, flush_error;
+	bool udp_fexit; /* UDP by fexit on udp(v6)_sendmsg/recvmsg (no sock_*_length tracepoints) */
 	uint32_t left_out; /* types asked for implicitly that this kernel cannot observe */
 	char left_out_why[256];
 	uint64_t walk_count; /* entries seen by table_usage()'s walk */
@@ -292,6 +294,15 @@ static int attach_one(struct probe *p, struct bpf_program *prog, bool quiet_enoe
 	return 0;
 }
 
+/* The fexit programs that stand in for the UDP tracepoints before 6.3. */
+static bool udp_fexit_prog(const struct probe *p, const struct bpf_program *prog)
+{
+	const struct ebpfdump_bpf *k = p->skel;
+
+	return prog == k->progs.ebd_udp_sendmsg || prog == k->progs.ebd_udpv6_sendmsg ||
+	       prog == k->progs.ebd_udp_recvmsg || prog == k->progs.ebd_udpv6_recvmsg;
+}
+
 /* The event types a program exists for (bits of enum event_type), or 0
  * when every configuration needs it (the state changes and the system call
  * exits keep the socket owners that TCP_Accept, TCP_Close and
@@ -303,7 +314,11 @@ static uint32_t prog_event_types(const struct probe *p, const struct bpf_program
 	const struct ebpfdump_bpf *k = p->skel;
 
 	*leader = prog == k->progs.ebd_retransmit || prog == k->progs.ebd_udp_send ||
-		  prog == k->progs.ebd_udp_recv;
+		  prog == k->progs.ebd_udp_recv || udp_fexit_prog(p, prog);
+	if (prog == k->progs.ebd_udp_sendmsg || prog == k->progs.ebd_udpv6_sendmsg)
+		return 1u << EVENT_UDP_SEND;
+	if (prog == k->progs.ebd_udp_recvmsg || prog == k->progs.ebd_udpv6_recvmsg)
+		return 1u << EVENT_UDP_RECV;
 	if (prog == k->progs.ebd_retransmit)
 		return 1u << EVENT_TCP_RETRANSMIT;
 	if (prog == k->progs.ebd_udp_send)
@@ -694,6 +709,13 @@ static void configure(struct probe *p, const struct probe_config *cfg, uint32_t 
 
 		if (types && !(mask & types))
 			bpf_program__set_autoload(prog, false);
+		/* One way to see UDP: the tracepoints (and the system-call
+		 * entry for addresses), or the fexit programs. */
+		if (p->udp_fexit ? prog == p->skel->progs.ebd_udp_send ||
+					   prog == p->skel->progs.ebd_udp_recv ||
+					   prog == p->skel->progs.ebd_sys_enter
+				 : udp_fexit_prog(p, prog))
+			bpf_program__set_autoload(prog, false);
 	}
 	if (!cfg)
 		return;
@@ -824,56 +846,75 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 		goto err;
 	}
 
-	p->skel = ebpfdump_bpf__open();
-	if (!p->skel) {
-		r = -errno;
-		r = fail(errbuf, errlen, r ? r : -EINVAL, "cannot open the embedded BPF object: %s",
-			 strerror(r ? -r : EINVAL));
-		goto err;
-	}
-
-	/* Configuration goes in between open and load: rodata and map sizes
-	 * are frozen by the load. */
-	/* "All types" (no mask, or every type the kernel side has) means all
-	 * this kernel can observe; a list that names a type it cannot fails. */
-	mask = cfg && cfg->event_mask ? cfg->event_mask : UINT32_MAX;
-	implicit = (mask & PROBE_KERNEL_TYPES) == PROBE_KERNEL_TYPES;
-	verdict[0] = '\0';
-	missing = unobservable_types(p, tp, sizeof(tp)) & mask;
-	if (missing) {
-		char names[160];
-
-		type_names(missing & PROBE_KERNEL_TYPES, names, sizeof(names));
-		if (!implicit) {
-			r = fail(errbuf, errlen, -EOPNOTSUPP,
-				 "this kernel cannot observe %s: it has no %s tracepoint (Linux 6.3 "
-				 "and later have it); leave %s out of --events",
-				 names, tp, names);
+	/* Twice at most: UDP on a kernel without the sock_*_length
+	 * tracepoints is first tried with fexit programs; if the kernel
+	 * refuses those, it is opened again without them. */
+	for (bool fexit_allowed = true;; fexit_allowed = false) {
+		p->skel = ebpfdump_bpf__open();
+		if (!p->skel) {
+			r = -errno;
+			r = fail(errbuf, errlen, r ? r : -EINVAL,
+				 "cannot open the embedded BPF object: %s", strerror(r ? -r : EINVAL));
 			goto err;
 		}
-		p->left_out = missing & PROBE_KERNEL_TYPES;
-		snprintf(p->left_out_why, sizeof(p->left_out_why),
-			 "%s left out: this kernel has no %s tracepoint (Linux 6.3 and later have it)",
-			 names, tp);
-		mask &= ~missing;
-	}
-	configure(p, cfg, mask);
-	p->skel->rodata->wakeup_bytes = cfg && cfg->batch_wakeups ? z.ringbuf / 8 : 0;
-	r = bpf_map__set_max_entries(p->skel->maps.events, z.ringbuf);
-	if (r == 0)
-		r = bpf_map__set_max_entries(p->skel->maps.sockets, z.sockets);
-	if (r == 0)
-		r = bpf_map__set_max_entries(p->skel->maps.udp_flows, z.udp_flows);
-	if (r < 0) {
-		r = fail(errbuf, errlen, r, "cannot size the BPF maps: %s", strerror(-r));
-		goto err;
-	}
 
-	r = ebpfdump_bpf__load(p->skel);
-	if (r < 0) {
-		r = load_error(r, errbuf, errlen);
-		goto err;
+		/* Configuration goes in between open and load: rodata and map
+		 * sizes are frozen by the load. "All types" (no mask, or every
+		 * type the kernel side has) means all this kernel can observe;
+		 * a list that names a type it cannot fails. */
+		mask = cfg && cfg->event_mask ? cfg->event_mask : UINT32_MAX;
+		implicit = (mask & PROBE_KERNEL_TYPES) == PROBE_KERNEL_TYPES;
+		verdict[0] = '\0';
+		missing = unobservable_types(p, tp, sizeof(tp)) & mask;
+		p->udp_fexit = fexit_allowed && (missing & UDP_TYPES);
+		if (p->udp_fexit)
+			missing &= ~UDP_TYPES;
+		if (missing) {
+			char names[160];
+			const char *fexit = fexit_allowed ? "" : " and refused fexit programs";
+
+			type_names(missing & PROBE_KERNEL_TYPES, names, sizeof(names));
+			if (!implicit) {
+				r = fail(errbuf, errlen, -EOPNOTSUPP,
+					 "this kernel cannot observe %s: it has no %s tracepoint (Linux "
+					 "6.3 and later have it)%s; leave %s out of --events",
+					 names, tp, fexit, names);
+				goto err;
+			}
+			p->left_out = missing & PROBE_KERNEL_TYPES;
+			snprintf(p->left_out_why, sizeof(p->left_out_why),
+				 "%s left out: this kernel has no %s tracepoint (Linux 6.3 and later "
+				 "have it)%s",
+				 names, tp, fexit);
+			mask &= ~missing;
+		}
+		configure(p, cfg, mask);
+		p->skel->rodata->wakeup_bytes = cfg && cfg->batch_wakeups ? z.ringbuf / 8 : 0;
+		r = bpf_map__set_max_entries(p->skel->maps.events, z.ringbuf);
+		if (r == 0)
+			r = bpf_map__set_max_entries(p->skel->maps.sockets, z.sockets);
+		if (r == 0)
+			r = bpf_map__set_max_entries(p->skel->maps.udp_flows, z.udp_flows);
+		if (r < 0) {
+			r = fail(errbuf, errlen, r, "cannot size the BPF maps: %s", strerror(-r));
+			goto err;
+		}
+
+		r = ebpfdump_bpf__load(p->skel);
+		if (r == 0)
+			break;
+		if (!p->udp_fexit) {
+			r = load_error(r, errbuf, errlen);
+			goto err;
+		}
+		probe_debug("probe: fexit programs for UDP refused (%s%s): trying without them",
+			    strerror(-r), verdict);
+		ebpfdump_bpf__destroy(p->skel);
+		p->skel = NULL;
+		p->left_out = 0;
 	}
+	if (p->udp_fexit)
+		probe_debug("probe: UDP by fexit on udp(v6)_sendmsg/recvmsg (no %s tracepoint)", tp);
 	probe_debug("probe: loaded (event mask 0x%x, ring buffer %u bytes, %u sockets, %u UDP "
 		    "flows reported every %u ms)",
 		    mask, z.ringbuf, z.sockets, z.udp_flows, z.udp_interval_ms);

@@ -56,19 +56,15 @@ for cap in default merged; do
 	rpid=$(kv $cap.refused pid)
 	check "$kernel $cap: refused connect is TCP_Connect_Failed, errno 111 (pid $rpid)" \
 		'has $cap "ebpf.event == \"TCP_Connect_Failed\" && ebpf.pid == $rpid && ebpf.errno == 111" ebpf.pid'
-	# UDP: reported where the kernel has sock:sock_send_length (6.3+), else
-	# left out with the reason said once.
+	# UDP: by sock:sock_send_length/sock_recv_length (6.3+), else by fexit
+	# on udp_sendmsg/udp_recvmsg: every type this kernel can observe.
 	upid=$(kv $cap.ucli pid)
-	if grep -q "UDP_Send, UDP_Recv left out: this kernel has no sock_send_length tracepoint" "$out/$cap.stderr"; then
-		check "$kernel $cap: UDP left out only on a kernel before 6.3" \
-			'[ "$(printf "%s\n6.3\n" "${kernel%%-*}" | sort -V | head -1)" != 6.3 ]'
-		check "$kernel $cap: no UDP events when left out" '! has $cap "ebpf.event == \"UDP_Send\"" ebpf.pid'
-	else
-		check "$kernel $cap: UDP_Send of 3 datagrams (333 bytes) by udp_peer pid $upid" \
-			'[ "$(fields $cap "ebpf.event == \"UDP_Send\" && ebpf.pid == $upid && ebpf.comm == \"udp_peer\"" ebpf.bytes | sum)" = 333 ]'
-		check "$kernel $cap: UDP_Recv of 333 bytes" \
-			'[ "$(fields $cap "ebpf.event == \"UDP_Recv\" && ebpf.comm == \"udp_peer\"" ebpf.bytes | sum)" = 333 ]'
-	fi
+	check "$kernel $cap: no event type left out ($(grep -h 'left out' "$out/$cap.stderr"))" \
+		'! grep -q "left out" "$out/$cap.stderr"'
+	check "$kernel $cap: UDP_Send of 3 datagrams (333 bytes) by udp_peer pid $upid" \
+		'[ "$(fields $cap "ebpf.event == \"UDP_Send\" && ebpf.pid == $upid && ebpf.comm == \"udp_peer\" && ebpf.rport == $((port + 2))" ebpf.bytes | sum)" = 333 ]'
+	check "$kernel $cap: UDP_Recv of 333 bytes from the sender's port" \
+		'[ "$(fields $cap "ebpf.event == \"UDP_Recv\" && ebpf.comm == \"udp_peer\" && ebpf.lport == $((port + 2)) && ebpf.rport == $(kv $cap.ucli lport)" ebpf.bytes | sum)" = 333 ]'
 done
 check "$kernel: the socket snapshot reports the UDP socket bound before the start" \
 	'has default "ebpf.event == \"UDP_Open\" && ebpf.lport == 7100 && ebpf.comm == \"udp_peer\"" ebpf.pid'
