@@ -945,7 +945,9 @@ static int start_subscriber(struct capture *c)
 		peers[i] = (struct remote_peer){ .endpoint = specs[i],
 						 .server_public_key_file = comma };
 	}
+	privs_as_caller(true); /* key files, ipc:// endpoints */
 	r = subscriber_new(&cfg, on_remote_event, c, &c->subscriber, err, sizeof(err));
+	privs_as_caller(false);
 	if (r < 0) {
 		log_error("cannot receive remote events: %s", err[0] ? err : strerror(-r));
 		return r;
@@ -971,7 +973,9 @@ static int start_publisher(struct capture *c)
 
 	if (!o->zmq_publish)
 		return 0;
+	privs_as_caller(true); /* key files, ipc:// endpoints */
 	r = publisher_new(&cfg, &c->publisher, err, sizeof(err));
+	privs_as_caller(false);
 	if (r < 0) {
 		log_error("cannot publish on %s: %s", o->zmq_publish, err[0] ? err : strerror(-r));
 		return r;
@@ -1468,7 +1472,9 @@ int capture_run(const struct options *o)
 		goto out;
 	}
 	/* Wireshark waits until our end of the control pipe is open. */
+	privs_as_caller(true);
 	r = control_open(o->control_in, o->control_out, &c->ctl);
+	privs_as_caller(false);
 	if (r < 0) {
 		log_error("cannot open the control pipes %s, %s: %s", o->control_in ?: "-",
 			  o->control_out ?: "-", strerror(-r));
@@ -1499,7 +1505,9 @@ int capture_run(const struct options *o)
 	if (r < 0)
 		goto out;
 	if (o->fifo) {
+		privs_as_caller(true);
 		r = open_output(c);
+		privs_as_caller(false);
 		if (r <= 0) {
 			exit_code = r == 0 ? EXIT_OK : EXIT_FAILURE_RUN;
 			goto out;

@@ -10,6 +10,7 @@
 #include "extcap/extcap.h"
 #include "extcap/log.h"
 #include "extcap/options.h"
+#include "extcap/privs.h"
 #include "event/comment.h"
 #include "merge/offline.h"
 #include "remote/remote.h"
@@ -61,7 +62,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ebpfdump: %s\n", err);
 		return EXIT_FAILURE_USAGE;
 	}
+	/* Capabilities granted to the file (-DEBPFDUMP_SETCAP=ON) serve the
+	 * kernel probes, packets and the interface list, nothing else; and no
+	 * mode lends them to reading or writing the files a user names. */
+	switch (o.action) {
+	case ACTION_CAPTURE:
+	case ACTION_PUBLISH:
+	case ACTION_LIST_INTERFACES:
+	case ACTION_CONFIG:
+		break;
+	default:
+		if (privs_drop_all_if_borrowed(err, sizeof(err)) < 0) {
+			fprintf(stderr, "ebpfdump: %s\n", err);
+			return EXIT_FAILURE_RUN;
+		}
+	}
+	privs_as_caller(true);
 	r = log_setup(o.debug, o.debug_file);
+	privs_as_caller(false);
 	if (r < 0) {
 		fprintf(stderr, "ebpfdump: cannot open --debug-file %s: %s\n", o.debug_file,
 			strerror(-r));

@@ -171,7 +171,7 @@ int privs_check(uint32_t needs, char *msg, size_t len)
 	upper_names(missing, missing_text, sizeof(missing_text));
 	privs_names(PRIVS_ALL, grant, sizeof(grant));
 	snprintf(msg, len,
-		 "ebpfdump lacks %s: run as root or grant them with: sudo setcap %s+ep %s",
+		 "missing capabilities %s: run as root or grant them with: sudo setcap %s+ep %s",
 		 missing_text, grant, self);
 	return -EPERM;
 }
@@ -214,4 +214,43 @@ int privs_drop_after_start(uint32_t keep, char *msg, size_t len)
 		return r;
 	}
 	return 0;
+}
+
+/* The capabilities that override file permissions. */
+static const int dac_caps[] = { CAP_DAC_READ_SEARCH, CAP_DAC_OVERRIDE, CAP_FOWNER };
+static uint32_t dac_saved[CAP_WORDS];
+static bool dac_lowered;
+
+int privs_as_caller(bool on)
+{
+	struct cap_sets s;
+	int r;
+
+	if (getuid() == 0 || on == dac_lowered)
+		return 0; /* root is root: nobody borrows its eyes */
+	r = caps_get(&s);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(dac_caps) / sizeof(dac_caps[0]); i++) {
+		int w = dac_caps[i] / 32;
+		uint32_t bit = 1u << (dac_caps[i] % 32);
+
+		if (on) {
+			dac_saved[w] = (dac_saved[w] & ~bit) | (s.data[w].effective & bit);
+			s.data[w].effective &= ~bit;
+		} else {
+			s.data[w].effective |= dac_saved[w] & bit & s.data[w].permitted;
+		}
+	}
+	r = caps_set(&s);
+	if (r == 0)
+		dac_lowered = on;
+	return r;
+}
+
+int privs_drop_all_if_borrowed(char *msg, size_t len)
+{
+	if (getuid() == 0)
+		return 0;
+	return privs_drop_after_start(0, msg, len);
 }

@@ -32,6 +32,7 @@
 #ifndef EBPFDUMP_PRIVS_H
 #define EBPFDUMP_PRIVS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,7 +74,7 @@ enum privs_cap {
  * "+p" without "+e"), then check that each of needs is effective.
  * CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON, and
  * CAP_DAC_OVERRIDE for CAP_DAC_READ_SEARCH, as the kernel lets them.
- * Returns 0, or -EPERM with msg: "ebpfdump lacks CAP_BPF, CAP_PERFMON: run
+ * Returns 0, or -EPERM with msg: "missing capabilities CAP_BPF, CAP_PERFMON: run
  * as root or grant them with: sudo setcap cap_bpf,...+ep /path/ebpfdump",
  * or another -errno when the capabilities cannot be read. */
 int privs_check(uint32_t needs, char *msg, size_t len);
@@ -86,6 +87,19 @@ uint32_t privs_missing(uint32_t needs);
  * no_new_privs set, so nothing can be regained for the rest of the run.
  * Returns 0, or -errno with a reason in msg. */
 int privs_drop_after_start(uint32_t keep, char *msg, size_t len);
+
+/* Files a user names (the output, the debug log, the control pipes, keys,
+ * ZeroMQ ipc endpoints) are opened with the caller's own permissions:
+ * privs_as_caller(true) takes CAP_DAC_READ_SEARCH, CAP_DAC_OVERRIDE and
+ * CAP_FOWNER out of the effective set (they stay permitted),
+ * privs_as_caller(false) puts back those that were effective. A no-op for
+ * a real root user. Returns 0 or -errno. */
+int privs_as_caller(bool on);
+
+/* For modes that need no privilege (--merge, --help, --keygen, ...): when
+ * the capabilities come from the file (the caller is not root), drop them
+ * all for good, at once. Returns 0 or -errno with a reason in msg. */
+int privs_drop_all_if_borrowed(char *msg, size_t len);
 
 /* "cap_bpf,cap_perfmon" for the bits in caps; returns the length written
  * (cut to fit). */

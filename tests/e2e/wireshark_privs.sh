@@ -44,7 +44,7 @@ check "without capabilities: exit status 1 ($rc)" '[ "$rc" = 1 ]'
 check "without capabilities: fails at once (${elapsed_ms} ms)" '[ "$elapsed_ms" -lt 3000 ]'
 check "the message is one line: $msg" '[ "$(wc -l <"$E2E_TMP/none.err")" = 1 ]'
 check "the message names the missing capabilities" \
-	'grep -q "lacks CAP_BPF, CAP_PERFMON" <<<"$msg"'
+	'grep -q "missing capabilities CAP_BPF, CAP_PERFMON" <<<"$msg"'
 check "the message gives the setcap command for this very file" \
 	'grep -qF "setcap $caps+ep $dir/ebpfdump" <<<"$msg"'
 check "nothing on stdout" '[ ! -s "$E2E_TMP/none.out" ]'
@@ -53,7 +53,7 @@ check "no BPF program left behind" 'wait_bpf_progs_back "$progs_before"'
 as_nobody timeout 30 tshark -i ebpfevents -a duration:3 -w "$E2E_TMP/out/none-ts.pcapng" \
 	>/dev/null 2>"$E2E_TMP/tshark-none.err"
 check "tshark as nobody shows it: $(grep -m1 -i cap_ "$E2E_TMP/tshark-none.err")" \
-	'grep -q "lacks CAP_BPF" "$E2E_TMP/tshark-none.err"'
+	'grep -q "missing capabilities CAP_BPF" "$E2E_TMP/tshark-none.err"'
 
 # --- with the capabilities the install grants -------------------------------------------
 setcap "$caps+ep" "$dir/ebpfdump" || { bad "setcap $caps+ep on the copy"; finish; exit; }
