@@ -387,16 +387,8 @@ static int open_fifo(struct capture *c, const char *path)
 		int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 
 		if (fd >= 0) {
-			int fl = fcntl(fd, F_GETFL);
-
-			/* Blocking writes from here on: the writer handles short writes. */
-			if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-				int e = errno;
-
-				close(fd);
-				log_error("cannot configure fifo %s: %s", path, strerror(e));
-				return -e;
-			}
+			/* Non-blocking stays: a reader that stops reading must
+			 * not keep a stop request waiting (pcapng_writer_set_stop). */
 			c->out_fd = fd;
 			return 1;
 		}
@@ -448,6 +440,13 @@ static int open_output(struct capture *c)
 	}
 	if (fstat(c->out_fd, &st) == 0)
 		c->out_is_pipe = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+	if (c->out_is_pipe) {
+		int fl = fcntl(c->out_fd, F_GETFL);
+
+		/* --fifo - into a pipe: the same, whoever reads it. */
+		if (fl >= 0 && !(fl & O_NONBLOCK))
+			(void)fcntl(c->out_fd, F_SETFL, fl | O_NONBLOCK);
+	}
 	if (c->opt->tls && (fstat(c->out_fd, &st) < 0 ||
 			    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
 			      (S_ISREG(st.st_mode) && !(st.st_mode & 077))))) {
@@ -475,6 +474,8 @@ static int start_output(struct capture *c)
 
 	snprintf(app, sizeof(app), "ebpfdump %s", EBPFDUMP_VERSION);
 	r = pcapng_writer_open(c->out_fd, false, app, &c->writer);
+	/* A stop request ends a write the reader keeps waiting. */
+	pcapng_writer_set_stop(c->writer, c->sig_fd, 0);
 	/* Without packets the events interface stays, empty with
 	 * --no-event-frames: its statistics block still counts the events. */
 	c->has_if_events = c->opt->event_frames || !c->live;
@@ -800,6 +801,10 @@ static bool check_write_error(struct capture *c, bool *failed)
 	c->write_error_reported = true;
 	if (c->write_error == -EPIPE) {
 		log_debug("the reader of %s went away: stopping", output_name(c));
+	} else if (c->write_error == -ECANCELED || c->write_error == -ETIMEDOUT) {
+		log_info("stopped while %s was not being read: it holds every block written before, "
+			 "the last one may be cut short",
+			 output_name(c));
 	} else {
 		log_error("cannot write to %s: %s; the capture stopped and the output holds what "
 			  "was written before",
@@ -1536,11 +1541,16 @@ int capture_run(const struct options *o)
 		goto out;
 	}
 	r = run_loop(c);
+	/* The end (statistics, last blocks) waits at most a second for a
+	 * reader that stopped reading, or a second stop request. */
+	pcapng_writer_set_stop(c->writer, c->sig_fd, 1000);
 	dropped = finish_output(c);
 	check_write_error(c, &(bool){ false }); /* the last flush may fail too */
 	report(c, dropped);
-	exit_code = r < 0 || (c->write_error && c->write_error != -EPIPE) ? EXIT_FAILURE_RUN
-									   : EXIT_OK;
+	exit_code = r < 0 || (c->write_error && c->write_error != -EPIPE &&
+			      c->write_error != -ECANCELED && c->write_error != -ETIMEDOUT)
+			    ? EXIT_FAILURE_RUN
+			    : EXIT_OK;
 out:
 	c->ctl = control_free(c->ctl);
 	c->writer = pcapng_writer_close(c->writer);

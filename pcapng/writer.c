@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -102,6 +103,11 @@ struct pcapng_writer {
 	/* First write error; every later call returns it and writes nothing,
 	 * so a reader never sees a block after a torn one. */
 	int error;
+	/* A write blocked by a reader that does not read gives up when
+	 * stop_fd (-1: none) is readable or at deadline_ns (CLOCK_MONOTONIC,
+	 * 0: none): pcapng_writer_set_stop(). */
+	int stop_fd;
+	uint64_t deadline_ns;
 	uint8_t *buf; /* BLOCK_MAX bytes: whole blocks waiting, then the one being built */
 	size_t len;   /* bytes of whole blocks in buf */
 	struct pcapng_if *ifs;
@@ -205,15 +211,26 @@ static uint8_t *put_str_opt(uint8_t *p, uint16_t code, const char *s)
 	return n ? put_opt(p, code, s, n) : p;
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Write all of data[0..len), riding out EINTR, short writes and a
- * non-blocking fd. *ret_done is how much reached the fd, also on error. */
-static int write_all(int fd, const uint8_t *data, size_t len, size_t *ret_done)
+ * non-blocking fd. A reader that does not read (a full pipe) is waited
+ * for until w->stop_fd is readable (-ECANCELED) or w->deadline_ns passes
+ * (-ETIMEDOUT). *ret_done is how much reached the fd, also on error. */
+static int write_all(const struct pcapng_writer *w, const uint8_t *data, size_t len,
+		     size_t *ret_done)
 {
 	size_t done = 0;
 	int r = 0;
 
 	while (done < len) {
-		ssize_t n = write(fd, data + done, len - done);
+		ssize_t n = write(w->fd, data + done, len - done);
 
 		if (n > 0) {
 			done += (size_t)n;
@@ -227,10 +244,26 @@ static int write_all(int fd, const uint8_t *data, size_t len, size_t *ret_done)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+			struct pollfd pfd[2] = { { .fd = w->fd, .events = POLLOUT },
+						 { .fd = w->stop_fd, .events = POLLIN } };
+			int timeout = -1, ready;
 
-			if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+			if (w->deadline_ns) {
+				uint64_t now = monotonic_ns();
+
+				if (now >= w->deadline_ns) {
+					r = -ETIMEDOUT;
+					break;
+				}
+				timeout = (int)((w->deadline_ns - now) / 1000000u) + 1;
+			}
+			ready = poll(pfd, w->stop_fd >= 0 ? 2 : 1, timeout);
+			if (ready < 0 && errno != EINTR) {
 				r = -errno;
+				break;
+			}
+			if (ready > 0 && w->stop_fd >= 0 && (pfd[1].revents & POLLIN)) {
+				r = -ECANCELED;
 				break;
 			}
 			continue;
@@ -240,6 +273,14 @@ static int write_all(int fd, const uint8_t *data, size_t len, size_t *ret_done)
 	}
 	*ret_done = done;
 	return r;
+}
+
+void pcapng_writer_set_stop(struct pcapng_writer *w, int stop_fd, uint32_t wait_ms)
+{
+	if (!w)
+		return;
+	w->stop_fd = stop_fd;
+	w->deadline_ns = wait_ms ? monotonic_ns() + (uint64_t)wait_ms * 1000000u : 0;
 }
 
 /* After a failed write to a regular file, cut the file back to the end of
@@ -282,7 +323,7 @@ static int flush_buffer(struct pcapng_writer *w)
 		return w->error;
 	if (w->len == 0)
 		return 0;
-	r = write_all(w->fd, w->buf, w->len, &done);
+	r = write_all(w, w->buf, w->len, &done);
 	if (r < 0) {
 		trim_torn_block(w, done);
 		w->error = r;
@@ -372,6 +413,7 @@ int pcapng_writer_open(int fd, bool close_fd, const char *shb_app, struct pcapng
 		goto fail;
 	}
 	w->fd = fd;
+	w->stop_fd = -1;
 	w->regular = S_ISREG(st.st_mode);
 	w->write_through = !w->regular;
 	r = write_shb(w, shb_app);

@@ -104,6 +104,12 @@ int pcapng_writer_flush(struct pcapng_writer *w);
  * still gets every block before the loop sleeps. No effect on regular
  * files, which are buffered anyway. */
 void pcapng_writer_hold(struct pcapng_writer *w, bool hold);
+/* For a non-blocking fifo or pipe whose reader may stop reading: a write
+ * that has to wait for the reader gives up with -ECANCELED as soon as
+ * stop_fd (e.g. a signalfd; -1 for none) is readable, or with -ETIMEDOUT
+ * once wait_ms (0: no limit) from now have passed. What reached the fd
+ * stays; the writer then fails every later call with that error. */
+void pcapng_writer_set_stop(struct pcapng_writer *w, int stop_fd, uint32_t wait_ms);
 /* Flush, close if owned, free; accepts NULL, returns NULL. */
 struct pcapng_writer *pcapng_writer_close(struct pcapng_writer *w);
 

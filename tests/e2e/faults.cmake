@@ -3,7 +3,7 @@
 # kernel, SIGPIPE stops cleanly, capabilities are dropped after start, and
 # the Docker engine going away mid-capture (skipped without Docker).
 if(EBPFDUMP_WITH_BPF)
-  foreach(fault kill9 sigpipe privs borrowed docker)
+  foreach(fault kill9 sigpipe privs borrowed stuck docker)
     add_test(NAME faults_${fault}_e2e
              COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/faults_${fault}.sh $<TARGET_FILE:ebpfdump>
                      ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client>)
