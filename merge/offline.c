@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "event/comment.h"
@@ -484,6 +485,17 @@ static int open_input(struct offline *o, const char *what, const char *path, str
 	return r;
 }
 
+/* Whether path b names the file a names (both exist). */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (strcmp(a, "-") == 0 || strcmp(b, "-") == 0)
+		return false;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 int offline_merge(const char *packets_path, const char *events_path, const char *out_path,
 		  const struct merge_config *cfg, uint64_t comment_items, unsigned flags,
 		  struct offline_stats *stats, char *err, size_t errlen)
@@ -538,6 +550,12 @@ int offline_merge(const char *packets_path, const char *events_path, const char 
 		goto out;
 	}
 
+	/* Writing over an input would lose it as it is read. */
+	if (same_file(out_path, packets_path) || same_file(out_path, events_path)) {
+		r = -EEXIST;
+		set_err(o, "output %s is also an input file: choose another output", out_path);
+		goto out;
+	}
 	snprintf(app, sizeof(app), "ebpfdump %s (offline merge)", EBPFDUMP_VERSION);
 	r = pcapng_writer_open_path(out_path, app, &o->w);
 	if (r < 0) {
@@ -558,6 +576,12 @@ int offline_merge(const char *packets_path, const char *events_path, const char 
 		set_err(o, "merge failed: %s", strerror(-r));
 	if (r == 0 && o->input_error)
 		r = o->input_error;
+	if (r == 0 && !o->st.events_read && !o->st.events_bad && o->st.events_file_other) {
+		r = -EINVAL;
+		set_err(o, "events file %s holds no event frames, only %llu other frames: is it a "
+			   "packet capture? The order is --merge PACKETS EVENTS",
+			events_path, (unsigned long long)o->st.events_file_other);
+	}
 out:
 	if (o->m)
 		merge_get_stats(o->m, &o->st.merge);

@@ -122,4 +122,19 @@ for i in $(seq $N); do
 done
 check "no packet of the test left untagged" 'grep -q " 0 untagged)" "$E2E_TMP/merge.err"'
 
+# The output naming an input is refused and the input stays as it was.
+cp "$E2E_TMP/events.pcapng" "$E2E_TMP/events-copy.pcapng"
+sum=$(md5sum <"$E2E_TMP/events-copy.pcapng")
+"$ebpfdump" --merge "$E2E_TMP/packets.pcap" "$E2E_TMP/events-copy.pcapng" \
+	--fifo "$E2E_TMP/events-copy.pcapng" 2>"$E2E_TMP/same.err"
+rc=$?
+check "--merge over its own input: exit 1, input intact ($rc: $(cat "$E2E_TMP/same.err"))" \
+	'[ $rc = 1 ] && grep -q "is also an input file" "$E2E_TMP/same.err" && [ "$(md5sum <"$E2E_TMP/events-copy.pcapng")" = "$sum" ]'
+# Swapped arguments: the packets file given as the events input.
+"$ebpfdump" --merge "$E2E_TMP/events.pcapng" "$E2E_TMP/packets.pcap" \
+	--fifo "$E2E_TMP/swapped.pcapng" 2>"$E2E_TMP/swapped.err"
+rc=$?
+check "--merge with a packet capture as events: exit 1, says so ($rc: $(head -c 300 "$E2E_TMP/swapped.err"))" \
+	'[ $rc = 1 ] && grep -q "holds no event frames" "$E2E_TMP/swapped.err"'
+
 finish
