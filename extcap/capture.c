@@ -1433,6 +1433,20 @@ static void report(struct capture *c, uint64_t dropped)
 	if (c->events_filtered)
 		log_debug("%llu events of other network namespaces filtered (--netns)",
 			  (unsigned long long)c->events_filtered);
+	/* What reached the output, not what was handed to the writer: after
+	 * a write error (a full disk) the rest never made it. */
+	if (c->writer) {
+		uint64_t ev = c->has_if_events ? pcapng_writer_written(c->writer, c->if_events) : 0;
+		uint64_t pk = c->live ? pcapng_writer_written(c->writer, c->if_packets) : 0;
+
+		if ((c->has_if_events && ev < c->events_written) || pk < c->packets_written)
+			log_warn("%llu events and %llu packets did not reach %s",
+				 (unsigned long long)(c->events_written - ev),
+				 (unsigned long long)(c->packets_written - pk), output_name(c));
+		if (c->has_if_events)
+			c->events_written = ev;
+		c->packets_written = pk;
+	}
 	if (c->writer && !c->under_wireshark && c->subscriber)
 		log_info("%llu events written to %s", (unsigned long long)c->events_written,
 			 output_name(c));

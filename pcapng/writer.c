@@ -88,6 +88,7 @@ _Static_assert(EXP_PDU_TAGS_LEN < PCAPNG_MAX_CAPLEN, "event tags must leave room
 struct pcapng_if {
 	uint16_t linktype;
 	uint32_t snaplen;
+	uint64_t written; /* enhanced packet blocks that reached the fd whole */
 };
 
 struct pcapng_writer {
@@ -314,6 +315,33 @@ static void trim_torn_block(struct pcapng_writer *w, size_t written)
 		(void)lseek(w->fd, base + (off_t)keep, SEEK_SET);
 }
 
+/* Counts the enhanced packet blocks among the whole blocks of
+ * buf[0..done) per interface: what reached the fd. */
+static void count_written(struct pcapng_writer *w, size_t done)
+{
+	size_t off = 0;
+
+	while (off + BLOCK_HEAD <= done) {
+		uint32_t type, total, if_id;
+
+		memcpy(&type, w->buf + off, sizeof(type));
+		memcpy(&total, w->buf + off + 4, sizeof(total));
+		if (total < BLOCK_HEAD + BLOCK_TAIL || off + total > done)
+			break;
+		if (type == BLOCK_EPB && total >= BLOCK_HEAD + 4) {
+			memcpy(&if_id, w->buf + off + 8, sizeof(if_id));
+			if (if_id < w->n_ifs)
+				w->ifs[if_id].written++;
+		}
+		off += total;
+	}
+}
+
+uint64_t pcapng_writer_written(const struct pcapng_writer *w, uint32_t if_id)
+{
+	return w && if_id < w->n_ifs ? w->ifs[if_id].written : 0;
+}
+
 static int flush_buffer(struct pcapng_writer *w)
 {
 	size_t done;
@@ -324,6 +352,7 @@ static int flush_buffer(struct pcapng_writer *w)
 	if (w->len == 0)
 		return 0;
 	r = write_all(w, w->buf, w->len, &done);
+	count_written(w, done);
 	if (r < 0) {
 		trim_torn_block(w, done);
 		w->error = r;

@@ -95,6 +95,10 @@ int pcapng_write_stats(struct pcapng_writer *w, uint32_t if_id, uint64_t ts_ns,
 int pcapng_write_secrets(struct pcapng_writer *w, uint32_t secrets_type, const void *data,
 			 size_t len);
 
+/* Enhanced packet blocks of interface if_id that reached the fd whole
+ * (written by the kernel, not only buffered): what a summary may count. */
+uint64_t pcapng_writer_written(const struct pcapng_writer *w, uint32_t if_id);
+
 /* Flush buffered output (no-op when writing through). */
 int pcapng_writer_flush(struct pcapng_writer *w);
 /* For an event loop writing to a fifo or pipe: while held, blocks are

@@ -72,6 +72,11 @@ check "disk full: exit 1 ($rc)" '[ $rc = 1 ]'
 check "disk full: says so ($(head -1 "$E2E_TMP/full.err"))" 'grep -q "No space left on device" "$E2E_TMP/full.err"'
 check "disk full: what was written reads back" 'tshark -r "$mnt/out.pcapng" -c 1 >/dev/null 2>&1'
 check "disk full: nothing attached" no_progs_left
+# The summary counts what reached the file, not what was handed over.
+said=$(sed -n 's/.*: \([0-9]*\) events written to .*/\1/p' "$E2E_TMP/full.err" | tail -1)
+held=$(tshark -r "$mnt/out.pcapng" -X lua_script:"$src/dissector/ebpf.lua" -Y ebpf.event 2>/dev/null | wc -l)
+check "disk full: the summary's count is what the file holds ($said said, $held in the file)" \
+	'[ -n "$said" ] && [ "$said" = "$held" ]'
 
 # The reader of the fifo goes away: the capture ends at once, status 0.
 mkfifo "$E2E_TMP/fifo"
