@@ -22,6 +22,23 @@ cmake -S . -B "$build" -DEBPFDUMP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure --timeout 300 "$@"
 
+# Every fuzz target under libFuzzer (clang, with ASan and UBSan) for a
+# bounded time each, the executions it ran reported (docs/hardening.md).
+fz=${EBPFDUMP_FUZZ_BUILD_DIR:-$build-fuzz}
+rm -rf "$fz"
+CC=clang cmake -S . -B "$fz" -DEBPFDUMP_FUZZ=ON -DEBPFDUMP_WITH_BPF=OFF \
+	-DEBPFDUMP_FUZZ_SECONDS="${EBPFDUMP_FUZZ_SECONDS:-8}" >/dev/null
+targets=$(cmake --build "$fz" --target help | sed -n 's/^\.\.\. \([a-z_]*_fuzz\)$/\1/p')
+cmake --build "$fz" -j"$(nproc)" --target $targets >/dev/null
+ctest --test-dir "$fz" -L fuzz --output-on-failure -V "$@" >"$fz/fuzz.log" 2>&1 || {
+	grep -E "FAIL|ERROR|SUMMARY" "$fz/fuzz.log" | head -40
+	echo "fuzzing found a problem: $fz/fuzz.log, inputs in $fz/fuzz/artifacts" >&2
+	exit 1
+}
+awk '/Test command: .*_fuzz/ { n = $4; sub(/.*\//, "", n); sub(/_fuzz$/, "", n) }
+     /stat::number_of_executed_units/ { printf "libFuzzer %s: %s executions\n", n, $NF }' "$fz/fuzz.log"
+grep -E "tests passed" "$fz/fuzz.log"
+
 # The same code under AddressSanitizer and UBSan: every test again, unit and
 # end-to-end (docs/hardening.md), but for the kernel matrix (label kernels:
 # the guests check the kernels, not our memory use, and ran above).
