@@ -981,17 +981,13 @@ static __always_inline struct sock *current_fd_sock(long fd)
 }
 
 /* accept()/accept4() returned a descriptor: the current thread owns it. */
-static __always_inline int on_accept_exit(long ret)
+static __always_inline int accept_sock(struct sock *sk)
 {
 	struct sock_state *st;
 	struct ebpfdump_record *rec;
-	struct sock *sk;
 	__u16 family;
 	__u64 key;
 
-	if (ret < 0)
-		return 0;
-	sk = current_fd_sock(ret);
 	if (!sk)
 		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -1017,6 +1013,26 @@ static __always_inline int on_accept_exit(long ret)
 	record_set_owner(rec, &st->owner);
 	record_submit(rec);
 	return 0;
+}
+
+static __always_inline int on_accept_exit(long ret)
+{
+	return ret < 0 ? 0 : accept_sock(current_fd_sock(ret));
+}
+
+/* The fentry tier (probe.c): where the kernel runs fexit programs, the
+ * accept path's own function hands over the accepted socket in the
+ * acceptor's context (accept, accept4 and io_uring alike), so no program
+ * runs on unrelated system calls. bpf_get_func_ret: the function's
+ * arguments changed in Linux 6.10, its return value did not. */
+SEC("fexit/inet_csk_accept")
+int ebd_accept_exit(unsigned long long *ctx)
+{
+	__u64 ret = 0;
+
+	if (bpf_get_func_ret(ctx, &ret) < 0 || !ret)
+		return 0;
+	return accept_sock((struct sock *)(unsigned long)ret);
 }
 
 /* ---- TCP retransmissions -------------------------------------------------- */
@@ -1413,10 +1429,10 @@ int ebd_udp_recv(struct bpf_raw_tracepoint_args *ctx)
 
 /* ---- UDP before Linux 6.3: fexit on the protocols' sendmsg/recvmsg ------- */
 
-/* Where sock:sock_send_length and sock_recv_length are missing (Linux 6.1,
- * 6.2) and the kernel runs fexit programs, probe.c loads these instead of
- * ebd_udp_send/ebd_udp_recv and ebd_sys_enter: same UDP_Send/UDP_Recv
- * records. The peer comes from the kernel's own copy of the address in
+/* Where the kernel runs fexit programs (the fentry tier, probe.c), these
+ * replace ebd_udp_send/ebd_udp_recv and the raw system-call hooks: same
+ * UDP_Send/UDP_Recv records, also before Linux 6.3 (no sock_send_length
+ * or sock_recv_length tracepoints). The peer comes from the kernel's own copy of the address in
  * the struct msghdr (set by sendto/sendmsg/sendmmsg, filled by
  * recvfrom/recvmsg/recvmmsg), so no system-call hook is needed. The
  * signatures are those of Linux 5.19 and later (recvmsg lost its noblock

@@ -88,7 +88,7 @@ struct probe {
 	uint64_t flush_now_ns;
 	bool flush_all;
 	int flush_events, flush_error;
-	bool udp_fexit; /* UDP by fexit on udp(v6)_sendmsg/recvmsg (no sock_*_length tracepoints) */
+	bool fentry; /* the fentry tier: fexit on inet_csk_accept and udp(v6)_sendmsg/recvmsg */
 	uint32_t left_out; /* types asked for implicitly that this kernel cannot observe */
 	char left_out_why[256];
 	uint64_t walk_count; /* entries seen by table_usage()'s walk */
@@ -294,13 +294,29 @@ static int attach_one(struct probe *p, struct bpf_program *prog, bool quiet_enoe
 	return 0;
 }
 
-/* The fexit programs that stand in for the UDP tracepoints before 6.3. */
+/* The fexit programs for UDP (the fentry tier). */
 static bool udp_fexit_prog(const struct probe *p, const struct bpf_program *prog)
 {
 	const struct ebpfdump_bpf *k = p->skel;
 
 	return prog == k->progs.ebd_udp_sendmsg || prog == k->progs.ebd_udpv6_sendmsg ||
 	       prog == k->progs.ebd_udp_recvmsg || prog == k->progs.ebd_udpv6_recvmsg;
+}
+
+/* Which tier a program belongs to: fexit programs (accept and UDP) or the
+ * raw system-call hooks and UDP tracepoints they replace. Others serve
+ * both. */
+static bool fentry_tier_prog(const struct probe *p, const struct bpf_program *prog)
+{
+	return udp_fexit_prog(p, prog) || prog == p->skel->progs.ebd_accept_exit;
+}
+
+static bool raw_tier_prog(const struct probe *p, const struct bpf_program *prog)
+{
+	const struct ebpfdump_bpf *k = p->skel;
+
+	return prog == k->progs.ebd_sys_enter || prog == k->progs.ebd_sys_exit ||
+	       prog == k->progs.ebd_udp_send || prog == k->progs.ebd_udp_recv;
 }
 
 /* The event types a program exists for (bits of enum event_type), or 0
@@ -687,6 +703,11 @@ static void type_names(uint32_t mask, char *buf, size_t size)
 					      event_type_name(t));
 }
 
+const char *probe_hooks_name(const struct probe *p)
+{
+	return p->fentry ? "fentry" : "raw";
+}
+
 uint32_t probe_left_out(const struct probe *p, char *why, size_t why_len)
 {
 	if (why && why_len)
@@ -709,12 +730,9 @@ static void configure(struct probe *p, const struct probe_config *cfg, uint32_t 
 
 		if (types && !(mask & types))
 			bpf_program__set_autoload(prog, false);
-		/* One way to see UDP: the tracepoints (and the system-call
-		 * entry for addresses), or the fexit programs. */
-		if (p->udp_fexit ? prog == p->skel->progs.ebd_udp_send ||
-					   prog == p->skel->progs.ebd_udp_recv ||
-					   prog == p->skel->progs.ebd_sys_enter
-				 : udp_fexit_prog(p, prog))
+		/* One tier of hooks: fexit programs, or the raw system-call
+		 * hooks and the UDP tracepoints. */
+		if (p->fentry ? raw_tier_prog(p, prog) : fentry_tier_prog(p, prog))
 			bpf_program__set_autoload(prog, false);
 	}
 	if (!cfg)
@@ -810,6 +828,7 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 	struct probe *p = NULL;
 	struct probe_sizes z = { 0 };
 	uint32_t mask, missing;
+	enum probe_hooks hooks;
 	bool implicit;
 	char tp[64] = "";
 	int r;
@@ -846,10 +865,14 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 		goto err;
 	}
 
-	/* Twice at most: UDP on a kernel without the sock_*_length
-	 * tracepoints is first tried with fexit programs; if the kernel
-	 * refuses those, it is opened again without them. */
-	for (bool fexit_allowed = true;; fexit_allowed = false) {
+	/* Hook tiers, cheapest first (docs/kernel-side.md): fexit programs
+	 * where the kernel runs them, else the raw system-call hooks and
+	 * tracepoints. "auto" tries both, in that order. */
+	hooks = cfg ? cfg->hooks : PROBE_HOOKS_AUTO;
+	for (int tier = hooks == PROBE_HOOKS_RAW ? 1 : 0; tier < 2; tier++) {
+		bool last = tier == 1 || hooks == PROBE_HOOKS_FENTRY;
+
+		p->fentry = tier == 0;
 		p->skel = ebpfdump_bpf__open();
 		if (!p->skel) {
 			r = -errno;
@@ -866,12 +889,13 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 		implicit = (mask & PROBE_KERNEL_TYPES) == PROBE_KERNEL_TYPES;
 		verdict[0] = '\0';
 		missing = unobservable_types(p, tp, sizeof(tp)) & mask;
-		p->udp_fexit = fexit_allowed && (missing & UDP_TYPES);
-		if (p->udp_fexit)
-			missing &= ~UDP_TYPES;
+		if (p->fentry)
+			missing &= ~UDP_TYPES; /* fexit on udp(v6)_sendmsg/recvmsg */
+		p->left_out = 0;
 		if (missing) {
 			char names[160];
-			const char *fexit = fexit_allowed ? "" : " and refused fexit programs";
+			const char *fexit = hooks == PROBE_HOOKS_RAW ? " (--hooks raw)"
+								    : " and refused fexit programs";
 
 			type_names(missing & PROBE_KERNEL_TYPES, names, sizeof(names));
 			if (!implicit) {
@@ -901,27 +925,39 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 		}
 
 		r = ebpfdump_bpf__load(p->skel);
-		if (r == 0)
-			break;
-		if (!p->udp_fexit) {
+		if (r < 0 && last && p->fentry) {
+			r = fail(errbuf, errlen, r,
+				 "the kernel refused the fexit programs of --hooks fentry (%s%s%s): "
+				 "use --hooks auto or raw",
+				 strerror(-r), verdict[0] ? ": " : "", verdict);
+			goto err;
+		}
+		if (r < 0 && last) {
 			r = load_error(r, errbuf, errlen);
 			goto err;
 		}
-		probe_debug("probe: fexit programs for UDP refused (%s%s): trying without them",
-			    strerror(-r), verdict);
+		if (r == 0) {
+			probe_debug("probe: loaded (%s hooks, event mask 0x%x, ring buffer %u bytes, "
+				    "%u sockets, %u UDP flows reported every %u ms)",
+				    p->fentry ? "fentry" : "raw system-call", mask, z.ringbuf,
+				    z.sockets, z.udp_flows, z.udp_interval_ms);
+			r = attach_all(p, implicit, errbuf, errlen);
+			if (r == 0)
+				break;
+			if (last)
+				goto err;
+		}
+		probe_debug("probe: the kernel refused the fentry tier (%s%s%s): raw system-call "
+			    "hooks instead",
+			    strerror(-r), verdict[0] ? ": " : "", verdict);
+		probe_detach(p);
+		p->n_progs = 0;
 		ebpfdump_bpf__destroy(p->skel);
 		p->skel = NULL;
-		p->left_out = 0;
 	}
-	if (p->udp_fexit)
-		probe_debug("probe: UDP by fexit on udp(v6)_sendmsg/recvmsg (no %s tracepoint)", tp);
-	probe_debug("probe: loaded (event mask 0x%x, ring buffer %u bytes, %u sockets, %u UDP "
-		    "flows reported every %u ms)",
-		    mask, z.ringbuf, z.sockets, z.udp_flows, z.udp_interval_ms);
-
-	r = attach_all(p, implicit, errbuf, errlen);
-	if (r < 0)
-		goto err;
+	if (!p->fentry)
+		probe_debug("probe: raw system-call hooks: a program runs at every system call's "
+			    "entry and exit (the last resort: fexit is refused here)");
 
 	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), handle_record, p, NULL);
 	if (!p->rb) {

@@ -50,6 +50,13 @@
 /* Longest verifier verdict kept for a load error (program and last lines). */
 #define PROBE_VERDICT_MAX 400
 
+/* Which kernel hooks observe accepts and UDP (docs/kernel-side.md). */
+enum probe_hooks {
+	PROBE_HOOKS_AUTO = 0, /* fentry where the kernel allows it, else raw */
+	PROBE_HOOKS_FENTRY,   /* fexit on inet_csk_accept, udp(v6)_sendmsg/recvmsg */
+	PROBE_HOOKS_RAW,      /* raw sys_enter/sys_exit, sock_send/recv_length */
+};
+
 /* Level passed to the probe_set_log() callback (syslog's LOG_DEBUG). */
 #define PROBE_LOG_DEBUG 7
 
@@ -80,6 +87,7 @@ struct probe_config {
 	 * the kernel's own policy, a wake-up for every record that finds the
 	 * reader idle. */
 	bool batch_wakeups;
+	enum probe_hooks hooks;
 	struct probe_filter filter;
 };
 
@@ -146,6 +154,8 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 /* The event types asked for as "all" that this kernel cannot observe and
  * were left out (0: none), with a one-line reason in why. */
 uint32_t probe_left_out(const struct probe *p, char *why, size_t why_len);
+/* "fentry" or "raw": the tier of hooks that loaded. */
+const char *probe_hooks_name(const struct probe *p);
 int probe_fd(const struct probe *p);
 /* Read every record available now without blocking. Returns the number of
  * events handled or a negative errno. */

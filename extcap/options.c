@@ -51,6 +51,7 @@ enum {
 	OPT_LINGER,
 	OPT_NO_EVENT_FRAMES,
 	OPT_PACKET_COMMENT,
+	OPT_HOOKS,
 	OPT_ZMQ_KEYGEN,
 	OPT_MERGE,
 	OPT_ZMQ_PUBLISH,
@@ -104,6 +105,7 @@ static const struct option long_options[] = {
 	{ "linger", required_argument, NULL, OPT_LINGER },
 	{ "no-event-frames", no_argument, NULL, OPT_NO_EVENT_FRAMES },
 	{ "packet-comment", required_argument, NULL, OPT_PACKET_COMMENT },
+	{ "hooks", required_argument, NULL, OPT_HOOKS },
 	{ "zmq-keygen", required_argument, NULL, OPT_ZMQ_KEYGEN },
 	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "zmq-publish", required_argument, NULL, OPT_ZMQ_PUBLISH },
@@ -190,6 +192,10 @@ const char *options_usage(void)
 	       "                               detail of both processes (full, the default)\n"
 	       "                               or pid, tid, comm, container, pod, namespace\n"
 	       "                               (brief: for high packet rates)\n"
+	       "  --hooks auto|fentry|raw      kernel hooks for accepts and UDP: fexit\n"
+	       "                               programs (fentry, no cost to other system\n"
+	       "                               calls), raw system-call hooks (raw), or the\n"
+	       "                               cheapest this kernel runs (auto, the default)\n"
 	       "  --tls                        RECORDS TLS PLAINTEXT (passwords, cookies):\n"
 	       "                               uprobes on OpenSSL/GnuTLS write each TLS read\n"
 	       "                               and write as an HTTP frame with its process;\n"
@@ -452,6 +458,20 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			break;
 		case OPT_TLS:
 			o.tls = true;
+			break;
+		case OPT_HOOKS:
+			if (strcmp(optarg, "auto") == 0) {
+				o.hooks = OPTIONS_HOOKS_AUTO;
+			} else if (strcmp(optarg, "fentry") == 0) {
+				o.hooks = OPTIONS_HOOKS_FENTRY;
+			} else if (strcmp(optarg, "raw") == 0) {
+				o.hooks = OPTIONS_HOOKS_RAW;
+			} else {
+				snprintf(errbuf, errlen,
+					 "invalid value '%s' for --hooks: expected auto, fentry or raw",
+					 optarg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_PACKET_COMMENT:
 			if (strcmp(optarg, "full") != 0 && strcmp(optarg, "brief") != 0) {

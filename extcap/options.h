@@ -94,6 +94,9 @@ struct options {
 	uint32_t linger_s;
 	bool event_frames; /* write events as frames of their own */
 	bool comment_brief; /* --packet-comment brief: EVENT_COMMENT_BRIEF_ITEMS */
+	/* --hooks: same values as enum probe_hooks (bpf/probe.h), which this
+	 * header cannot include (the subscriber-only build has no bpf/). */
+	enum { OPTIONS_HOOKS_AUTO, OPTIONS_HOOKS_FENTRY, OPTIONS_HOOKS_RAW } hooks;
 	bool tls;	    /* --tls: TLS plaintext from uprobes (docs/tls.md) */
 
 	/* remote (ZeroMQ) */

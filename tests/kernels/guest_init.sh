@@ -70,10 +70,11 @@ udp_peer --bind 127.0.0.1 --port 7100 --recv 1 --idle-ms 30000 >$out/snap.udp 2>
 snapsrv=$!
 sleep 0.3
 start=$(date +%s)
-cap default --extcap-interface ebpfevents
+cap default --extcap-interface ebpfevents --debug-file /tmp/default.debug
 echo $(( $(date +%s) - start )) >$out/default.start_s
 workload default 7001
 stop default
+grep -E "probe: (loaded|the kernel refused|raw system-call hooks)" /tmp/default.debug >$out/default.hooks
 kill $snapsrv 2>/dev/null
 
 # 2. Packets of lo merged with the events.
@@ -81,7 +82,12 @@ cap merged --extcap-interface ebpfevents --ifname lo
 workload merged 7011
 stop merged
 
-# 3. cgroup v2 paths of Docker with systemd, containerd (Kubernetes) and
+# 3. The raw system-call tier, forced: the last resort where fexit is refused.
+cap raw --extcap-interface ebpfevents --hooks raw
+workload raw 7031
+stop raw
+
+# 4. cgroup v2 paths of Docker with systemd, containerd (Kubernetes) and
 #    CRI-O: a client in each; its events must name the container id.
 cap cgroups --extcap-interface ebpfevents --events TCP_Connect
 tcp_server --listen 127.0.0.1 --port 7021 --count 3 >$out/cg.srv 2>&1 &
