@@ -8,6 +8,7 @@
 # regular expression for `apt-cache search --names-only`, the newest match wins.
 #
 # usage: boot_guest.sh BUILD_DIR SOURCE_DIR PACKAGE_REGEX OUT_DIR
+# GUEST_APPEND: more kernel command line (guest_mode=bench: bench/kernel_tiers.sh)
 set -euo pipefail
 build=$(realpath "$1") src=$(realpath "$2") pattern=$3 outdir=$4
 cache=$build/kernels
@@ -48,7 +49,8 @@ copy_with_libs() {
 		cp -L "$lib" "$root$lib"
 	done
 }
-for b in "$build/extcap/ebpfdump" "$build/tcp_server" "$build/tcp_client" "$build/udp_peer"; do
+for b in "$build/extcap/ebpfdump" "$build/tcp_server" "$build/tcp_client" "$build/udp_peer" \
+	$(command -v bpftool || true); do
 	[ -x "$b" ] || b=$(find "$build" -maxdepth 3 -type f -name "$(basename "$b")" -perm -u+x | head -1)
 	copy_with_libs "$b"
 done
@@ -84,7 +86,7 @@ rm -f "$outdir/console.log" "$outdir/data.b64"
 t0=$(date +%s)
 timeout "${KERNEL_MATRIX_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -smp 2 -m 1536 \
 	-kernel "$vmlinuz" -initrd "$outdir/initrd.gz" \
-	-append "console=ttyS0 panic=-1 quiet loglevel=3" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=3 ${GUEST_APPEND:-}" \
 	-display none -no-reboot -monitor none \
 	-serial "file:$outdir/console.log" -serial "file:$outdir/data.b64" || {
 	echo "boot_guest: qemu failed or timed out (console: $outdir/console.log)" >&2
