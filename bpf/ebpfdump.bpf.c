@@ -773,7 +773,8 @@ static __always_inline void on_connected(struct sock *sk, __u32 slot)
 /* SYN_SENT -> CLOSE: refused (RST), timed out, unreachable, or abandoned
  * by the application. The kernel stores the error in sk_err before it moves
  * the socket to CLOSE (tcp_reset, tcp_write_err); 0 means nobody failed
- * it, the application closed it. */
+ * it, the application closed it: then the record has no errno item
+ * (docs/event-format.md: "abandoned"), errno is only a failure's. */
 static __always_inline void on_connect_failed(struct sock *sk)
 {
 	__u64 key = sock_key(sk), now = bpf_ktime_get_boot_ns();
@@ -789,7 +790,8 @@ static __always_inline void on_connect_failed(struct sock *sk)
 		return;
 	record_fill_sock(rec, sk);
 	rec->error = (__u32)BPF_CORE_READ(sk, sk_err);
-	rec->flags |= EBPFDUMP_F_ERROR;
+	if (rec->error)
+		rec->flags |= EBPFDUMP_F_ERROR;
 	if (owner)
 		record_set_owner(rec, owner);
 	if (st && st->connect_start_ns && now > st->connect_start_ns) {

@@ -170,6 +170,9 @@ local ef = {
 		expert.group.MALFORMED, expert.severity.ERROR),
 	connect_failed = ProtoExpert.new("ebpf.connect_failed", "TCP connect failed",
 		expert.group.RESPONSE_CODE, expert.severity.WARN),
+	connect_abandoned = ProtoExpert.new("ebpf.connect_abandoned",
+		"TCP connect abandoned: the application closed the socket before the handshake completed",
+		expert.group.SEQUENCE, expert.severity.NOTE),
 	retransmission = ProtoExpert.new("ebpf.retransmission", "TCP retransmission",
 		expert.group.SEQUENCE, expert.severity.NOTE),
 	unknown_item = ProtoExpert.new("ebpf.unknown_item_skipped", "Unknown item skipped",
@@ -177,7 +180,7 @@ local ef = {
 	bad_comment = ProtoExpert.new("ebpf.bad_comment", "Malformed ebpf:1 comment",
 		expert.group.MALFORMED, expert.severity.WARN),
 }
-ebpf.experts = { ef.malformed, ef.connect_failed, ef.retransmission, ef.unknown_item,
+ebpf.experts = { ef.malformed, ef.connect_failed, ef.connect_abandoned, ef.retransmission, ef.unknown_item,
 	ef.bad_comment }
 
 -- Items of the record (event/event.h). kind: u8/u16/u32/u64 (big-endian, exact width),
@@ -402,6 +405,8 @@ local function info_text(v)
 	end
 	if v.errno then
 		parts[#parts + 1] = errno_name(v.errno)
+	elseif v.event == "TCP_Connect_Failed" then
+		parts[#parts + 1] = "abandoned by the application"
 	end
 	if v.bytes_sent or v.bytes_received then
 		parts[#parts + 1] = string.format("sent %s received %s",
@@ -708,9 +713,11 @@ local function dissect_record(tvb, pinfo, tree)
 
 	local info = info_text(v)
 	root:append_text(": " .. info)
-	if type == EVENT_TCP_CONNECT_FAILED then
+	if type == EVENT_TCP_CONNECT_FAILED and not v.errno then
+		root:add_proto_expert_info(ef.connect_abandoned)
+	elseif type == EVENT_TCP_CONNECT_FAILED then
 		root:add_proto_expert_info(ef.connect_failed, "TCP connect failed: " ..
-			(v.errno and errno_name(v.errno) or "no error code"))
+			errno_name(v.errno))
 	elseif type == EVENT_TCP_RETRANSMIT then
 		root:add_proto_expert_info(ef.retransmission)
 	end
@@ -1000,6 +1007,7 @@ end
 
 -- Expert items are fields too, but not values of a subject.
 local not_values = { ["ebpf.malformed"] = true, ["ebpf.connect_failed"] = true,
+	["ebpf.connect_abandoned"] = true,
 	["ebpf.retransmission"] = true, ["ebpf.unknown_item_skipped"] = true,
 	["ebpf.bad_comment"] = true }
 

@@ -10,3 +10,9 @@ if(TARGET probe_dump)
   set_tests_properties(probe_events PROPERTIES LABELS "e2e" TIMEOUT 60 SKIP_RETURN_CODE 77
                        RUN_SERIAL TRUE)
 endif()
+if(TARGET ebpfdump AND EBPFDUMP_WITH_BPF)
+  add_test(NAME probe_abandoned
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/probe_abandoned.sh $<TARGET_FILE:ebpfdump>
+                   ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client>)
+  set_tests_properties(probe_abandoned PROPERTIES LABELS "e2e" TIMEOUT 60)
+endif()

@@ -4,7 +4,9 @@
  * bytes, receives exactly --recv bytes, optionally waits for the server to
  * close first (--wait-eof), then closes; --rst closes with SO_LINGER 0,
  * which sends a reset instead of a FIN. --repeat K does all that K times
- * in a row (a burst of connections from one thread).
+ * in a row (a burst of connections from one thread). --abandon-ms MS starts
+ * a non-blocking connect and closes the socket MS ms later, before any
+ * answer (to an address that never answers): "abandoned pid= ... lport=".
  *
  * Prints one key=value line on stdout: "connected pid= tid= ppid= lport=
  * sent= received=" or "failed pid= tid= ppid= errno=" per connection. Exit
@@ -12,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -32,7 +35,7 @@
 struct client {
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
-	unsigned long long send_bytes, recv_bytes, repeat;
+	unsigned long long send_bytes, recv_bytes, repeat, abandon_ms;
 	bool wait_eof, rst;
 	int status;
 };
@@ -58,6 +61,25 @@ static void run_once(struct client *c, long tid)
 	if (fd < 0) {
 		perror("tcp_client: socket");
 		c->status = 1;
+		return;
+	}
+	if (c->abandon_ms) {
+		/* Start the handshake, give up before it ends: close() in SYN_SENT. */
+		int fl = fcntl(fd, F_GETFL);
+
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+		    (connect(fd, (struct sockaddr *)&c->peer, c->peer_len) < 0 &&
+		     errno != EINPROGRESS)) {
+			printf("failed pid=%d tid=%ld ppid=%d errno=%d\n", getpid(), tid, getppid(),
+			       errno);
+			c->status = 3;
+			close(fd);
+			return;
+		}
+		usleep((useconds_t)(c->abandon_ms * 1000));
+		printf("abandoned pid=%d tid=%ld ppid=%d lport=%u\n", getpid(), tid, getppid(),
+		       local_port(fd));
+		close(fd);
 		return;
 	}
 	if (connect(fd, (struct sockaddr *)&c->peer, c->peer_len) < 0) {
@@ -121,6 +143,7 @@ int main(int argc, char **argv)
 		{ "wait-eof", no_argument, NULL, 'w' },
 		{ "rst", no_argument, NULL, 'R' },
 		{ "repeat", required_argument, NULL, 'n' },
+		{ "abandon-ms", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client cl = { .repeat = 1 };
@@ -131,7 +154,7 @@ int main(int argc, char **argv)
 	pthread_t th;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:p:s:r:wRn:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:p:s:r:wRn:A:", opts, NULL)) != -1) {
 		int r = 0;
 
 		switch (c) {
@@ -158,6 +181,9 @@ int main(int argc, char **argv)
 			if (cl.repeat == 0)
 				r = -EINVAL;
 			break;
+		case 'A':
+			r = parse_num(optarg, 60000, &cl.abandon_ms);
+			break;
 		default:
 			r = -EINVAL;
 		}
@@ -168,7 +194,7 @@ int main(int argc, char **argv)
 	}
 	if (!addr || !port) {
 		fprintf(stderr, "usage: tcp_client --connect ADDR --port P [--send N] [--recv M] "
-				"[--wait-eof] [--rst] [--repeat K]\n");
+				"[--wait-eof] [--rst] [--repeat K] [--abandon-ms MS]\n");
 		return 2;
 	}
 	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
