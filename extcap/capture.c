@@ -472,6 +472,16 @@ static int start_output(struct capture *c)
 	};
 	int r;
 
+#if EBPFDUMP_WITH_BPF
+	/* Types this kernel cannot observe: said in the file too, in the
+	 * events interface's description (Capture File Properties). */
+	char desc[320], why[256];
+
+	if (c->probe && probe_left_out(c->probe, why, sizeof(why))) {
+		snprintf(desc, sizeof(desc), "eBPF Events (%s)", why);
+		iface.description = desc;
+	}
+#endif
 	snprintf(app, sizeof(app), "ebpfdump %s", EBPFDUMP_VERSION);
 	r = pcapng_writer_open(c->out_fd, false, app, &c->writer);
 	/* A stop request ends a write the reader keeps waiting. */

@@ -12,7 +12,7 @@ set -uo pipefail
 build=$1 src=$2 pattern=$3
 . "$src/tests/e2e/lib.sh"
 need_root
-need_tools tshark qemu-system-x86_64 busybox apt-get dpkg xz
+need_tools tshark capinfos qemu-system-x86_64 busybox apt-get dpkg xz
 dir=$E2E_TMP/guest
 if ! bash "$src/tests/kernels/boot_guest.sh" "$build" "$src" "$pattern" "$dir" >"$E2E_TMP/boot.log" 2>&1; then
 	bad "the guest ran: $(tail -5 "$E2E_TMP/boot.log")"
@@ -69,6 +69,8 @@ for cap in default merged raw; do
 		check "$kernel raw: UDP left out and why ($(grep -h 'left out' "$out/$cap.stderr" | cut -c1-120))" \
 			'grep -q "UDP_Send, UDP_Recv left out: this kernel has no sock_send_length tracepoint (Linux 6.3 and later have it) (--hooks raw)" "$out/$cap.stderr"'
 		check "$kernel raw: no UDP events" '! has $cap "ebpf.event == \"UDP_Send\"" ebpf.pid'
+		check "$kernel raw: the file says so too (events interface description)" \
+			'capinfos "$out/$cap.pcapng" 2>/dev/null | grep -q "Description = eBPF Events (UDP_Send, UDP_Recv left out"'
 		continue
 	fi
 	check "$kernel $cap: no event type left out ($(grep -h 'left out' "$out/$cap.stderr"))" \
