@@ -292,6 +292,30 @@ static int scan_procs(const char *proc_root, struct proc_ns **ret, size_t *ret_n
 	return 0;
 }
 
+/* A handle on the namespace of one of its n processes: any will do, and
+ * the first ones (lowest pids) are often short-lived children after the
+ * pid counter wrapped, so each is tried until one is still there. */
+static int open_netns(const char *proc_root, const struct proc_ns *procs, size_t n)
+{
+	char path[PATH_MAX + 32];
+
+	for (size_t k = 0; k < n; k++) {
+		struct stat st;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%u/ns/net", proc_root, procs[k].pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* exited since the scan */
+		/* The pid may have been reused by a process of another
+		 * namespace since the scan. */
+		if (fstat(fd, &st) == 0 && (uint64_t)st.st_ino == procs[k].ino)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
 static void keep_reason(struct netdev_list *l, const char *why)
 {
 	if (why && !l->reason[0])
@@ -344,6 +368,11 @@ static bool name_entry(struct container_resolver *r, struct netdev_list *l, stru
 		return false;
 	if (e->pod[0]) {
 		snprintf(e->name, sizeof(e->name), "%s", e->pod);
+		/* Unique on the host: namespaces are DNS labels, without dots. */
+		if (e->namespace_[0])
+			snprintf(e->key, sizeof(e->key), "%s.%s", e->namespace_, e->pod);
+		else
+			snprintf(e->key, sizeof(e->key), "%s", e->pod);
 		if (e->namespace_[0])
 			snprintf(e->display, sizeof(e->display), "Pod %s, Namespace %s", e->pod,
 				 e->namespace_);
@@ -372,6 +401,7 @@ static bool name_entry(struct container_resolver *r, struct netdev_list *l, stru
 						off > strlen("Container ") ? ", " : "", label);
 	}
 	snprintf(e->name, sizeof(e->name), "%s", first ? first : e->containers[0].id);
+	snprintf(e->key, sizeof(e->key), "%s", e->name);
 	return true;
 }
 
@@ -440,10 +470,9 @@ int netdev_list_containers(struct container_resolver *r, struct netdev_list **re
 		if (procs[i].ino == (uint64_t)self.st_ino)
 			goto next;
 		n_netns++;
-		snprintf(path, sizeof(path), "%s/%u/ns/net", proc_root, procs[i].pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = open_netns(proc_root, procs + i, j - i);
 		if (fd < 0)
-			goto next; /* exited since the scan */
+			goto next; /* all of them exited since the scan */
 		nsid = netns_id(nl, buf, fd, seq++);
 		close(fd);
 		if (nsid < 0)
@@ -505,49 +534,80 @@ struct netdev_list *netdev_list_free(struct netdev_list *l)
 	return NULL;
 }
 
-static bool entry_named(const struct netdev_entry *e, const char *name, size_t len)
+/* How well name names e: 2 for its key (what the interface list offers),
+ * 1 for any other of its names, 0 for none. */
+static int entry_named(const struct netdev_entry *e, const char *name, size_t len)
 {
 	char buf[2 * EVENT_NAME_MAX + 2];
 
 	if (len == 0)
-		return false;
+		return 0;
+	if (strlen(e->key) == len && memcmp(e->key, name, len) == 0)
+		return 2;
 	if ((strlen(e->name) == len && memcmp(e->name, name, len) == 0) ||
 	    (strlen(e->display) == len && memcmp(e->display, name, len) == 0))
-		return true;
+		return 1;
 	if (e->pod[0]) {
 		snprintf(buf, sizeof(buf), "%s/%s", e->namespace_, e->pod);
 		if (strlen(buf) == len && memcmp(buf, name, len) == 0)
-			return true;
+			return 1;
 	}
 	for (unsigned k = 0; k < e->n_containers; k++) {
 		const struct netdev_container *c = &e->containers[k];
 
 		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0)
-			return true;
+			return 1;
 		if (len >= NETDEV_ID_PREFIX_MIN && len <= strlen(c->id) &&
 		    memcmp(c->id, name, len) == 0)
-			return true;
+			return 1;
 	}
-	return false;
+	return 0;
+}
+
+static bool entry_ifname(const struct netdev_entry *e, const char *ifname, size_t len)
+{
+	return len && strlen(e->ifname) == len && memcmp(e->ifname, ifname, len) == 0;
 }
 
 const struct netdev_entry *netdev_find(const struct netdev_list *l, const char *spec)
 {
 	const char *at, *name = spec;
-	size_t if_len;
+	const struct netdev_entry *best = NULL;
+	size_t if_len, name_len;
+	int best_score = 0;
+	bool tie = false;
 
 	if (!l || !spec)
 		return NULL;
+	if (strncmp(spec, NETDEV_VALUE_PREFIX, strlen(NETDEV_VALUE_PREFIX)) == 0)
+		spec += strlen(NETDEV_VALUE_PREFIX);
+	name = spec;
 	at = strchr(spec, '@');
 	if (at)
 		name = at + 1;
-	for (size_t i = 0; i < l->count; i++)
-		if (entry_named(&l->entries[i], name, strlen(name)))
-			return &l->entries[i];
+	name_len = strlen(name);
 	if_len = at ? (size_t)(at - spec) : strlen(spec);
+	/* Among the entries the name fits, the one on the given veth wins:
+	 * two pods of one name in two namespaces, or a container named like
+	 * a pod, are told apart by it. */
+	for (size_t i = 0; i < l->count; i++) {
+		const struct netdev_entry *e = &l->entries[i];
+		int score = entry_named(e, name, name_len);
+
+		if (score && at && entry_ifname(e, spec, if_len))
+			return e;
+		if (score > best_score) {
+			best = e;
+			best_score = score;
+			tie = false;
+		} else if (score && score == best_score) {
+			tie = true;
+		}
+	}
+	if (best)
+		return tie ? NULL : best; /* ambiguous: never guess */
 	for (size_t i = 0; i < l->count; i++)
-		if (if_len && strlen(l->entries[i].ifname) == if_len &&
-		    memcmp(l->entries[i].ifname, spec, if_len) == 0)
+		if (entry_ifname(&l->entries[i], spec, if_len))
 			return &l->entries[i];
 	return NULL;
 }

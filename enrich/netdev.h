@@ -58,6 +58,7 @@ struct netdev_entry {
 	uint32_t netns;			      /* inode of the container's network namespace */
 	char display[NETDEV_DISPLAY_MAX + 1]; /* "Pod P, Namespace N" or "Container C" */
 	char name[EVENT_NAME_MAX + 1];	      /* pod name, else container name, else short id */
+	char key[2 * EVENT_NAME_MAX + 2];     /* "namespace.pod", else name: unique */
 	char pod[EVENT_NAME_MAX + 1];
 	char namespace_[EVENT_NAME_MAX + 1];
 	unsigned n_containers;
@@ -82,11 +83,18 @@ int netdev_list_containers(struct container_resolver *r, struct netdev_list **re
 			   const char **ret_reason);
 struct netdev_list *netdev_list_free(struct netdev_list *l);
 
-/* The entry a user's interface spec means, or NULL. spec is "IF@NAME" (the
- * original tool's --ifname form: NAME is a container or pod name, "ns/pod",
- * or a container id or its first 12+ characters; IF is used only when
- * NAME matches nothing, since a restarted container gets a new veth), a
- * bare NAME, or a bare host interface name. */
+/* Interface values offered to Wireshark: NETDEV_VALUE_PREFIX "IF@KEY". The
+ * prefix sorts them next to the other eBPF interfaces. */
+#define NETDEV_VALUE_PREFIX "ebpf@"
+
+/* The entry a user's interface spec means, or NULL (no match, or several
+ * and IF does not tell them apart). spec is "[ebpf@]IF@NAME" (the original
+ * tool's --ifname form: NAME is an entry's key, "namespace.pod", a
+ * container or pod name, "namespace/pod", or a container id or its first
+ * 12+ characters), a bare NAME, or a bare host interface name. When NAME
+ * fits several entries, the one on IF is taken; when NAME fits none, IF
+ * alone decides. A key beats other names, so "IF@KEY" finds its pod or
+ * container again after a restart gave it a new veth. */
 const struct netdev_entry *netdev_find(const struct netdev_list *l, const char *spec);
 
 #endif

@@ -2,14 +2,12 @@
 /* The capture: one epoll loop wiring sources (kernel events, the socket
  * snapshot, packets) through enrichment and the merge to the pcapng sink,
  * until a signal, --duration, or the reader of the output goes away. */
-#define _GNU_SOURCE /* setns */
+#define _GNU_SOURCE
 #include "extcap/capture.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -64,10 +62,6 @@
  * to be put in time order unless --reorder-window says otherwise. */
 #define REMOTE_WINDOW_DEFAULT_MS 200u
 
-/* Addresses of a container's network namespace remembered, to keep the
- * events of its peers on this host. */
-#define CONTAINER_ADDRS_MAX 32u
-
 enum {
 	TAG_PROBE = 1,
 	TAG_SIGNAL,
@@ -89,12 +83,7 @@ enum {
 struct container_scope {
 	bool active;	    /* capturing a container's or pod's interface */
 	char display[NETDEV_DISPLAY_MAX + 1];
-	uint32_t netns;	    /* its network namespace */
-	unsigned n_addrs;
-	struct {
-		uint8_t family;
-		uint8_t addr[16];
-	} addrs[CONTAINER_ADDRS_MAX];
+	uint32_t netns;	    /* its network namespace: the only events kept */
 };
 
 struct capture {
@@ -177,24 +166,14 @@ static const char *output_name(const struct capture *c)
 
 /* --- sinks --------------------------------------------------------------- */
 
-static bool addr_in_scope(const struct capture *c, uint8_t family, const uint8_t *addr)
-{
-	size_t len = family == AF_INET ? 4 : 16;
-
-	for (unsigned i = 0; i < c->scope.n_addrs; i++)
-		if (c->scope.addrs[i].family == family && !memcmp(c->scope.addrs[i].addr, addr, len))
-			return true;
-	return false;
-}
-
-/* A container's capture keeps the events of its own processes and of its
- * peers on this host (a host process talking to the container's address).
- * Events still tag packets through the merge either way. */
+/* A container's or pod's capture keeps only the events of its own network
+ * namespace, whatever their addresses: matching addresses would take in
+ * every namespace's loopback (127.0.0.1 and ::1 are everyone's) and host
+ * processes. A host peer's connection to the container still shows in the
+ * container's packets, which the merge tags with the peer's events. */
 static bool in_scope(const struct capture *c, const struct event *ev)
 {
-	if (EVENT_HAS(ev, ITEM_NETNS) && ev->netns == c->scope.netns)
-		return true;
-	return EVENT_HAS(ev, ITEM_RADDR) && addr_in_scope(c, ev->family, ev->raddr);
+	return EVENT_HAS(ev, ITEM_NETNS) && ev->netns == c->scope.netns;
 }
 
 /* record/record_len: ev already encoded (by the merge), or NULL. */
@@ -1223,47 +1202,6 @@ static void report_kernel(struct capture *c)
 }
 #endif
 
-/* The addresses of the network namespace that pid lives in. */
-static void scope_addresses(struct capture *c, uint32_t pid)
-{
-	char path[64];
-	struct ifaddrs *ifa = NULL;
-	int self, target;
-
-	snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	target = open(path, O_RDONLY | O_CLOEXEC);
-	if (self >= 0 && target >= 0 && setns(target, CLONE_NEWNET) == 0) {
-		if (getifaddrs(&ifa) < 0)
-			ifa = NULL;
-		if (setns(self, CLONE_NEWNET) < 0) {
-			/* Never go on in the wrong namespace. */
-			log_error("cannot return to our network namespace: %s", strerror(errno));
-			exit(EXIT_FAILURE_RUN);
-		}
-	}
-	for (struct ifaddrs *a = ifa; a && c->scope.n_addrs < CONTAINER_ADDRS_MAX; a = a->ifa_next) {
-		int fam = a->ifa_addr ? a->ifa_addr->sa_family : 0;
-		typeof(c->scope.addrs[0]) *dst = &c->scope.addrs[c->scope.n_addrs];
-
-		if (fam == AF_INET) {
-			memcpy(dst->addr, &((struct sockaddr_in *)a->ifa_addr)->sin_addr, 4);
-		} else if (fam == AF_INET6) {
-			memcpy(dst->addr, &((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr, 16);
-		} else {
-			continue;
-		}
-		dst->family = (uint8_t)fam;
-		c->scope.n_addrs++;
-	}
-	if (ifa)
-		freeifaddrs(ifa);
-	if (self >= 0)
-		close(self);
-	if (target >= 0)
-		close(target);
-}
-
 /* "veth@name" (a container interface, or --ifname in the original tool's
  * form): find the host side of the container's or pod's link today. */
 static int resolve_container(struct capture *c, const char *spec)
@@ -1295,10 +1233,8 @@ static int resolve_container(struct capture *c, const char *spec)
 	c->scope.active = true;
 	c->scope.netns = e->netns;
 	snprintf(c->scope.display, sizeof(c->scope.display), "%s", e->display);
-	if (e->n_pids)
-		scope_addresses(c, e->pids[0]);
-	log_debug("%s: host interface %s, network namespace %u, %u addresses", e->display,
-		  e->ifname, e->netns, c->scope.n_addrs);
+	log_debug("%s: host interface %s, network namespace %u", e->display, e->ifname,
+		  e->netns);
 	netdev_list_free(l);
 	container_resolver_free(own);
 	return 0;

@@ -69,22 +69,31 @@ static struct netdev_list *container_netdevs(void)
 }
 
 /* One interface per container, and per pod (its containers share the pod's
- * network namespace), named "<host veth>@<pod or container name>". */
+ * network namespace): value "ebpf@<host veth>@<key>" (the key is unique:
+ * "namespace.pod" or the container's name), display "eBPF Pod P, Namespace
+ * N" or "eBPF Container C", so that both sort next to "eBPF Events". Two
+ * entries that would read alike say their veth. */
 static void list_container_interfaces(FILE *out)
 {
 	struct netdev_list *l = container_netdevs();
 
-	if (l) {
-		for (size_t i = 0; i < l->count; i++) {
-			const struct netdev_entry *e = &l->entries[i];
-			char value[IF_NAMESIZE + EVENT_NAME_MAX + 2], display[NETDEV_DISPLAY_MAX + 1];
-			char spec[sizeof(value)];
+	for (size_t i = 0; l && i < l->count; i++) {
+		const struct netdev_entry *e = &l->entries[i];
+		char value[sizeof(NETDEV_VALUE_PREFIX) + IF_NAMESIZE + sizeof(e->key) + 1];
+		char display[NETDEV_DISPLAY_MAX + 1];
+		char spec[sizeof(value)];
+		bool alike = false;
 
-			snprintf(spec, sizeof(spec), "%s@%s", e->ifname, e->name);
-			sentence_safe(value, sizeof(value), spec, true);
-			sentence_safe(display, sizeof(display), e->display, false);
-			fprintf(out, "interface {value=%s}{display=%s}\n", value, display);
-		}
+		for (size_t k = 0; k < l->count; k++)
+			alike |= k != i && strcmp(l->entries[k].display, e->display) == 0;
+		snprintf(spec, sizeof(spec), NETDEV_VALUE_PREFIX "%s@%s", e->ifname, e->key);
+		sentence_safe(value, sizeof(value), spec, true);
+		sentence_safe(display, sizeof(display), e->display, false);
+		if (alike)
+			fprintf(out, "interface {value=%s}{display=eBPF %s (%s)}\n", value, display,
+				e->ifname);
+		else
+			fprintf(out, "interface {value=%s}{display=eBPF %s}\n", value, display);
 	}
 	netdev_list_free(l);
 }
@@ -342,7 +351,10 @@ static void list_config(FILE *out, const struct options *o)
 		return;
 	}
 #if EBPFDUMP_WITH_BPF
-	l = container_netdevs();
+	/* A container's interface needs no list: its scope is the container,
+	 * and Wireshark asks this once per interface (fast at 200). */
+	if (!is_container_iface(o))
+		l = container_netdevs();
 #endif
 	arg = arg_events(out, arg);
 	arg = arg_kernel(out, arg, l);

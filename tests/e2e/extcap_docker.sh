@@ -3,7 +3,7 @@
 # Containers and pods in the program, on a real Docker engine: a container
 # running an HTTP server and a second one with the Kubernetes labels that
 # cri-dockerd sets (standing for a pod). --extcap-interfaces lists
-# "Container ..." and "Pod ..., Namespace ..." (and so do the reloadable
+# "eBPF Container ..." and "eBPF Pod ..., Namespace ..." (and so do the reloadable
 # --netns and --ifname selectors of --extcap-config); capturing on the
 # container's interface while the host fetches a page gives packets tagged
 # with the container and the server's process, and events carrying the
@@ -32,9 +32,12 @@ app_ip=$($DOCKER inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{
 
 "$tool" --extcap-interfaces >"$T/ifaces" 2>"$T/ifaces.err"
 check "lists the container ($(grep -c '^interface' "$T/ifaces") interfaces)" \
-	'grep -qx "interface {value=$web_veth@$web}{display=Container $web}" "$T/ifaces"'
+	'grep -qx "interface {value=ebpf@$web_veth@$web}{display=eBPF Container $web}" "$T/ifaces"'
 check "lists the pod" \
-	'grep -qx "interface {value=$app_veth@$pod}{display=Pod $pod, Namespace shop}" "$T/ifaces"'
+	'grep -qx "interface {value=ebpf@$app_veth@shop.$pod}{display=eBPF Pod $pod, Namespace shop}" "$T/ifaces"'
+check "no interface listed twice" '[ -z "$(grep "^interface" "$T/ifaces" | sort | uniq -d)" ]'
+check "no display listed twice" \
+	'[ -z "$(grep -o "{display=[^}]*}" "$T/ifaces" | sort | uniq -d)" ]'
 check "listing says nothing on stderr" '[ ! -s "$T/ifaces.err" ]'
 # The reloadable selectors of the configuration dialog.
 web_netns=$(stat -L -c %i "/proc/$($DOCKER inspect -f '{{.State.Pid}}' "$web")/ns/net")
@@ -48,7 +51,7 @@ check "reload ifname: the container's veth named after it" \
 	'grep -qx "value {arg=[0-9]*}{value=$web_veth}{display=$web_veth: Container $web}{default=false}" "$T/ifname"'
 check "reload ifname: none (events only) is the default" \
 	'grep -q "{value=none}{display=None: events only}{default=true}" "$T/ifname"'
-"$tool" --extcap-interface "$web_veth@$web" --extcap-dlts >"$T/dlts"
+"$tool" --extcap-interface "ebpf@$web_veth@$web" --extcap-dlts >"$T/dlts"
 check "container interface: Ethernet" 'grep -q "^dlt {number=1}" "$T/dlts"'
 
 fetch() { # ADDR PORT: the host fetches a page with bash's /dev/tcp
@@ -56,7 +59,7 @@ fetch() { # ADDR PORT: the host fetches a page with bash's /dev/tcp
 		>"$T/page" 2>/dev/null
 }
 for who in web app; do
-	if [ $who = web ]; then iface=$web_veth@$web ip=$web_ip port=80; else iface=$app_veth@$pod ip=$app_ip port=8080; fi
+	if [ $who = web ]; then iface=ebpf@$web_veth@$web ip=$web_ip port=80; else iface=ebpf@$app_veth@shop.$pod ip=$app_ip port=8080; fi
 	out=$T/$who.pcapng
 	"$tool" --capture --extcap-interface "$iface" --fifo "$out" >/dev/null 2>"$T/$who.err" &
 	cap=$!
