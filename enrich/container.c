@@ -30,7 +30,7 @@ struct cache_entry {
 	bool used;
 	bool negative;		    /* a failed lookup, retried after expires_ms */
 	int error;		    /* why, for negative entries */
-	uint64_t expires_ms;	    /* negative entries only */
+	uint64_t expires_ms;	    /* asked again after (names kept if that fails) */
 	uint64_t stamp;		    /* last use, for replacement within a set */
 	struct container_info info; /* info.id is the key */
 };
@@ -56,7 +56,7 @@ struct container_resolver {
 	char containerd_root[PATH_MAX];
 	char crio_root[PATH_MAX];
 	char podman_root[PATH_MAX];
-	unsigned timeout_ms, backoff_ms, negative_ttl_ms;
+	unsigned timeout_ms, backoff_ms, negative_ttl_ms, positive_ttl_ms;
 
 	struct cache_entry *cache;    /* CONTAINER_CACHE_SIZE, by set */
 	struct cgroup_entry *cgroups; /* CONTAINER_CGROUP_CACHE_SIZE, direct-mapped */
@@ -66,6 +66,7 @@ struct container_resolver {
 
 	char reason[CONTAINER_REASON_MAX];
 	bool has_reason;
+	uint64_t answers; /* runtime answers, for container_resolver_answers() */
 };
 
 static uint64_t now_ms(void)
@@ -132,6 +133,8 @@ int container_resolver_new(const struct container_config *cfg, struct container_
 	r->backoff_ms = cfg->backoff_ms ? cfg->backoff_ms : CONTAINER_BACKOFF_MS;
 	r->negative_ttl_ms =
 	    cfg->negative_ttl_ms ? cfg->negative_ttl_ms : CONTAINER_NEGATIVE_TTL_MS;
+	r->positive_ttl_ms =
+	    cfg->positive_ttl_ms ? cfg->positive_ttl_ms : CONTAINER_POSITIVE_TTL_MS;
 	*ret = r;
 	return 0;
 }
@@ -144,6 +147,11 @@ struct container_resolver *container_resolver_free(struct container_resolver *r)
 		free(r);
 	}
 	return NULL;
+}
+
+uint64_t container_resolver_answers(const struct container_resolver *r)
+{
+	return r->answers;
 }
 
 const char *container_resolver_proc_root(const struct container_resolver *r)
@@ -216,6 +224,7 @@ static struct cache_entry *cache_store(struct container_resolver *r,
 	memset(e, 0, sizeof(*e));
 	e->used = true;
 	e->stamp = ++r->stamp;
+	e->expires_ms = now_ms() + r->positive_ttl_ms;
 	e->info = *info;
 	return e;
 }
@@ -409,20 +418,28 @@ int container_lookup(struct container_resolver *r, const struct cgroup_identity 
 	if (id->runtime == CONTAINER_RUNTIME_NONE || !id->id[0])
 		return -ENOENT;
 	e = cache_find(r, id->id);
-	if (e && !e->negative) {
+	if (e && !e->negative && now_ms() < e->expires_ms) {
 		*ret = &e->info;
 		return 0;
 	}
-	if (e && now_ms() < e->expires_ms)
+	if (e && e->negative && now_ms() < e->expires_ms)
 		return -EAGAIN;
 	memset(&info, 0, sizeof(info));
 	err = fetch(r, id, &info);
+	if (err < 0 && e && !e->negative) {
+		/* Old names beat none: a container that exited still has
+		 * events in flight, and a daemon away keeps them too. */
+		e->expires_ms = now_ms() + r->positive_ttl_ms;
+		*ret = &e->info;
+		return 0;
+	}
 	if (err < 0) {
 		cache_store_negative(r, id->id, err);
 		if (ret_reason && r->has_reason)
 			*ret_reason = r->reason;
 		return err;
 	}
+	r->answers++;
 	/* The runtime's id is the full one; the cache key stays the one asked. */
 	event_copy_str(info.id, sizeof(info.id), id->id, strlen(id->id));
 	if (info.runtime == CONTAINER_RUNTIME_NONE || info.runtime == CONTAINER_RUNTIME_UNKNOWN)
@@ -586,6 +603,7 @@ int container_resolver_prime(struct container_resolver *r, const char **ret_reas
 			continue;
 		e = docker_list(s->path, r->timeout_ms, prime_one, &ctx, &why);
 		if (e >= 0) {
+			r->answers++;
 			total += e;
 			s->last_error = 0;
 			continue;

@@ -40,6 +40,10 @@
 #define CONTAINER_BACKOFF_MS 5000u
 /* A container whose names could not be found is asked for again after. */
 #define CONTAINER_NEGATIVE_TTL_MS 2000u
+/* Names found are asked for again after this long, so that a renamed
+ * container (docker rename) is named anew in later events. When the
+ * runtime cannot answer then, the names known are kept. */
+#define CONTAINER_POSITIVE_TTL_MS 5000u
 /* Containers remembered at once (set-associative, least recently used
  * entry of a set replaced). */
 #define CONTAINER_CACHE_SIZE 1024u
@@ -73,6 +77,7 @@ struct container_config {
 	unsigned timeout_ms;	     /* CONTAINER_TIMEOUT_MS */
 	unsigned backoff_ms;	     /* CONTAINER_BACKOFF_MS */
 	unsigned negative_ttl_ms;    /* CONTAINER_NEGATIVE_TTL_MS */
+	unsigned positive_ttl_ms;    /* CONTAINER_POSITIVE_TTL_MS */
 };
 
 struct container_resolver;
@@ -120,5 +125,9 @@ int container_resolver_prime(struct container_resolver *r, const char **ret_reas
 
 /* The proc root the resolver reads (for enrich/netdev). */
 const char *container_resolver_proc_root(const struct container_resolver *r);
+
+/* How many times a runtime answered (a container named, or a list): a
+ * caller that logged a failure sees from its growth that names are back. */
+uint64_t container_resolver_answers(const struct container_resolver *r);
 
 #endif

@@ -110,7 +110,8 @@ struct capture {
 	/* enrichment */
 	struct enrich_proc *proc;
 	struct container_resolver *containers;
-	char container_reason[CONTAINER_REASON_MAX]; /* last one logged */
+	char container_reason[CONTAINER_REASON_MAX]; /* last one logged, "" when none */
+	uint64_t container_answers;		     /* runtime answers when it was logged */
 	/* core: when packets are captured, or to order many hosts' events */
 	struct merge *merge;
 	struct tag_comment_cache *comments;
@@ -230,11 +231,17 @@ static void handle_event(struct capture *c, struct event *ev)
 	if (c->containers) {
 		const char *why = NULL;
 
-		/* A runtime that is slow or gone leaves ids only; say why once. */
+		/* A runtime that is slow or gone leaves ids only; say why once,
+		 * and say when it answers again. */
 		if (container_resolve_event(c->containers, ev, &why) < 0 && why &&
 		    strcmp(why, c->container_reason) != 0) {
 			snprintf(c->container_reason, sizeof(c->container_reason), "%s", why);
+			c->container_answers = container_resolver_answers(c->containers);
 			log_warn("container names unavailable, events carry ids only: %s", why);
+		} else if (c->container_reason[0] &&
+			   container_resolver_answers(c->containers) != c->container_answers) {
+			log_info("container names available again (after: %s)", c->container_reason);
+			c->container_reason[0] = '\0';
 		}
 	}
 	if (!EVENT_HAS(ev, ITEM_HOST)) {

@@ -665,6 +665,60 @@ static void test_resolver(struct server *s)
 	container_resolver_free(r);
 }
 
+/* Names are asked for again after the positive TTL (a docker rename reaches
+ * later events); a daemon that cannot answer then leaves the old names. */
+static void test_revalidate(struct server *s)
+{
+	char proc[4096];
+	struct container_config cfg = {
+	    .proc_root = proc,
+	    .docker_socket = s->path,
+	    .podman_socket = "",
+	    .containerd_root = "",
+	    .crio_root = "",
+	    .podman_root = "",
+	    .backoff_ms = 400,
+	    .positive_ttl_ms = 100,
+	};
+	struct container_resolver *r = NULL;
+	struct event ev;
+	uint64_t answers;
+	int before;
+
+	snprintf(proc, sizeof(proc), "%s/proc", fixtures);
+	CHECK(container_resolver_new(&cfg, &r) == 0);
+	if (!r)
+		return;
+	atomic_store(&s->mode, M_GOOD);
+	leaf_event(&ev, "docker-" ID_WEB ".scope");
+	CHECK(container_resolve_event(r, &ev, NULL) == 1);
+	CHECK_STR(ev.container, "web");
+	answers = container_resolver_answers(r);
+	CHECK(answers == 1);
+	/* renamed (the daemon now answers another name): within the TTL
+	 * the cache answers, after it the new name */
+	atomic_store(&s->mode, M_POD);
+	before = atomic_load(&s->requests);
+	leaf_event(&ev, "docker-" ID_WEB ".scope");
+	CHECK(container_resolve_event(r, &ev, NULL) == 1);
+	CHECK_STR(ev.container, "web");
+	CHECK(atomic_load(&s->requests) == before);
+	usleep(150 * 1000);
+	leaf_event(&ev, "docker-" ID_WEB ".scope");
+	CHECK(container_resolve_event(r, &ev, NULL) == 1);
+	CHECK_STR(ev.container, "app");
+	CHECK(atomic_load(&s->requests) == before + 1);
+	CHECK(container_resolver_answers(r) == answers + 1);
+	/* the daemon stops answering: the names known are kept */
+	atomic_store(&s->mode, M_NOANSWER);
+	usleep(150 * 1000);
+	leaf_event(&ev, "docker-" ID_WEB ".scope");
+	CHECK(container_resolve_event(r, &ev, NULL) == 1);
+	CHECK_STR(ev.container, "app");
+	CHECK(container_resolver_answers(r) == answers + 1);
+	container_resolver_free(r);
+}
+
 /* The cache holds CONTAINER_CACHE_SIZE containers, no more: after four
  * times as many others, the first is asked for again, the last is not. */
 static void test_cache_bound(struct server *s)
@@ -722,6 +776,7 @@ int main(int argc, char **argv)
 	test_bad_ids(&s);
 	test_list(&s);
 	test_resolver(&s);
+	test_revalidate(&s);
 	test_cache_bound(&s);
 	server_stop(&s);
 	free(body_web);
