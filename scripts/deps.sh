@@ -8,6 +8,7 @@ packages=(
 	tshark tcpdump iproute2 nftables procps util-linux
 	docker.io busybox-static qemu-system-x86 xz-utils
 	wireshark-qt xvfb xdotool imagemagick libcap2-bin curl
+	golang-go openssl python3
 )
 missing=()
 for p in "${packages[@]}"; do
