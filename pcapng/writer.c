@@ -527,8 +527,7 @@ int pcapng_add_interface(struct pcapng_writer *w, const struct pcapng_interface 
 	r = block_end(w, p, size);
 	if (r < 0)
 		return r;
-	w->ifs[w->n_ifs].linktype = iface->linktype;
-	w->ifs[w->n_ifs].snaplen = iface->snaplen;
+	w->ifs[w->n_ifs] = (struct pcapng_if){ .linktype = iface->linktype, .snaplen = iface->snaplen };
 	*ret_id = w->n_ifs++;
 	return 0;
 }
