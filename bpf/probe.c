@@ -1126,6 +1126,11 @@ int probe_flush(struct probe *p, bool all)
 
 	if (!p || !p->skel)
 		return -EBADF;
+	/* Records already in the ring first: a flow's first datagram, sent
+	 * inline by the kernel, must come before the counts reported here
+	 * (with batched wake-ups the ring may wait up to a tick). */
+	if (p->rb)
+		ring_buffer__consume(p->rb);
 	p->flush_now_ns = boottime_ns();
 	p->flush_all = all;
 	p->flush_events = 0;
