@@ -85,7 +85,6 @@ struct probe {
 	uint64_t udp_interval_ns;
 	/* probe_flush() state */
 	struct flow_marks marks, next_marks;
-	uint64_t flush_now_ns;
 	bool flush_all;
 	int flush_events, flush_error;
 	bool fentry; /* the fentry tier: fexit on inet_csk_accept and udp(v6)_sendmsg/recvmsg */
@@ -1088,7 +1087,7 @@ static int flush_flow(struct probe *p, const void *key, const void *value)
 	const struct ebpfdump_udp_flow *f = value;
 	struct flow_mark *old, mark = { .key = *k, .birth_ns = f->birth_ns };
 	struct ebpfdump_record rec;
-	uint64_t packets, bytes;
+	uint64_t packets, bytes, now;
 
 	if (marks_slot(&p->next_marks, k)->used)
 		return 0; /* seen already in this walk */
@@ -1104,13 +1103,18 @@ static int flush_flow(struct probe *p, const void *key, const void *value)
 	}
 	packets = f->packets - f->inline_packets - mark.reported_packets;
 	bytes = f->bytes - f->inline_bytes - mark.reported_bytes;
+	/* The clock is read after the counts were copied, so the record is
+	 * stamped no earlier than any datagram it counts: a flow born while
+	 * the walk was under way (the walk can be preempted for
+	 * milliseconds) is not stamped before its own first record. */
+	now = boottime_ns();
 	if ((packets || bytes) && !p->flush_error &&
 	    (p->flush_all || !mark.last_report_ns ||
-	     p->flush_now_ns - mark.last_report_ns >= p->udp_interval_ns)) {
-		flow_record(k, f, p->flush_now_ns, packets, bytes, &rec);
+	     (now > mark.last_report_ns && now - mark.last_report_ns >= p->udp_interval_ns))) {
+		flow_record(k, f, now, packets, bytes, &rec);
 		mark.reported_packets += packets;
 		mark.reported_bytes += bytes;
-		mark.last_report_ns = p->flush_now_ns;
+		mark.last_report_ns = now;
 		p->flush_events++;
 		p->flush_error = deliver(p, &rec);
 	}
@@ -1131,7 +1135,6 @@ int probe_flush(struct probe *p, bool all)
 	 * (with batched wake-ups the ring may wait up to a tick). */
 	if (p->rb)
 		ring_buffer__consume(p->rb);
-	p->flush_now_ns = boottime_ns();
 	p->flush_all = all;
 	p->flush_events = 0;
 	p->flush_error = 0;
