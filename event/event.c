@@ -9,67 +9,34 @@ struct value_name {
 	const char *name;
 };
 
-/* Wire values never change, so these names are a public contract too:
- * they are what ebpf.event shows and what users filter on. */
-/* clang-format off */
+/* Generated from EVENT_TYPES and EVENT_ITEMS (event.h). */
 static const struct value_name event_type_names[] = {
-	{ EVENT_TCP_CONNECT, "TCP_Connect" },
-	{ EVENT_TCP_CONNECT_FAILED, "TCP_Connect_Failed" },
-	{ EVENT_TCP_ACCEPT, "TCP_Accept" },
-	{ EVENT_TCP_CLOSE, "TCP_Close" },
-	{ EVENT_TCP_RETRANSMIT, "TCP_Retransmit" },
-	{ EVENT_UDP_SEND, "UDP_Send" },
-	{ EVENT_UDP_RECV, "UDP_Recv" },
-	{ EVENT_TCP_OPEN, "TCP_Open" },
-	{ EVENT_UDP_OPEN, "UDP_Open" },
+#define TYPE_NAME(id, value, name, ntop, text) { id, name },
+	EVENT_TYPES(TYPE_NAME)
+#undef TYPE_NAME
 	{ 0, NULL },
 };
-/* clang-format on */
 
-/* Item names double as dissector field names (ebpf.<name>) and EPB comment
- * keys (src.<name>), so they follow the dissector's spelling. */
-/* clang-format off */
-static const struct value_name event_item_names[] = {
-	{ ITEM_PID, "pid" },
-	{ ITEM_TID, "tid" },
-	{ ITEM_UID, "uid" },
-	{ ITEM_GID, "gid" },
-	{ ITEM_COMM, "comm" },
-	{ ITEM_EXE, "exe" },
-	{ ITEM_CMDLINE, "cmdline" },
-	{ ITEM_PPID, "ppid" },
-	{ ITEM_PCOMM, "pcomm" },
-	{ ITEM_USER, "user" },
-	{ ITEM_GROUP, "group" },
-	{ ITEM_CGROUP_ID, "cgroup_id" },
-	{ ITEM_CGROUP, "cgroup" },
-	{ ITEM_NETNS, "netns" },
-	{ ITEM_IFINDEX, "ifindex" },
-	{ ITEM_IFNAME, "ifname" },
-	{ ITEM_PROTO, "proto" },
-	{ ITEM_LADDR, "laddr" },
-	{ ITEM_RADDR, "raddr" },
-	{ ITEM_LPORT, "lport" },
-	{ ITEM_RPORT, "rport" },
-	{ ITEM_LATENCY_US, "latency_us" },
-	{ ITEM_BYTES_SENT, "bytes_sent" },
-	{ ITEM_BYTES_RECEIVED, "bytes_received" },
-	{ ITEM_RETRANSMITS, "retransmits" },
-	{ ITEM_SRTT_US, "srtt_us" },
-	{ ITEM_ERROR, "errno" },
-	{ ITEM_CONTAINER_ID, "container_id" },
-	{ ITEM_CONTAINER, "container" },
-	{ ITEM_POD, "pod" },
-	{ ITEM_NAMESPACE, "namespace" },
-	{ ITEM_RUNTIME, "runtime" },
-	{ ITEM_HOST, "host" },
-	{ ITEM_PACKETS, "packets" },
-	{ ITEM_BYTES, "bytes" },
-	{ ITEM_SOCK_COOKIE, "socket_cookie" },
-	{ ITEM_IMAGE, "image" },
+static const struct value_name event_type_texts[] = {
+#define TYPE_TEXT(id, value, name, ntop, text) { id, text },
+	EVENT_TYPES(TYPE_TEXT)
+#undef TYPE_TEXT
 	{ 0, NULL },
 };
-/* clang-format on */
+
+static const struct value_name event_type_ntop[] = {
+#define TYPE_NTOP(id, value, name, ntop, text) { id, ntop },
+	EVENT_TYPES(TYPE_NTOP)
+#undef TYPE_NTOP
+	{ 0, NULL },
+};
+
+static const struct value_name event_item_names[] = {
+#define ITEM_NAME(id, value, name) { id, name },
+	EVENT_ITEMS(ITEM_NAME)
+#undef ITEM_NAME
+	{ 0, NULL },
+};
 
 static const char *value_to_name(const struct value_name *table, unsigned value)
 {
@@ -97,6 +64,16 @@ const char *event_type_name(unsigned type)
 unsigned event_type_from_name(const char *name)
 {
 	return name_to_value(event_type_names, name);
+}
+
+const char *event_type_description(unsigned type)
+{
+	return value_to_name(event_type_texts, type);
+}
+
+const char *event_type_ntop_name(unsigned type)
+{
+	return value_to_name(event_type_ntop, type);
 }
 
 const char *event_item_name(unsigned item)

@@ -13,62 +13,83 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Event types. Values are on the wire (record header); never renumber. */
+/* The one table of event types: X(ID, wire value, name, ntopng word,
+ * description). The wire value is in the record header: never renumber.
+ * The name is what ebpf.event shows, --events takes and users filter on;
+ * the ntopng word is remote/json.c's TCP_EVENT_TYPE/UDP_EVENT_TYPE; the
+ * description labels the type in Wireshark's dialog. dissector/ebpf.lua
+ * and docs/event-format.md repeat the names: test_names checks them. */
+/* clang-format off */
+#define EVENT_TYPES(X) \
+	X(EVENT_TCP_CONNECT, 1, "TCP_Connect", "CONNECT", "connection established, with handshake time") \
+	X(EVENT_TCP_CONNECT_FAILED, 2, "TCP_Connect_Failed", "CONNECT_FAILED", "refused, timed out or reset") \
+	X(EVENT_TCP_ACCEPT, 3, "TCP_Accept", "ACCEPT", "a process accepted a connection") \
+	X(EVENT_TCP_CLOSE, 4, "TCP_Close", "CLOSE", "connection closed, with bytes and RTT") \
+	X(EVENT_TCP_RETRANSMIT, 5, "TCP_Retransmit", "RETRANSMIT", "a segment was sent again") \
+	X(EVENT_UDP_SEND, 6, "UDP_Send", "SEND", "datagrams sent, counted per flow and interval") \
+	X(EVENT_UDP_RECV, 7, "UDP_Recv", "RECV", "datagrams received, counted per flow and interval") \
+	X(EVENT_TCP_OPEN, 8, "TCP_Open", "OPEN", "connection already open at start (snapshot)") \
+	X(EVENT_UDP_OPEN, 9, "UDP_Open", "OPEN", "UDP socket already open at start (snapshot)")
+/* clang-format on */
+
 enum event_type {
-	EVENT_TCP_CONNECT = 1,
-	EVENT_TCP_CONNECT_FAILED = 2,
-	EVENT_TCP_ACCEPT = 3,
-	EVENT_TCP_CLOSE = 4,
-	EVENT_TCP_RETRANSMIT = 5,
-	EVENT_UDP_SEND = 6,
-	EVENT_UDP_RECV = 7,
-	EVENT_TCP_OPEN = 8, /* connection already open when the capture started */
-	EVENT_UDP_OPEN = 9, /* bound UDP socket already open at start */
-	EVENT_TYPE_MAX,     /* first unassigned value */
+#define EVENT_TYPE_ENUM(id, value, name, ntop, text) id = value,
+	EVENT_TYPES(EVENT_TYPE_ENUM)
+#undef EVENT_TYPE_ENUM
+	EVENT_TYPE_MAX, /* first unassigned value */
 };
 
-/* Item ids of the record (docs/event-format.md). Values are on the wire;
- * never renumber, only append. Ids stay below 64 so that presence fits
- * one uint64_t bit mask. */
+/* The one table of record items: X(ID, wire id, name) with the value's
+ * encoding in a comment. Ids are on the wire (docs/event-format.md): never
+ * renumber, only append; they stay below 64 so that presence fits one
+ * uint64_t bit mask. The name is the dissector's field (ebpf.<name>) and
+ * the EPB comment key (src.<name>). */
+/* clang-format off */
+#define EVENT_ITEMS(X) \
+	X(ITEM_PID, 1, "pid") /* u32 thread-group id (what users call pid) */ \
+	X(ITEM_TID, 2, "tid") /* u32 thread id */ \
+	X(ITEM_UID, 3, "uid") /* u32 */ \
+	X(ITEM_GID, 4, "gid") /* u32 */ \
+	X(ITEM_COMM, 5, "comm") /* string, task name */ \
+	X(ITEM_EXE, 6, "exe") /* string, executable path */ \
+	X(ITEM_CMDLINE, 7, "cmdline") /* string, arguments joined by spaces */ \
+	X(ITEM_PPID, 8, "ppid") /* u32 parent's thread-group id */ \
+	X(ITEM_PCOMM, 9, "pcomm") /* string, parent's task name */ \
+	X(ITEM_USER, 10, "user") /* string, name of uid */ \
+	X(ITEM_GROUP, 11, "group") /* string, name of gid */ \
+	X(ITEM_CGROUP_ID, 12, "cgroup_id") /* u64 */ \
+	X(ITEM_CGROUP, 13, "cgroup") /* string, cgroup leaf name */ \
+	X(ITEM_NETNS, 14, "netns") /* u32 network namespace inode number */ \
+	X(ITEM_IFINDEX, 15, "ifindex") /* u32 */ \
+	X(ITEM_IFNAME, 16, "ifname") /* string */ \
+	X(ITEM_PROTO, 17, "proto") /* u8 IP protocol number (6 TCP, 17 UDP) */ \
+	X(ITEM_LADDR, 18, "laddr") /* 4 bytes IPv4 or 16 bytes IPv6, network order */ \
+	X(ITEM_RADDR, 19, "raddr") /* likewise */ \
+	X(ITEM_LPORT, 20, "lport") /* u16 */ \
+	X(ITEM_RPORT, 21, "rport") /* u16 */ \
+	X(ITEM_LATENCY_US, 22, "latency_us") /* u32 TCP handshake time */ \
+	X(ITEM_BYTES_SENT, 23, "bytes_sent") /* u64 payload bytes, connection total */ \
+	X(ITEM_BYTES_RECEIVED, 24, "bytes_received") /* u64 payload bytes, connection total */ \
+	X(ITEM_RETRANSMITS, 25, "retransmits") /* u32 segments retransmitted */ \
+	X(ITEM_SRTT_US, 26, "srtt_us") /* u32 smoothed round-trip time */ \
+	X(ITEM_ERROR, 27, "errno") /* u32 Linux errno value (ECONNREFUSED...) */ \
+	X(ITEM_CONTAINER_ID, 28, "container_id") /* string */ \
+	X(ITEM_CONTAINER, 29, "container") /* string, container name */ \
+	X(ITEM_POD, 30, "pod") /* string, Kubernetes pod */ \
+	X(ITEM_NAMESPACE, 31, "namespace") /* string, Kubernetes namespace */ \
+	X(ITEM_RUNTIME, 32, "runtime") /* string: docker, containerd, cri-o, podman, systemd */ \
+	X(ITEM_HOST, 33, "host") /* string, host that produced the event */ \
+	X(ITEM_PACKETS, 34, "packets") /* u64 datagrams/segments counted by this event */ \
+	X(ITEM_BYTES, 35, "bytes") /* u64 bytes counted by this event */ \
+	X(ITEM_SOCK_COOKIE, 36, "socket_cookie") /* u64 kernel socket cookie */ \
+	X(ITEM_IMAGE, 37, "image") /* string, container image */
+/* clang-format on */
+
 enum event_item {
-	ITEM_PID = 1,		 /* u32 thread-group id (what users call pid) */
-	ITEM_TID = 2,		 /* u32 thread id */
-	ITEM_UID = 3,		 /* u32 */
-	ITEM_GID = 4,		 /* u32 */
-	ITEM_COMM = 5,		 /* string, task name */
-	ITEM_EXE = 6,		 /* string, executable path */
-	ITEM_CMDLINE = 7,	 /* string, arguments joined by spaces */
-	ITEM_PPID = 8,		 /* u32 parent's thread-group id */
-	ITEM_PCOMM = 9,		 /* string, parent's task name */
-	ITEM_USER = 10,		 /* string, name of uid */
-	ITEM_GROUP = 11,	 /* string, name of gid */
-	ITEM_CGROUP_ID = 12,	 /* u64 */
-	ITEM_CGROUP = 13,	 /* string, cgroup leaf name */
-	ITEM_NETNS = 14,	 /* u32 network namespace inode number */
-	ITEM_IFINDEX = 15,	 /* u32 */
-	ITEM_IFNAME = 16,	 /* string */
-	ITEM_PROTO = 17,	 /* u8 IP protocol number (6 TCP, 17 UDP) */
-	ITEM_LADDR = 18,	 /* 4 bytes IPv4 or 16 bytes IPv6, network order */
-	ITEM_RADDR = 19,	 /* likewise */
-	ITEM_LPORT = 20,	 /* u16 */
-	ITEM_RPORT = 21,	 /* u16 */
-	ITEM_LATENCY_US = 22,	 /* u32 TCP handshake time */
-	ITEM_BYTES_SENT = 23,	 /* u64 payload bytes, connection total */
-	ITEM_BYTES_RECEIVED = 24, /* u64 payload bytes, connection total */
-	ITEM_RETRANSMITS = 25,	 /* u32 segments retransmitted */
-	ITEM_SRTT_US = 26,	 /* u32 smoothed round-trip time */
-	ITEM_ERROR = 27,	 /* u32 Linux errno value (ECONNREFUSED...) */
-	ITEM_CONTAINER_ID = 28,	 /* string */
-	ITEM_CONTAINER = 29,	 /* string, container name */
-	ITEM_POD = 30,		 /* string, Kubernetes pod */
-	ITEM_NAMESPACE = 31,	 /* string, Kubernetes namespace */
-	ITEM_RUNTIME = 32,	 /* string: docker, containerd, cri-o, podman, systemd */
-	ITEM_HOST = 33,		 /* string, host that produced the event */
-	ITEM_PACKETS = 34,	 /* u64 datagrams/segments counted by this event */
-	ITEM_BYTES = 35,	 /* u64 bytes counted by this event */
-	ITEM_SOCK_COOKIE = 36,	 /* u64 kernel socket cookie */
-	ITEM_IMAGE = 37,	 /* string, container image */
-	ITEM_MAX,		 /* first unassigned id */
+#define EVENT_ITEM_ENUM(id, value, name) id = value,
+	EVENT_ITEMS(EVENT_ITEM_ENUM)
+#undef EVENT_ITEM_ENUM
+	ITEM_MAX, /* first unassigned id */
 };
 
 /* Limits on strings (bytes, without the terminating NUL). */
@@ -128,6 +149,10 @@ struct event {
 const char *event_type_name(unsigned type);
 /* The type for a name, or 0 when unknown. Case-sensitive. */
 unsigned event_type_from_name(const char *name);
+/* "connection established, with handshake time", ...; NULL when unknown. */
+const char *event_type_description(unsigned type);
+/* ntopng's word for the type ("CONNECT"); NULL when unknown. */
+const char *event_type_ntop_name(unsigned type);
 /* Item id → short name used in docs and the EPB comment ("pid", "comm"). */
 const char *event_item_name(unsigned item);
 

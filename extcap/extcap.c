@@ -14,24 +14,6 @@
 #include "event/event.h"
 #include "pcapng/writer.h"
 
-struct event_choice {
-	unsigned type;
-	const char *display;
-};
-
-static const struct event_choice event_choices[] = {
-	{ EVENT_TCP_CONNECT, "TCP_Connect: connection established, with handshake time" },
-	{ EVENT_TCP_CONNECT_FAILED, "TCP_Connect_Failed: refused, timed out or reset" },
-	{ EVENT_TCP_ACCEPT, "TCP_Accept: a process accepted a connection" },
-	{ EVENT_TCP_CLOSE, "TCP_Close: connection closed, with bytes and RTT" },
-	{ EVENT_TCP_RETRANSMIT, "TCP_Retransmit: a segment was sent again" },
-	{ EVENT_UDP_SEND, "UDP_Send: datagrams sent, counted per flow and interval" },
-	{ EVENT_UDP_RECV, "UDP_Recv: datagrams received, counted per flow and interval" },
-	{ EVENT_TCP_OPEN, "TCP_Open: connection already open at start (snapshot)" },
-	{ EVENT_UDP_OPEN, "UDP_Open: UDP socket already open at start (snapshot)" },
-	{ 0, NULL },
-};
-
 #if EBPFDUMP_WITH_BPF
 /* Names come from container runtimes: data that must not break the
  * sentence syntax. Braces and control characters become '_'. */
@@ -153,8 +135,10 @@ static void values_netns(FILE *out, int arg, const struct netdev_list *l)
 
 int extcap_list_interfaces(FILE *out)
 {
-	fprintf(out, "extcap {version=%s}{display=eBPF events of processes and containers}\n",
-		EBPFDUMP_VERSION);
+	fprintf(out,
+		"extcap {version=%s}{display=eBPF events of processes and containers}"
+		"{help=%s}\n",
+		EBPFDUMP_VERSION, EBPFDUMP_HELP_URL);
 #if EBPFDUMP_WITH_BPF
 	fprintf(out, "interface {value=%s}{display=eBPF Events}\n", IFACE_EVENTS);
 #endif
@@ -188,11 +172,11 @@ static int arg_events(FILE *out, int arg)
 	fprintf(out,
 		"arg {number=%d}{call=--events}{display=Event types}{type=multicheck}"
 		"{tooltip=Kernel events to capture; unchecked types are filtered at the source}"
-		"{group=Events}\n",
+		"{group=Events}{save=false}\n",
 		arg);
-	for (const struct event_choice *c = event_choices; c->type; c++)
-		fprintf(out, "value {arg=%d}{value=%s}{display=%s}{default=true}\n", arg,
-			event_type_name(c->type), c->display);
+	for (unsigned t = 1; t < EVENT_TYPE_MAX; t++)
+		fprintf(out, "value {arg=%d}{value=%s}{display=%s: %s}{default=true}\n", arg,
+			event_type_name(t), event_type_name(t), event_type_description(t));
 	return arg + 1;
 }
 
@@ -203,18 +187,18 @@ static int arg_kernel(FILE *out, int arg, const struct netdev_list *l)
 		"{type=selector}{tooltip=Kernel ring buffer between BPF programs and ebpfdump; "
 		"larger loses fewer events under bursts}{group=Performance}\n",
 		arg);
-	for (unsigned mb = OPTIONS_RINGBUF_MB_MIN; mb <= 256; mb *= 2)
+	for (unsigned mb = OPTIONS_RINGBUF_MB_MIN; mb <= OPTIONS_RINGBUF_MB_MAX; mb *= 2)
 		fprintf(out, "value {arg=%d}{value=%u}{display=%u MiB}{default=%s}\n", arg, mb, mb,
 			mb == OPTIONS_RINGBUF_MB_DEFAULT ? "true" : "false");
 	arg++;
 	fprintf(out,
-		"arg {number=%d}{call=--pid-tree}{display=Process (and children)}{type=integer}"
-		"{range=1,4294967295}{tooltip=Only this pid and its descendants; filtered in "
+		"arg {number=%d}{call=--pid-tree}{display=Process (and children)}{type=string}"
+		"{validation=^[0-9]*$}{tooltip=Only this pid and its descendants; filtered in "
 		"the kernel}{group=Filters}\n",
 		arg++);
 	fprintf(out,
-		"arg {number=%d}{call=--uid}{display=User id}{type=integer}{range=0,4294967294}"
-		"{tooltip=Only this user's processes}{group=Filters}\n",
+		"arg {number=%d}{call=--uid}{display=User id}{type=string}{validation=^[0-9]*$}"
+		"{tooltip=Only this user's processes (a number)}{group=Filters}\n",
 		arg++);
 	fprintf(out,
 		"arg {number=%d}{call=--comm}{display=Command}{type=string}"
@@ -241,9 +225,10 @@ static int arg_kernel(FILE *out, int arg, const struct netdev_list *l)
 	arg++;
 	fprintf(out,
 		"arg {number=%d}{call=--udp-interval}{display=UDP report interval (ms)}"
-		"{type=integer}{range=%u,%u}{default=1000}{tooltip=A UDP flow reports at most "
+		"{type=integer}{range=%u,%u}{default=%u}{tooltip=A UDP flow reports at most "
 		"once per interval, with its datagram and byte counts}{group=Events}\n",
-		arg++, OPTIONS_UDP_INTERVAL_MS_MIN, OPTIONS_UDP_INTERVAL_MS_MAX);
+		arg++, OPTIONS_UDP_INTERVAL_MS_MIN, OPTIONS_UDP_INTERVAL_MS_MAX,
+		OPTIONS_UDP_INTERVAL_MS_DEFAULT);
 	fprintf(out,
 		"arg {number=%d}{call=--host}{display=Host label}{type=string}"
 		"{tooltip=Name put in ebpf.host of every event (default: this host's name)}"
@@ -334,9 +319,24 @@ static int arg_remote(FILE *out, int arg)
 		arg++);
 	fprintf(out,
 		"arg {number=%d}{call=--reorder-window}{display=Reorder window (ms)}"
-		"{type=integer}{range=0,%u}{default=200}{tooltip=How long events wait to be put "
+		"{type=integer}{range=0,%u}{default=%u}{tooltip=How long events wait to be put "
 		"in time order across hosts}{group=Remote}\n",
-		arg++, OPTIONS_WINDOW_MS_MAX);
+		arg++, OPTIONS_WINDOW_MS_MAX, OPTIONS_REMOTE_WINDOW_MS_DEFAULT);
+	return arg;
+}
+
+/* Like Wireshark's own extcaps: debug messages, to stderr or a file. */
+static int arg_debug(FILE *out, int arg)
+{
+	fprintf(out,
+		"arg {number=%d}{call=--debug}{display=Debug messages}{type=boolflag}"
+		"{default=false}{tooltip=Log debug messages (to the file below, or to "
+		"Wireshark's extcap log)}{group=Debug}\n",
+		arg++);
+	fprintf(out,
+		"arg {number=%d}{call=--debug-file}{display=Debug log file}{type=fileselect}"
+		"{mustexist=false}{tooltip=Append debug messages to this file}{group=Debug}\n",
+		arg++);
 	return arg;
 }
 
@@ -347,7 +347,8 @@ static void list_config(FILE *out, const struct options *o)
 
 	if (strcmp(o->interface, IFACE_ZMQ) == 0) {
 		arg = arg_events(out, arg);
-		arg_remote(out, arg);
+		arg = arg_remote(out, arg);
+		arg_debug(out, arg);
 		return;
 	}
 #if EBPFDUMP_WITH_BPF
@@ -358,7 +359,8 @@ static void list_config(FILE *out, const struct options *o)
 #endif
 	arg = arg_events(out, arg);
 	arg = arg_kernel(out, arg, l);
-	arg_packets(out, arg, !is_container_iface(o), l);
+	arg = arg_packets(out, arg, !is_container_iface(o), l);
+	arg_debug(out, arg);
 	netdev_list_free(l);
 }
 

@@ -3,6 +3,7 @@
 #include "extcap/options.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,12 +13,9 @@
 
 #include "event/event.h"
 
-/* Event types this build can capture; --events accepts these names. */
-static const unsigned capturable_events[] = {
-	EVENT_TCP_CONNECT, EVENT_TCP_CONNECT_FAILED, EVENT_TCP_ACCEPT, EVENT_TCP_CLOSE,
-	EVENT_TCP_RETRANSMIT, EVENT_UDP_SEND, EVENT_UDP_RECV, EVENT_TCP_OPEN, EVENT_UDP_OPEN,
-};
-#define N_CAPTURABLE (sizeof(capturable_events) / sizeof(capturable_events[0]))
+/* Every type of EVENT_TYPES (event/event.h) can be captured: --events
+ * takes their names. */
+#define FOR_EACH_TYPE(t) for (unsigned t = 1; t < EVENT_TYPE_MAX; t++)
 
 enum {
 	OPT_EXTCAP_INTERFACES = 1000,
@@ -180,7 +178,7 @@ const char *options_usage(void)
 	       "  --extcap-capture-filter F    capture filter for the packets (pcap syntax)\n"
 	       "  --snaplen BYTES              bytes kept per packet, 64-262144 (default 262144)\n"
 	       "  --promisc, --no-promisc      promiscuous mode (default on)\n"
-	       "  --buffer-size MIB            kernel packet buffer, 1-1024 MiB (default 4)\n"
+	       "  --buffer-size MIB            kernel packet buffer, 1-1024 MiB (default 32)\n"
 	       "  --reorder-window MS          how long a packet may wait for its event,\n"
 	       "                               0-10000 ms (default 50)\n"
 	       "  --flows N                    flows remembered, 1024-16777216 (default 1048576)\n"
@@ -234,9 +232,12 @@ const char *options_event_names(void)
 	if (!names[0]) {
 		size_t off = 0;
 
-		for (size_t i = 0; i < N_CAPTURABLE && off < sizeof(names); i++)
-			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s",
-						i ? ", " : "", event_type_name(capturable_events[i]));
+		FOR_EACH_TYPE(t)
+		{
+			if (off < sizeof(names))
+				off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s",
+							t > 1 ? ", " : "", event_type_name(t));
+		}
 	}
 	return names;
 }
@@ -247,8 +248,8 @@ int options_parse_events(const char *list, uint32_t *ret_mask, char *errbuf, siz
 	char *copy, *tok, *save = NULL;
 
 	if (strcmp(list, "all") == 0) {
-		for (size_t i = 0; i < N_CAPTURABLE; i++)
-			mask |= 1u << capturable_events[i];
+		FOR_EACH_TYPE(t)
+			mask |= 1u << t;
 		*ret_mask = mask;
 		return 0;
 	}
@@ -257,11 +258,8 @@ int options_parse_events(const char *list, uint32_t *ret_mask, char *errbuf, siz
 		return -ENOMEM;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		unsigned type = event_type_from_name(tok);
-		bool ok = false;
 
-		for (size_t i = 0; i < N_CAPTURABLE; i++)
-			ok |= capturable_events[i] == type;
-		if (!ok) {
+		if (!type) {
 			snprintf(errbuf, errlen,
 				 "unknown event type '%s' in --events; known: %s, all", tok,
 				 options_event_names());
@@ -279,21 +277,90 @@ int options_parse_events(const char *list, uint32_t *ret_mask, char *errbuf, siz
 	return 0;
 }
 
-static int parse_uint(const char *name, const char *s, uint32_t min, uint32_t max, uint32_t *ret,
-		      char *errbuf, size_t errlen)
+/* The one number parser of every numeric option: decimal digits only (no
+ * sign, no space, no base prefix, nothing after), within [min, max].
+ * strtoul alone would take " 5", "+5" and wrap "-5". */
+static int parse_u64(const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *ret,
+		     char *errbuf, size_t errlen)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v = 0;
+	const char *p = s;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
-		snprintf(errbuf, errlen, "invalid value '%s' for %s: expected a number from %u to %u",
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10) {
+			v = UINT64_MAX;
+			break;
+		}
+		v = v * 10 + d;
+	}
+	if (p == s || *p || v < min || v > max) {
+		snprintf(errbuf, errlen,
+			 "invalid value '%s' for %s: expected a number from %" PRIu64 " to %" PRIu64,
 			 s, name, min, max);
 		return -EINVAL;
 	}
-	*ret = (uint32_t)v;
+	*ret = v;
 	return 0;
+}
+
+static int parse_uint(const char *name, const char *s, uint32_t min, uint32_t max, uint32_t *ret,
+		      char *errbuf, size_t errlen)
+{
+	uint64_t v;
+	int r = parse_u64(name, s, min, max, &v, errbuf, errlen);
+
+	if (r == 0)
+		*ret = (uint32_t)v;
+	return r;
+}
+
+/* True when s is valid UTF-8 without control characters (a label that goes
+ * into every event and the pcapng section header as one line). */
+static bool printable_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned n, cp;
+
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf)
+			n = 1, cp = *p & 0x1f;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			n = 2, cp = *p & 0x0f;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			n = 3, cp = *p & 0x07;
+		else
+			return false;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0x80 && cp < 0xa0))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+/* A string option that must not be empty: an empty value selects nothing
+ * (Wireshark leaves empty fields out of the command line). */
+static int need_value(const char *name, const char *s, const char *what, char *errbuf,
+		      size_t errlen)
+{
+	if (s[0])
+		return 0;
+	snprintf(errbuf, errlen, "%s needs %s", name, what);
+	return -EINVAL;
 }
 
 int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size_t errlen)
@@ -303,7 +370,7 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 		.snapshot = true,
 		.containers = true,
 		.snaplen = OPTIONS_SNAPLEN_DEFAULT,
-		.promisc = true,
+		.promisc = OPTIONS_PROMISC_DEFAULT,
 		.buffer_mb = OPTIONS_BUFFER_MB_DEFAULT,
 		.window_ms = OPTIONS_WINDOW_MS_DEFAULT,
 		.flows = OPTIONS_FLOWS_DEFAULT,
@@ -394,6 +461,12 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 					 OPTIONS_HOST_MAX);
 				return -EINVAL;
 			}
+			if (!printable_utf8(optarg)) {
+				snprintf(errbuf, errlen,
+					 "--host needs a name in UTF-8 without control characters "
+					 "(newline, tab)");
+				return -EINVAL;
+			}
 			o.host = optarg;
 			break;
 		case OPT_NO_SNAPSHOT:
@@ -403,7 +476,11 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			o.containers = false;
 			break;
 		case OPT_IFNAME:
-			if (!optarg[0] || strcmp(optarg, OPTIONS_IFNAME_NONE) == 0) {
+			r = need_value("--ifname", optarg, "an interface name, or none for events only", errbuf,
+				       errlen);
+			if (r < 0)
+				return r;
+			if (strcmp(optarg, OPTIONS_IFNAME_NONE) == 0) {
 				o.ifname = NULL; /* also Wireshark's "events only" entry */
 				break;
 			}
@@ -484,7 +561,11 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			o.comment_brief = strcmp(optarg, "brief") == 0;
 			break;
 		case OPT_NETNS:
-			if (!optarg[0] || strcmp(optarg, "any") == 0) {
+			r = need_value("--netns", optarg, "self, any or a namespace inode; leave it out for any", errbuf,
+				       errlen);
+			if (r < 0)
+				return r;
+			if (strcmp(optarg, "any") == 0) {
 				o.netns = 0; /* also Wireshark's "any" entry */
 				break;
 			}
@@ -506,8 +587,12 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			break;
 		case OPT_PID:
 		case OPT_PID_TREE:
-			if (!optarg[0])
-				break; /* Wireshark's empty field: any */
+			if (o.pid && o.pid_tree != (c == OPT_PID_TREE)) {
+				snprintf(errbuf, errlen,
+					 "--pid and --pid-tree exclude each other: give one (--pid-tree "
+					 "includes the process itself)");
+				return -EINVAL;
+			}
 			r = parse_uint(c == OPT_PID ? "--pid" : "--pid-tree", optarg, 1,
 				       UINT32_MAX, &o.pid, errbuf, errlen);
 			if (r < 0)
@@ -515,8 +600,6 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			o.pid_tree = c == OPT_PID_TREE;
 			break;
 		case OPT_UID:
-			if (!optarg[0])
-				break;
 			r = parse_uint("--uid", optarg, 0, UINT32_MAX - 1, &o.uid, errbuf, errlen);
 			if (r < 0)
 				return r;
@@ -530,25 +613,22 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 					 optarg, OPTIONS_COMM_MAX, OPTIONS_COMM_MAX);
 				return -EINVAL;
 			}
-			o.comm = optarg[0] ? optarg : NULL;
+			r = need_value("--comm", optarg, "a task name; leave it out for any", errbuf, errlen);
+			if (r < 0)
+				return r;
+			o.comm = optarg;
 			break;
-		case OPT_CGROUP: {
-			char *end;
-
-			if (!optarg[0])
-				break;
-			errno = 0;
-			o.cgroup_id = strtoull(optarg, &end, 10);
-			if (errno || *end || !o.cgroup_id || optarg[0] == '-') {
+		case OPT_CGROUP:
+			r = parse_u64("--cgroup", optarg, 1, UINT64_MAX, &o.cgroup_id, errbuf, errlen);
+			if (r < 0) {
 				snprintf(errbuf, errlen,
 					 "invalid value '%s' for --cgroup: expected a cgroup id "
 					 "(ebpf.cgroup_id of an event, or the inode of the cgroup's "
 					 "directory: stat -c %%i)",
 					 optarg);
-				return -EINVAL;
+				return r;
 			}
 			break;
-		}
 		case OPT_UDP_INTERVAL:
 			r = parse_uint("--udp-interval", optarg, OPTIONS_UDP_INTERVAL_MS_MIN,
 				       OPTIONS_UDP_INTERVAL_MS_MAX, &o.udp_interval_ms, errbuf, errlen);
@@ -645,6 +725,14 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			 "unknown interface '%s'; ebpfdump --extcap-interfaces lists them (%s, %s, "
 			 "and VETH@CONTAINER for containers and pods)",
 			 o.interface, IFACE_EVENTS, IFACE_ZMQ);
+		return -EINVAL;
+	}
+	if ((o.zmq_listen || o.n_zmq_connect) &&
+	    (!o.interface || strcmp(o.interface, IFACE_ZMQ) != 0)) {
+		snprintf(errbuf, errlen,
+			 "--zmq-listen and --zmq-connect receive remote events: they go with "
+			 "--extcap-interface %s",
+			 IFACE_ZMQ);
 		return -EINVAL;
 	}
 	if (o.zmq_publish && o.action == ACTION_NONE)

@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bpf/probe.h"
+#include "capture/live.h"
+
 /* Interface names (the extcap "value" of each interface). */
 #define IFACE_EVENTS "ebpfevents"
 #define IFACE_ZMQ "ebpfzmqevents"
@@ -27,8 +30,13 @@
 #define OPTIONS_SNAPLEN_MIN 64u
 #define OPTIONS_SNAPLEN_MAX 262144u
 #define OPTIONS_SNAPLEN_DEFAULT 262144u
-#define OPTIONS_BUFFER_MB_MAX 1024u
-#define OPTIONS_BUFFER_MB_DEFAULT 4u
+/* The packet buffer's limits and default are the capture module's
+ * (capture/live.h, measured in docs/capture.md). */
+#define OPTIONS_BUFFER_MB_MAX LIVE_BUFFER_MIB_MAX
+#define OPTIONS_BUFFER_MB_DEFAULT LIVE_BUFFER_MIB_DEFAULT
+/* Promiscuous mode: on unless --no-promisc, as in tcpdump and Wireshark
+ * (live_config_init's library default is off; ebpfdump sets it). */
+#define OPTIONS_PROMISC_DEFAULT true
 #define OPTIONS_WINDOW_MS_MAX 10000u
 #define OPTIONS_WINDOW_MS_DEFAULT 50u
 #define OPTIONS_FLOWS_MIN 1024u
@@ -37,8 +45,13 @@
 #define OPTIONS_LINGER_S_MAX 3600u
 #define OPTIONS_LINGER_S_DEFAULT 2u
 #define OPTIONS_COMM_MAX 15u /* a task name, as the kernel keeps it */
-#define OPTIONS_UDP_INTERVAL_MS_MIN 10u
-#define OPTIONS_UDP_INTERVAL_MS_MAX 3600000u
+/* --udp-interval: the probe module's limits and default (bpf/probe.h). */
+#define OPTIONS_UDP_INTERVAL_MS_MIN PROBE_UDP_INTERVAL_MIN_MS
+#define OPTIONS_UDP_INTERVAL_MS_MAX PROBE_UDP_INTERVAL_MAX_MS
+#define OPTIONS_UDP_INTERVAL_MS_DEFAULT PROBE_UDP_INTERVAL_DEFAULT_MS
+/* --reorder-window on the ZeroMQ interface, when not given: events of
+ * several hosts wait this long to be put in time order (extcap/capture.c). */
+#define OPTIONS_REMOTE_WINDOW_MS_DEFAULT 200u
 /* Longest name accepted for --host. */
 #define OPTIONS_HOST_MAX 255u
 

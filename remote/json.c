@@ -19,37 +19,6 @@
 #define SANITIZED_MAX (EVENT_CMDLINE_MAX * 3 + 1)
 #define UTF8_REPLACEMENT "\xef\xbf\xbd"
 
-struct value_name {
-	unsigned value;
-	const char *name;
-};
-
-/* ntopng's TCP_EVENT_TYPE / UDP_EVENT_TYPE words for our event types. */
-/* clang-format off */
-static const struct value_name ntop_type_names[] = {
-	{ EVENT_TCP_CONNECT, "CONNECT" },
-	{ EVENT_TCP_CONNECT_FAILED, "CONNECT_FAILED" },
-	{ EVENT_TCP_ACCEPT, "ACCEPT" },
-	{ EVENT_TCP_CLOSE, "CLOSE" },
-	{ EVENT_TCP_RETRANSMIT, "RETRANSMIT" },
-	{ EVENT_UDP_SEND, "SEND" },
-	{ EVENT_UDP_RECV, "RECV" },
-	{ EVENT_TCP_OPEN, "OPEN" },
-	{ EVENT_UDP_OPEN, "OPEN" },
-	{ 0, NULL },
-};
-/* clang-format on */
-
-static const char *ntop_type_name(unsigned type)
-{
-	const struct value_name *v;
-
-	for (v = ntop_type_names; v->name; v++)
-		if (v->value == type)
-			return v->name;
-	return NULL;
-}
-
 static bool is_udp_type(unsigned type)
 {
 	return type == EVENT_UDP_SEND || type == EVENT_UDP_RECV || type == EVENT_UDP_OPEN;
@@ -215,7 +184,7 @@ static int add_addresses(struct json_object *top, const struct event *ev)
 
 static int add_header(struct json_object *top, const struct event *ev, const char *host)
 {
-	const char *name = event_type_name(ev->type), *ntop = ntop_type_name(ev->type);
+	const char *name = event_type_name(ev->type), *ntop = event_type_ntop_name(ev->type);
 	char text[64];
 	int r;
 

@@ -52,6 +52,43 @@ for i in $ifaces; do
 	for v in $vals; do
 		check "$i --extcap-config: value refers to arg $v which exists" '[[ " $args" == *" $v "* ]]'
 	done
+	# Wireshark 4.0's dialog must accept every argument as offered, or it
+	# cannot be saved: integer/unsigned ranges within a 32-bit int (Qt's
+	# validator) and a default inside the range (an empty number is
+	# invalid); a validation regex that accepts the default, or the empty
+	# field when there is none; a selector or radio with one default value.
+	while IFS= read -r line; do
+		num=$(sed -n 's/^arg {number=\([0-9]*\)}.*/\1/p' <<<"$line")
+		type=$(sed -n 's/.*{type=\([a-z]*\)}.*/\1/p' <<<"$line")
+		def=$(sed -n 's/.*{default=\([^}]*\)}.*/\1/p' <<<"$line")
+		range=$(sed -n 's/.*{range=\([^}]*\)}.*/\1/p' <<<"$line")
+		valid=$(sed -n 's/.*{validation=\([^}]*\)}.*/\1/p' <<<"$line")
+		what="$i arg $num ($type)"
+		case $type in
+		integer | unsigned | long | double)
+			check "$what: has a default" '[ -n "$def" ]'
+			if [ -n "$range" ]; then
+				lo=${range%,*} hi=${range#*,}
+				check "$what: range $range within a 32-bit int" \
+					'[ "$lo" -ge -2147483648 ] && [ "$hi" -le 2147483647 ]'
+				check "$what: default $def within $range" \
+					'[ -n "$def" ] && [ "$def" -ge "$lo" ] && [ "$def" -le "$hi" ]'
+			fi
+			;;
+		selector | radio)
+			check "$what: one default value" \
+				'[ "$(grep -c "^value {arg=$num}.*{default=true}" "$tmp/config-$i.out")" = 1 ]'
+			;;
+		multicheck)
+			# Wireshark 4.0 takes a multicheck's saved preference (empty when
+			# never saved) over the values' defaults: save=false keeps them.
+			check "$what: values' defaults honoured (save=false)" '[[ $line == *"{save=false}"* ]]'
+			;;
+		esac
+		if [ -n "$valid" ]; then
+			check "$what: validation $valid accepts '${def}'" 'grep -qP -- "$valid" <<<"$def"'
+		fi
+	done < <(grep "^arg " "$tmp/config-$i.out")
 	# Every call= option must be accepted by the parser (no unknown options).
 	for call in $(sed -n 's/^arg .*{call=\(--[a-z-]*\)}.*/\1/p' "$tmp/config-$i.out"); do
 		run opt "$call" --help 2>/dev/null
@@ -76,6 +113,51 @@ expect_usage_error ringbuf-range "expected a number from 1 to 1024" --capture --
 expect_usage_error ringbuf-pow2 "power of two" --capture --extcap-interface ebpfevents --fifo - --ring-buffer-size 3
 expect_usage_error packet-comment "expected full or brief" --capture --extcap-interface ebpfevents --fifo - --packet-comment short
 expect_usage_error duration-neg "invalid value '-5' for --duration" --capture --extcap-interface ebpfevents --fifo - --duration -5
+# Bad values of every kind (issue 22): empty, leading space, sign, overflow,
+# conflicting options, a host label that would break the section header.
+cap=(--capture --extcap-interface ebpfevents --fifo -)
+while IFS='|' read -r name pattern opt val; do
+	expect_usage_error "bad-$name" "$pattern" "${cap[@]}" "$opt" "$val"
+done <<'TABLE'
+pid-empty|invalid value '' for --pid|--pid|
+pid-space|invalid value ' 5' for --pid|--pid| 5
+pid-plus|invalid value '+5' for --pid|--pid|+5
+pid-zero|invalid value '0' for --pid|--pid|0
+pid-overflow|invalid value '4294967296' for --pid|--pid|4294967296
+pid-tree-empty|invalid value '' for --pid-tree|--pid-tree|
+pid-tree-space|invalid value ' 5' for --pid-tree|--pid-tree| 5
+uid-empty|invalid value '' for --uid|--uid|
+uid-space|invalid value ' 0' for --uid|--uid| 0
+cgroup-empty|invalid value '' for --cgroup|--cgroup|
+cgroup-space|invalid value ' 7' for --cgroup|--cgroup| 7
+cgroup-overflow|invalid value '18446744073709551616' for --cgroup|--cgroup|18446744073709551616
+duration-space|invalid value ' 5' for --duration|--duration| 5
+buffer-space|invalid value ' 5' for --buffer-size|--buffer-size| 5
+window-space|invalid value ' 5' for --reorder-window|--reorder-window| 5
+linger-space|invalid value ' 5' for --linger|--linger| 5
+snaplen-hex|invalid value '0x100' for --snaplen|--snaplen|0x100
+flows-trailing|invalid value '2048k' for --flows|--flows|2048k
+udp-interval-space|invalid value ' 100' for --udp-interval|--udp-interval| 100
+ringbuf-space|invalid value ' 8' for --ring-buffer-size|--ring-buffer-size| 8
+netns-empty|--netns needs|--netns|
+netns-space|invalid value ' 1' for --netns|--netns| 1
+comm-empty|--comm needs a task name|--comm|
+ifname-empty|--ifname needs an interface name|--ifname|
+TABLE
+expect_usage_error bad-pid-and-tree "exclude each other" "${cap[@]}" --pid 5 --pid-tree 6
+expect_usage_error bad-tree-and-pid "exclude each other" "${cap[@]}" --pid-tree 6 --pid 5
+expect_usage_error bad-host-newline "without control characters" "${cap[@]}" --host "$(printf 'a\nb')"
+expect_usage_error bad-host-utf8 "UTF-8" "${cap[@]}" --host "$(printf 'h\xe9te')"
+expect_usage_error bad-host-overlong "UTF-8" "${cap[@]}" --host "$(printf '\xc0\xafx')"
+expect_usage_error bad-zmq-listen "go with --extcap-interface ebpfzmqevents" "${cap[@]}" --zmq-listen tcp://127.0.0.1:5556
+expect_usage_error bad-zmq-connect "go with --extcap-interface ebpfzmqevents" "${cap[@]}" --zmq-connect tcp://127.0.0.1:5556
+# ... while the good forms still parse (--help stops before any capture).
+for good in "--pid 5" "--pid-tree 1" "--uid 0" "--cgroup 18446744073709551615" "--comm sshd" \
+	"--netns any" "--netns self" "--ifname none" "--host h\xc3\xa9te" "--pid 5 --pid 6"; do
+	# shellcheck disable=SC2046 # split the option from its value
+	run good $(printf -- "$good") --help
+	check "good: $good parses" '[ $rc = 0 ]'
+done
 expect_usage_error no-fifo "needs --fifo" --capture --extcap-interface ebpfevents
 expect_usage_error no-iface "needs --extcap-interface" --extcap-config
 expect_usage_error missing-value "needs a value" --extcap-interface

@@ -14,3 +14,12 @@ add_test(NAME event_record_golden_doc
          COMMAND test_record golden ${PROJECT_SOURCE_DIR}/docs/event-format.md)
 add_test(NAME event_comment COMMAND test_comment)
 set_tests_properties(event_record_fuzz PROPERTIES TIMEOUT 60)
+
+# Drift: ebpf.lua's and event-format.md's type and item names against the C
+# tables (EVENT_TYPES, EVENT_ITEMS).
+add_executable(test_names ${CMAKE_CURRENT_LIST_DIR}/test_names.c)
+target_link_libraries(test_names PRIVATE ebpf_event)
+add_test(NAME event_names_drift
+         COMMAND test_names ${PROJECT_SOURCE_DIR}/dissector/ebpf.lua
+                 ${PROJECT_SOURCE_DIR}/docs/event-format.md)
+set_tests_properties(event_names_drift PROPERTIES LABELS "unit;dissector")
