@@ -32,7 +32,6 @@
 #include "enrich/netdev.h"
 #include "enrich/proc.h"
 #include "event/comment.h"
-#include "event/comment.h"
 #include "event/record.h"
 #include "extcap/control.h"
 #include "extcap/log.h"
@@ -48,6 +47,9 @@
 #define WIRESHARK_FIFO_PREFIX "wireshark_extcap"
 /* How often to retry opening a fifo that has no reader yet. */
 #define FIFO_OPEN_POLL_MS 50
+/* How long a capture that cannot start waits for the reader of its fifo
+ * (dumpcap opens it right after starting us), to hand it an empty capture. */
+#define RELEASE_WAIT_MS 5000
 /* Idle tick of the loop (flushes, --duration) when nothing is due sooner. */
 #define TICK_NS 1000000000ull
 /* How often UDP flow counts are collected from the kernel's flow table. */
@@ -445,6 +447,81 @@ static int open_output(struct capture *c)
 	base = base ? base + 1 : path;
 	c->under_wireshark = strncmp(base, WIRESHARK_FIFO_PREFIX, strlen(WIRESHARK_FIFO_PREFIX)) == 0;
 	return 1;
+}
+
+/* A section header alone: the reader of a capture that could not start
+ * sees a valid, empty capture end, and then our error. */
+static void write_empty_capture(int fd)
+{
+	struct pcapng_writer *w = NULL;
+	char app[64];
+
+	snprintf(app, sizeof(app), "ebpfdump %s", EBPFDUMP_VERSION);
+	if (pcapng_writer_open(fd, false, app, &w) == 0)
+		(void)pcapng_writer_flush(w);
+	pcapng_writer_close(w);
+}
+
+/* Wireshark opens its ends of the toolbar's control pipes when a capture
+ * starts, its main thread blocked in open() until we hold the other ends,
+ * then sends the toolbar's values and "initialized". A capture that cannot
+ * start waits for that (a few seconds at most, or a stop request) before
+ * it exits, or Wireshark would hang on a pipe no one opens any more. */
+static void wait_toolbar(struct control *ctl, int sig_fd)
+{
+	static struct control_msg m;
+	struct pollfd pfd[2] = { { .fd = control_fd(ctl), .events = POLLIN },
+				 { .fd = sig_fd, .events = POLLIN } };
+	struct timespec t0, t;
+
+	if (control_fd(ctl) < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		long waited;
+		int r;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		waited = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (waited >= RELEASE_WAIT_MS || poll(pfd, 2, (int)(RELEASE_WAIT_MS - waited)) <= 0)
+			return;
+		if (pfd[1].revents)
+			return;
+		while ((r = control_read(ctl, &m)) != 0) {
+			if (r == 1 && m.command == CONTROL_CMD_INITIALIZED)
+				return;
+			if (r < 0 && r != -EBADMSG && r != -EMSGSIZE)
+				return;
+		}
+	}
+}
+
+void capture_release_reader(const char *fifo, const char *control_in, const char *control_out)
+{
+	struct control *ctl = NULL;
+	struct stat st;
+	int fd = -1;
+
+	privs_as_caller(true);
+	if ((control_in || control_out) && control_open(control_in, control_out, &ctl) < 0)
+		ctl = NULL;
+	/* Only a fifo someone waits on: never create or truncate a file. */
+	for (int i = 0; fifo && stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode) &&
+			i < RELEASE_WAIT_MS / FIFO_OPEN_POLL_MS && fd < 0;
+	     i++) {
+		fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 && errno != ENXIO)
+			break;
+		if (fd < 0)
+			poll(NULL, 0, FIFO_OPEN_POLL_MS);
+	}
+	privs_as_caller(false);
+	wait_toolbar(ctl, -1);
+	if (fd >= 0) {
+		write_empty_capture(fd);
+		close(fd);
+	}
+	control_free(ctl);
 }
 
 static int start_output(struct capture *c)
@@ -1455,30 +1532,11 @@ int capture_run(const struct options *o)
 			  o->control_out ?: "-", strerror(-r));
 		goto out;
 	}
-	r = check_privileges(c);
-	if (r < 0)
-		goto out;
-	r = enrich_proc_new("/proc", &c->proc);
-	if (r < 0) {
-		log_error("out of memory");
-		goto out;
-	}
-	if (o->containers) {
-		const char *why = NULL;
-
-		r = container_resolver_new(NULL, &c->containers);
-		if (r < 0) {
-			log_error("out of memory");
-			goto out;
-		}
-		if (container_resolver_prime(c->containers, &why) < 0 && why)
-			log_debug("container runtimes: %s", why);
-	}
-	r = start_sources(c);
-	if (r == 0)
-		r = start_publisher(c);
-	if (r < 0)
-		goto out;
+	/* The output next, before anything that can fail: Wireshark's dumpcap
+	 * waits for us to open the fifo and reads our stderr only once we
+	 * have exited and the fifo has ended. A failure below still gives it
+	 * a valid empty capture (fail_start), so the user sees our error line
+	 * in Wireshark's dialog instead of a capture that never starts. */
 	if (o->fifo) {
 		privs_as_caller(true);
 		r = open_output(c);
@@ -1487,6 +1545,32 @@ int capture_run(const struct options *o)
 			exit_code = r == 0 ? EXIT_OK : EXIT_FAILURE_RUN;
 			goto out;
 		}
+	}
+	r = check_privileges(c);
+	if (r < 0)
+		goto fail_start;
+	r = enrich_proc_new("/proc", &c->proc);
+	if (r < 0) {
+		log_error("out of memory");
+		goto fail_start;
+	}
+	if (o->containers) {
+		const char *why = NULL;
+
+		r = container_resolver_new(NULL, &c->containers);
+		if (r < 0) {
+			log_error("out of memory");
+			goto fail_start;
+		}
+		if (container_resolver_prime(c->containers, &why) < 0 && why)
+			log_debug("container runtimes: %s", why);
+	}
+	r = start_sources(c);
+	if (r == 0)
+		r = start_publisher(c);
+	if (r < 0)
+		goto fail_start;
+	if (o->fifo) {
 		r = start_output(c);
 		if (r < 0) {
 			exit_code = r == -EPIPE ? EXIT_OK : EXIT_FAILURE_RUN; /* reader left */
@@ -1521,6 +1605,12 @@ int capture_run(const struct options *o)
 			      c->write_error != -ECANCELED && c->write_error != -ETIMEDOUT)
 			    ? EXIT_FAILURE_RUN
 			    : EXIT_OK;
+	goto out;
+fail_start:
+	/* Said on stderr already; the reader gets a valid, empty capture. */
+	wait_toolbar(c->ctl, c->sig_fd);
+	if (c->out_fd >= 0)
+		write_empty_capture(c->out_fd);
 out:
 	c->ctl = control_free(c->ctl);
 	c->writer = pcapng_writer_close(c->writer);
