@@ -138,6 +138,7 @@ struct capture {
 	uint64_t events_written, events_snapshot, events_published;
 	uint64_t events_filtered; /* filtered in user space (--netns, container scope) */
 	uint64_t packets_written;
+	uint64_t packets_merged; /* of those, tagged with a sender or receiver */
 	char last_remote_report[256];
 	uint32_t seq;
 	char host[OPTIONS_HOST_MAX + 1];
@@ -148,6 +149,7 @@ struct capture {
 	struct event scratch; /* one side of a tagged packet, for the filter */
 	bool paused;
 	uint64_t toolbar_filtered, last_status_ns;
+	uint64_t logged_kernel_lost, logged_packets_lost; /* losses told in the toolbar log */
 	uint64_t last_udp_flush_ns;
 	uint8_t record[RECORD_MAX_LEN];
 };
@@ -318,10 +320,13 @@ static void merge_on_packet(const struct merge_packet *pkt, const struct merge_t
 	}
 	r = pcapng_write_packet(c->writer, c->if_packets, pkt->ts_ns, pkt->data, pkt->caplen,
 				pkt->len, &meta);
-	if (r < 0)
+	if (r < 0) {
 		c->write_error = r;
-	else
-		c->packets_written++;
+		return;
+	}
+	c->packets_written++;
+	if (tag->sender || tag->receiver)
+		c->packets_merged++;
 }
 
 static void on_packet(void *ctx, int linktype, uint64_t ts_ns, const uint8_t *data,
@@ -755,12 +760,47 @@ static void handle_control(struct capture *c)
 	}
 }
 
+/* Losses as they happen, in the toolbar's log (its tooltip promises them):
+ * at most one line a second per kind. */
+static void log_losses(struct capture *c, uint64_t kernel_lost)
+{
+	char line[256];
+
+	if (kernel_lost > c->logged_kernel_lost) {
+		snprintf(line, sizeof(line),
+			 "%llu events lost in the kernel (ring buffer full), %llu in all: a larger "
+			 "Ring buffer (MiB) or fewer Event types keeps up",
+			 (unsigned long long)(kernel_lost - c->logged_kernel_lost),
+			 (unsigned long long)kernel_lost);
+		control_send_log(c->ctl, line);
+		c->logged_kernel_lost = kernel_lost;
+	}
+	if (c->live) {
+		struct live_stats ls;
+		uint64_t lost;
+
+		if (live_stats(c->live, &ls) < 0)
+			return;
+		lost = ls.dropped + ls.if_dropped;
+		if (lost > c->logged_packets_lost) {
+			snprintf(line, sizeof(line),
+				 "%llu packets lost on %s, %llu in all: a larger Packet buffer (MiB) "
+				 "or a capture filter keeps up",
+				 (unsigned long long)(lost - c->logged_packets_lost), c->live_ifname,
+				 (unsigned long long)lost);
+			control_send_log(c->ctl, line);
+			c->logged_packets_lost = lost;
+		}
+	}
+}
+
 /* The toolbar's status line, once a second. */
 static void send_counters(struct capture *c, uint64_t now)
 {
 	struct control_counters k = {
 		.events = c->events_written,
 		.packets = c->packets_written,
+		.merged = c->packets_merged,
 		.filtered = c->toolbar_filtered + c->events_filtered,
 		.paused = c->paused,
 	};
@@ -776,6 +816,7 @@ static void send_counters(struct capture *c, uint64_t now)
 	}
 #endif
 	control_send_counters(c->ctl, &k);
+	log_losses(c, k.kernel_drops);
 	c->last_status_ns = now;
 }
 
@@ -1269,9 +1310,11 @@ static void report_kernel(struct capture *c)
 		return;
 	probe_stats(c->probe, &ps);
 	if (ps.seen && ps.filtered == ps.seen)
-		log_warn("the filters matched none of the %llu events the kernel saw: check --pid, "
-			 "--uid, --comm, --cgroup, --netns and --events",
-			 (unsigned long long)ps.seen);
+		log_warn("the filters matched none of the %llu events the kernel saw: check %s",
+			 (unsigned long long)ps.seen,
+			 c->under_wireshark ? "the options Process (and children), User id, Command, "
+					      "Cgroup id, Container or pod and Event types"
+					    : "--pid, --uid, --comm, --cgroup, --netns and --events");
 	else if (ps.filtered)
 		log_debug("%llu of %llu events filtered in the kernel",
 			  (unsigned long long)ps.filtered, (unsigned long long)ps.seen);
@@ -1421,6 +1464,38 @@ static void take_snapshot(struct capture *c)
 			  st.netns_dumped, st.elapsed_ns / 1e6);
 }
 
+static void toolbar_notice(const char *level, const char *text, void *ctx)
+{
+	struct capture *c = ctx;
+	char line[CONTROL_PAYLOAD_MAX];
+
+	snprintf(line, sizeof(line), "%s%s%s", strcmp(level, "info") ? level : "",
+		 strcmp(level, "info") ? ": " : "", text);
+	control_send_log(c->ctl, line);
+}
+
+/* The toolbar log's first line: what this capture records. */
+static void log_started(struct capture *c)
+{
+	const struct options *o = c->opt;
+	char line[512];
+	int n;
+
+	if (!c->ctl)
+		return;
+	n = snprintf(line, sizeof(line), "capture started: %s",
+		     is_remote(c) ? "remote events" : "kernel events");
+	if (c->live && n > 0 && (size_t)n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " and packets on %s%s%s%s",
+			      c->scope.active ? c->scope.display : c->live_ifname,
+			      o->capture_filter ? " (filter: " : "", o->capture_filter ?: "",
+			      o->capture_filter ? ")" : "");
+	if (c->snapshot && n > 0 && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - (size_t)n, "; sockets open before: %llu",
+			 (unsigned long long)c->events_snapshot);
+	control_send_log(c->ctl, line);
+}
+
 /* Say at once which capabilities are missing, and how to grant them,
  * instead of a failure deep inside libbpf or libpcap. */
 static int check_privileges(struct capture *c)
@@ -1494,9 +1569,11 @@ static void report(struct capture *c, uint64_t dropped)
 			 (unsigned long long)c->events_written, output_name(c),
 			 (unsigned long long)dropped);
 	if (dropped)
-		log_warn("%llu events were lost because the ring buffer was full; a larger "
-			 "--ring-buffer-size or fewer --events keeps up",
-			 (unsigned long long)dropped);
+		log_warn("%llu events were lost because the ring buffer was full; a larger %s keeps "
+			 "up",
+			 (unsigned long long)dropped,
+			 c->under_wireshark ? "Ring buffer (MiB) or fewer Event types"
+					    : "--ring-buffer-size or fewer --events");
 }
 
 int capture_run(const struct options *o)
@@ -1532,6 +1609,10 @@ int capture_run(const struct options *o)
 			  o->control_out ?: "-", strerror(-r));
 		goto out;
 	}
+	/* With Wireshark's toolbar, notices go to its log: on stderr, Wireshark
+	 * would show them as errors when the capture stops. */
+	if (o->control_out)
+		log_set_notice_sink(toolbar_notice, c);
 	/* The output next, before anything that can fail: Wireshark's dumpcap
 	 * waits for us to open the fifo and reads our stderr only once we
 	 * have exited and the fifo has ended. A failure below still gives it
@@ -1578,6 +1659,7 @@ int capture_run(const struct options *o)
 		}
 	}
 	take_snapshot(c);
+	log_started(c);
 	{
 		char msg[PRIVS_MSG_MAX];
 
@@ -1612,6 +1694,7 @@ fail_start:
 	if (c->out_fd >= 0)
 		write_empty_capture(c->out_fd);
 out:
+	log_set_notice_sink(NULL, NULL);
 	c->ctl = control_free(c->ctl);
 	c->writer = pcapng_writer_close(c->writer);
 	c->merge = merge_free(c->merge);
