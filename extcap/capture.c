@@ -1163,11 +1163,8 @@ static int start_probe(struct capture *c)
 		return r;
 	}
 	log_debug("kernel probes attached");
-	if (probe_left_out(c->probe, err, sizeof(err))) {
-		log_warn("%s", err);
-		if (c->ctl)
-			control_send_log(c->ctl, err);
-	}
+	if (probe_left_out(c->probe, err, sizeof(err)))
+		log_warn("%s", err); /* under Wireshark: the toolbar's log (toolbar_notice) */
 	c->last_udp_flush_ns = now_realtime_ns();
 	return 0;
 }
@@ -1478,21 +1475,19 @@ static void toolbar_notice(const char *level, const char *text, void *ctx)
 static void log_started(struct capture *c)
 {
 	const struct options *o = c->opt;
-	char line[512];
-	int n;
+	char line[1024];
 
 	if (!c->ctl)
 		return;
-	n = snprintf(line, sizeof(line), "capture started: %s",
-		     is_remote(c) ? "remote events" : "kernel events");
-	if (c->live && n > 0 && (size_t)n < sizeof(line))
-		n += snprintf(line + n, sizeof(line) - (size_t)n, " and packets on %s%s%s%s",
-			      c->scope.active ? c->scope.display : c->live_ifname,
-			      o->capture_filter ? " (filter: " : "", o->capture_filter ?: "",
-			      o->capture_filter ? ")" : "");
-	if (c->snapshot && n > 0 && (size_t)n < sizeof(line))
-		snprintf(line + n, sizeof(line) - (size_t)n, "; sockets open before: %llu",
-			 (unsigned long long)c->events_snapshot);
+	if (!c->live)
+		snprintf(line, sizeof(line), "capture started: %s",
+			 is_remote(c) ? "remote events" : "kernel events");
+	else
+		snprintf(line, sizeof(line), "capture started: %s and packets on %.300s%s%.500s%s",
+			 is_remote(c) ? "remote events" : "kernel events",
+			 c->scope.active ? c->scope.display : c->live_ifname,
+			 o->capture_filter ? " (filter: " : "", o->capture_filter ?: "",
+			 o->capture_filter ? ")" : "");
 	control_send_log(c->ctl, line);
 }
 
