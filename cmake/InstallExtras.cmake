@@ -34,8 +34,12 @@ file(WRITE ${PROJECT_BINARY_DIR}/profile-eBPF/colorfilters
      "${_ebpf_colors}${_ws_colors}")
 configure_file(${PROJECT_SOURCE_DIR}/dissector/profile/preferences
 	       ${PROJECT_BINARY_DIR}/profile-eBPF/preferences COPYONLY)
+# recent: the profile shows ebpfdump's toolbar (pause, process filter, log).
+configure_file(${PROJECT_SOURCE_DIR}/dissector/profile/recent
+	       ${PROJECT_BINARY_DIR}/profile-eBPF/recent COPYONLY)
 install(FILES ${PROJECT_BINARY_DIR}/profile-eBPF/colorfilters
 	      ${PROJECT_BINARY_DIR}/profile-eBPF/preferences
+	      ${PROJECT_BINARY_DIR}/profile-eBPF/recent
 	DESTINATION ${EBPFDUMP_PROFILE_DIR})
 
 install(FILES ${PROJECT_SOURCE_DIR}/docs/ebpfdump.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)

@@ -32,7 +32,6 @@
 #include "enrich/netdev.h"
 #include "enrich/proc.h"
 #include "event/comment.h"
-#include "event/comment.h"
 #include "event/record.h"
 #include "extcap/control.h"
 #include "extcap/log.h"
@@ -48,6 +47,9 @@
 #define WIRESHARK_FIFO_PREFIX "wireshark_extcap"
 /* How often to retry opening a fifo that has no reader yet. */
 #define FIFO_OPEN_POLL_MS 50
+/* How long a capture that cannot start waits for the reader of its fifo
+ * (dumpcap opens it right after starting us), to hand it an empty capture. */
+#define RELEASE_WAIT_MS 5000
 /* Idle tick of the loop (flushes, --duration) when nothing is due sooner. */
 #define TICK_NS 1000000000ull
 /* How often UDP flow counts are collected from the kernel's flow table. */
@@ -136,6 +138,7 @@ struct capture {
 	uint64_t events_written, events_snapshot, events_published;
 	uint64_t events_filtered; /* filtered in user space (--netns, container scope) */
 	uint64_t packets_written;
+	uint64_t packets_merged; /* of those, tagged with a sender or receiver */
 	char last_remote_report[256];
 	uint32_t seq;
 	char host[OPTIONS_HOST_MAX + 1];
@@ -146,6 +149,7 @@ struct capture {
 	struct event scratch; /* one side of a tagged packet, for the filter */
 	bool paused;
 	uint64_t toolbar_filtered, last_status_ns;
+	uint64_t logged_kernel_lost, logged_packets_lost; /* losses told in the toolbar log */
 	uint64_t last_udp_flush_ns;
 	uint8_t record[RECORD_MAX_LEN];
 };
@@ -316,10 +320,13 @@ static void merge_on_packet(const struct merge_packet *pkt, const struct merge_t
 	}
 	r = pcapng_write_packet(c->writer, c->if_packets, pkt->ts_ns, pkt->data, pkt->caplen,
 				pkt->len, &meta);
-	if (r < 0)
+	if (r < 0) {
 		c->write_error = r;
-	else
-		c->packets_written++;
+		return;
+	}
+	c->packets_written++;
+	if (tag->sender || tag->receiver)
+		c->packets_merged++;
 }
 
 static void on_packet(void *ctx, int linktype, uint64_t ts_ns, const uint8_t *data,
@@ -445,6 +452,81 @@ static int open_output(struct capture *c)
 	base = base ? base + 1 : path;
 	c->under_wireshark = strncmp(base, WIRESHARK_FIFO_PREFIX, strlen(WIRESHARK_FIFO_PREFIX)) == 0;
 	return 1;
+}
+
+/* A section header alone: the reader of a capture that could not start
+ * sees a valid, empty capture end, and then our error. */
+static void write_empty_capture(int fd)
+{
+	struct pcapng_writer *w = NULL;
+	char app[64];
+
+	snprintf(app, sizeof(app), "ebpfdump %s", EBPFDUMP_VERSION);
+	if (pcapng_writer_open(fd, false, app, &w) == 0)
+		(void)pcapng_writer_flush(w);
+	pcapng_writer_close(w);
+}
+
+/* Wireshark opens its ends of the toolbar's control pipes when a capture
+ * starts, its main thread blocked in open() until we hold the other ends,
+ * then sends the toolbar's values and "initialized". A capture that cannot
+ * start waits for that (a few seconds at most, or a stop request) before
+ * it exits, or Wireshark would hang on a pipe no one opens any more. */
+static void wait_toolbar(struct control *ctl, int sig_fd)
+{
+	static struct control_msg m;
+	struct pollfd pfd[2] = { { .fd = control_fd(ctl), .events = POLLIN },
+				 { .fd = sig_fd, .events = POLLIN } };
+	struct timespec t0, t;
+
+	if (control_fd(ctl) < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		long waited;
+		int r;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		waited = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (waited >= RELEASE_WAIT_MS || poll(pfd, 2, (int)(RELEASE_WAIT_MS - waited)) <= 0)
+			return;
+		if (pfd[1].revents)
+			return;
+		while ((r = control_read(ctl, &m)) != 0) {
+			if (r == 1 && m.command == CONTROL_CMD_INITIALIZED)
+				return;
+			if (r < 0 && r != -EBADMSG && r != -EMSGSIZE)
+				return;
+		}
+	}
+}
+
+void capture_release_reader(const char *fifo, const char *control_in, const char *control_out)
+{
+	struct control *ctl = NULL;
+	struct stat st;
+	int fd = -1;
+
+	privs_as_caller(true);
+	if ((control_in || control_out) && control_open(control_in, control_out, &ctl) < 0)
+		ctl = NULL;
+	/* Only a fifo someone waits on: never create or truncate a file. */
+	for (int i = 0; fifo && stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode) &&
+			i < RELEASE_WAIT_MS / FIFO_OPEN_POLL_MS && fd < 0;
+	     i++) {
+		fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 && errno != ENXIO)
+			break;
+		if (fd < 0)
+			poll(NULL, 0, FIFO_OPEN_POLL_MS);
+	}
+	privs_as_caller(false);
+	wait_toolbar(ctl, -1);
+	if (fd >= 0) {
+		write_empty_capture(fd);
+		close(fd);
+	}
+	control_free(ctl);
 }
 
 static int start_output(struct capture *c)
@@ -678,12 +760,47 @@ static void handle_control(struct capture *c)
 	}
 }
 
+/* Losses as they happen, in the toolbar's log (its tooltip promises them):
+ * at most one line a second per kind. */
+static void log_losses(struct capture *c, uint64_t kernel_lost)
+{
+	char line[256];
+
+	if (kernel_lost > c->logged_kernel_lost) {
+		snprintf(line, sizeof(line),
+			 "%llu events lost in the kernel (ring buffer full), %llu in all: a larger "
+			 "Ring buffer (MiB) or fewer Event types keeps up",
+			 (unsigned long long)(kernel_lost - c->logged_kernel_lost),
+			 (unsigned long long)kernel_lost);
+		control_send_log(c->ctl, line);
+		c->logged_kernel_lost = kernel_lost;
+	}
+	if (c->live) {
+		struct live_stats ls;
+		uint64_t lost;
+
+		if (live_stats(c->live, &ls) < 0)
+			return;
+		lost = ls.dropped + ls.if_dropped;
+		if (lost > c->logged_packets_lost) {
+			snprintf(line, sizeof(line),
+				 "%llu packets lost on %s, %llu in all: a larger Packet buffer (MiB) "
+				 "or a capture filter keeps up",
+				 (unsigned long long)(lost - c->logged_packets_lost), c->live_ifname,
+				 (unsigned long long)lost);
+			control_send_log(c->ctl, line);
+			c->logged_packets_lost = lost;
+		}
+	}
+}
+
 /* The toolbar's status line, once a second. */
 static void send_counters(struct capture *c, uint64_t now)
 {
 	struct control_counters k = {
 		.events = c->events_written,
 		.packets = c->packets_written,
+		.merged = c->packets_merged,
 		.filtered = c->toolbar_filtered + c->events_filtered,
 		.paused = c->paused,
 	};
@@ -699,6 +816,7 @@ static void send_counters(struct capture *c, uint64_t now)
 	}
 #endif
 	control_send_counters(c->ctl, &k);
+	log_losses(c, k.kernel_drops);
 	c->last_status_ns = now;
 }
 
@@ -1045,11 +1163,8 @@ static int start_probe(struct capture *c)
 		return r;
 	}
 	log_debug("kernel probes attached");
-	if (probe_left_out(c->probe, err, sizeof(err))) {
-		log_warn("%s", err);
-		if (c->ctl)
-			control_send_log(c->ctl, err);
-	}
+	if (probe_left_out(c->probe, err, sizeof(err)))
+		log_warn("%s", err); /* under Wireshark: the toolbar's log (toolbar_notice) */
 	c->last_udp_flush_ns = now_realtime_ns();
 	return 0;
 }
@@ -1192,9 +1307,11 @@ static void report_kernel(struct capture *c)
 		return;
 	probe_stats(c->probe, &ps);
 	if (ps.seen && ps.filtered == ps.seen)
-		log_warn("the filters matched none of the %llu events the kernel saw: check --pid, "
-			 "--uid, --comm, --cgroup, --netns and --events",
-			 (unsigned long long)ps.seen);
+		log_warn("the filters matched none of the %llu events the kernel saw: check %s",
+			 (unsigned long long)ps.seen,
+			 c->under_wireshark ? "the options Process (and children), User id, Command, "
+					      "Cgroup id, Container or pod and Event types"
+					    : "--pid, --uid, --comm, --cgroup, --netns and --events");
 	else if (ps.filtered)
 		log_debug("%llu of %llu events filtered in the kernel",
 			  (unsigned long long)ps.filtered, (unsigned long long)ps.seen);
@@ -1344,6 +1461,36 @@ static void take_snapshot(struct capture *c)
 			  st.netns_dumped, st.elapsed_ns / 1e6);
 }
 
+static void toolbar_notice(const char *level, const char *text, void *ctx)
+{
+	struct capture *c = ctx;
+	char line[CONTROL_PAYLOAD_MAX];
+
+	snprintf(line, sizeof(line), "%s%s%s", strcmp(level, "info") ? level : "",
+		 strcmp(level, "info") ? ": " : "", text);
+	control_send_log(c->ctl, line);
+}
+
+/* The toolbar log's first line: what this capture records. */
+static void log_started(struct capture *c)
+{
+	const struct options *o = c->opt;
+	char line[1024];
+
+	if (!c->ctl)
+		return;
+	if (!c->live)
+		snprintf(line, sizeof(line), "capture started: %s",
+			 is_remote(c) ? "remote events" : "kernel events");
+	else
+		snprintf(line, sizeof(line), "capture started: %s and packets on %.300s%s%.500s%s",
+			 is_remote(c) ? "remote events" : "kernel events",
+			 c->scope.active ? c->scope.display : c->live_ifname,
+			 o->capture_filter ? " (filter: " : "", o->capture_filter ?: "",
+			 o->capture_filter ? ")" : "");
+	control_send_log(c->ctl, line);
+}
+
 /* Say at once which capabilities are missing, and how to grant them,
  * instead of a failure deep inside libbpf or libpcap. */
 static int check_privileges(struct capture *c)
@@ -1417,9 +1564,11 @@ static void report(struct capture *c, uint64_t dropped)
 			 (unsigned long long)c->events_written, output_name(c),
 			 (unsigned long long)dropped);
 	if (dropped)
-		log_warn("%llu events were lost because the ring buffer was full; a larger "
-			 "--ring-buffer-size or fewer --events keeps up",
-			 (unsigned long long)dropped);
+		log_warn("%llu events were lost because the ring buffer was full; a larger %s keeps "
+			 "up",
+			 (unsigned long long)dropped,
+			 c->under_wireshark ? "Ring buffer (MiB) or fewer Event types"
+					    : "--ring-buffer-size or fewer --events");
 }
 
 int capture_run(const struct options *o)
@@ -1455,30 +1604,15 @@ int capture_run(const struct options *o)
 			  o->control_out ?: "-", strerror(-r));
 		goto out;
 	}
-	r = check_privileges(c);
-	if (r < 0)
-		goto out;
-	r = enrich_proc_new("/proc", &c->proc);
-	if (r < 0) {
-		log_error("out of memory");
-		goto out;
-	}
-	if (o->containers) {
-		const char *why = NULL;
-
-		r = container_resolver_new(NULL, &c->containers);
-		if (r < 0) {
-			log_error("out of memory");
-			goto out;
-		}
-		if (container_resolver_prime(c->containers, &why) < 0 && why)
-			log_debug("container runtimes: %s", why);
-	}
-	r = start_sources(c);
-	if (r == 0)
-		r = start_publisher(c);
-	if (r < 0)
-		goto out;
+	/* With Wireshark's toolbar, notices go to its log: on stderr, Wireshark
+	 * would show them as errors when the capture stops. */
+	if (o->control_out)
+		log_set_notice_sink(toolbar_notice, c);
+	/* The output next, before anything that can fail: Wireshark's dumpcap
+	 * waits for us to open the fifo and reads our stderr only once we
+	 * have exited and the fifo has ended. A failure below still gives it
+	 * a valid empty capture (fail_start), so the user sees our error line
+	 * in Wireshark's dialog instead of a capture that never starts. */
 	if (o->fifo) {
 		privs_as_caller(true);
 		r = open_output(c);
@@ -1487,6 +1621,32 @@ int capture_run(const struct options *o)
 			exit_code = r == 0 ? EXIT_OK : EXIT_FAILURE_RUN;
 			goto out;
 		}
+	}
+	r = check_privileges(c);
+	if (r < 0)
+		goto fail_start;
+	r = enrich_proc_new("/proc", &c->proc);
+	if (r < 0) {
+		log_error("out of memory");
+		goto fail_start;
+	}
+	if (o->containers) {
+		const char *why = NULL;
+
+		r = container_resolver_new(NULL, &c->containers);
+		if (r < 0) {
+			log_error("out of memory");
+			goto fail_start;
+		}
+		if (container_resolver_prime(c->containers, &why) < 0 && why)
+			log_debug("container runtimes: %s", why);
+	}
+	r = start_sources(c);
+	if (r == 0)
+		r = start_publisher(c);
+	if (r < 0)
+		goto fail_start;
+	if (o->fifo) {
 		r = start_output(c);
 		if (r < 0) {
 			exit_code = r == -EPIPE ? EXIT_OK : EXIT_FAILURE_RUN; /* reader left */
@@ -1494,6 +1654,7 @@ int capture_run(const struct options *o)
 		}
 	}
 	take_snapshot(c);
+	log_started(c);
 	{
 		char msg[PRIVS_MSG_MAX];
 
@@ -1521,7 +1682,14 @@ int capture_run(const struct options *o)
 			      c->write_error != -ECANCELED && c->write_error != -ETIMEDOUT)
 			    ? EXIT_FAILURE_RUN
 			    : EXIT_OK;
+	goto out;
+fail_start:
+	/* Said on stderr already; the reader gets a valid, empty capture. */
+	wait_toolbar(c->ctl, c->sig_fd);
+	if (c->out_fd >= 0)
+		write_empty_capture(c->out_fd);
 out:
+	log_set_notice_sink(NULL, NULL);
 	c->ctl = control_free(c->ctl);
 	c->writer = pcapng_writer_close(c->writer);
 	c->merge = merge_free(c->merge);

@@ -16,4 +16,12 @@
  * logged as one line naming the cause and what to do. */
 int capture_run(const struct options *o);
 
+/* A capture that could not even start (a bad command line), run by
+ * Wireshark: open the toolbar's control pipes (either may be NULL) and, when
+ * fifo is a fifo, wait a few seconds for its reader (Wireshark's dumpcap);
+ * wait for the toolbar's "initialized", hand the reader a valid empty
+ * capture and close everything. Wireshark then shows the error printed on
+ * stderr instead of waiting forever. Nothing is created or truncated. */
+void capture_release_reader(const char *fifo, const char *control_in, const char *control_out);
+
 #endif

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A whole message of the largest size fits the read buffer, so a complete
@@ -236,11 +237,18 @@ int control_send_status(struct control *c, const char *text)
 int control_send_log(struct control *c, const char *line)
 {
 	char buf[CONTROL_PAYLOAD_MAX];
-	size_t len = strlen(line);
+	struct timespec ts;
+	struct tm tm;
+	size_t len = 0, n = strlen(line);
 
-	if (len > sizeof(buf) - 1)
-		len = sizeof(buf) - 1;
-	memcpy(buf, line, len);
+	/* Local time of day, as Wireshark's own time column shows it. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (localtime_r(&ts.tv_sec, &tm))
+		len = strftime(buf, sizeof(buf), "%H:%M:%S ", &tm);
+	if (n > sizeof(buf) - 1 - len)
+		n = sizeof(buf) - 1 - len;
+	memcpy(buf + len, line, n);
+	len += n;
 	buf[len++] = '\n'; /* Wireshark's log window shows the text as sent */
 	return control_send(c, CONTROL_LOG, CONTROL_CMD_ADD, buf, len);
 }

@@ -112,7 +112,8 @@ int control_send(struct control *c, uint8_t number, uint8_t command, const void 
 		 size_t len);
 /* Text for the status bar; longer text is cut at CONTROL_PAYLOAD_MAX. */
 int control_send_status(struct control *c, const char *text);
-/* A line for the capture log (the Log button); a newline is added. */
+/* A line for the capture log (the Log button), after the local time of
+ * day ("14:03:07 "); a newline is added. */
 int control_send_log(struct control *c, const char *line);
 /* A message box: command CONTROL_CMD_INFORMATION, _WARNING or _ERROR. */
 int control_send_message(struct control *c, uint8_t command, const char *text);

@@ -9,6 +9,14 @@
 
 static bool debug_on;
 static FILE *debug_file;
+static log_sink_fn notice_sink;
+static void *notice_sink_ctx;
+
+void log_set_notice_sink(log_sink_fn fn, void *ctx)
+{
+	notice_sink = fn;
+	notice_sink_ctx = ctx;
+}
 
 int log_setup(bool debug, const char *path)
 {
@@ -48,6 +56,17 @@ static void vlog(const char *level, bool always_stderr, const char *fmt, va_list
 		vfprintf(debug_file, fmt, copy);
 		fputc('\n', debug_file);
 		va_end(copy);
+	}
+	if (notice_sink && always_stderr) {
+		char text[1024];
+
+		va_copy(copy, ap);
+		vsnprintf(text, sizeof(text), fmt, copy);
+		va_end(copy);
+		notice_sink(level, text, notice_sink_ctx);
+		/* Notices stop here: on stderr they would be taken for errors. */
+		if (level[0] != 'e')
+			return;
 	}
 	if (always_stderr || (debug_on && !debug_file)) {
 		fprintf(stderr, "ebpfdump: ");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The program's logger: errors always reach stderr as one line; debug
+/* The program's logger: errors always reach stderr as one line, warnings
+ * and information too unless a notice sink takes them; debug
  * lines only with --debug (stderr) or --debug-file. stdout is never used:
  * it belongs to the extcap protocol. */
 #ifndef EBPFDUMP_LOG_H
@@ -11,6 +12,14 @@
 int log_setup(bool debug, const char *debug_file);
 void log_close(void);
 bool log_debug_enabled(void);
+
+/* Where warnings and information go instead of stderr, and errors too
+ * (errors still reach stderr): under Wireshark, whose extcap support shows
+ * anything on stderr in an error dialog ("Error by extcap pipe"), notices
+ * belong in the toolbar's log. level is "error", "warning" or "info";
+ * text has no newline. NULL restores stderr. */
+typedef void (*log_sink_fn)(const char *level, const char *text, void *ctx);
+void log_set_notice_sink(log_sink_fn fn, void *ctx);
 
 __attribute__((format(printf, 1, 2))) void log_error(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void log_warn(const char *fmt, ...);

@@ -2,6 +2,7 @@
 /* ebpfdump: the extcap program. main() reads as the protocol: parse the
  * options, answer Wireshark's queries, or run the capture. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,29 @@ static int run_merge(const struct options *o)
 	return r < 0 ? EXIT_FAILURE_RUN : EXIT_OK;
 }
 
+/* A command line that options_parse refused: did it ask for a capture into
+ * a fifo (what Wireshark runs)? Read from argv, as the options are not. */
+static bool capture_requested(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--capture") == 0)
+			return true;
+	return false;
+}
+
+static const char *argument(int argc, char **argv, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], name) == 0 && i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], name, n) == 0 && argv[i][n] == '=')
+			return argv[i] + n + 1;
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -60,6 +84,10 @@ int main(int argc, char **argv)
 	r = options_parse(argc, argv, &o, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "ebpfdump: %s\n", err);
+		if (capture_requested(argc, argv))
+			capture_release_reader(argument(argc, argv, "--fifo"),
+					       argument(argc, argv, "--extcap-control-in"),
+					       argument(argc, argv, "--extcap-control-out"));
 		return EXIT_FAILURE_USAGE;
 	}
 	/* Capabilities granted to the file (-DEBPFDUMP_SETCAP=ON) serve the

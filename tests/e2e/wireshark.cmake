@@ -27,11 +27,14 @@ add_test(NAME wireshark_privs_e2e
 add_test(NAME wireshark_gui_e2e
          COMMAND bash ${_ws_e2e}/wireshark_gui.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR}
                  $<TARGET_FILE_DIR:tcp_client>)
+add_test(NAME wireshark_gui_errors_e2e
+         COMMAND bash ${_ws_e2e}/wireshark_gui_errors.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR}
+                 $<TARGET_FILE_DIR:tcp_client>)
 add_test(NAME wireshark_control_e2e
          COMMAND bash ${_ws_e2e}/wireshark_control.sh $<TARGET_FILE:ebpfdump> ${PROJECT_SOURCE_DIR}
                  $<TARGET_FILE_DIR:tcp_client> $<TARGET_FILE:wireshark_control_peer>)
 set_tests_properties(wireshark_install_e2e wireshark_privs_e2e wireshark_gui_e2e
-                     wireshark_control_e2e
+                     wireshark_gui_errors_e2e wireshark_control_e2e
                      PROPERTIES LABELS "e2e" TIMEOUT 90 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
 
 # Wireshark's end of the control pipes, for wireshark_control.sh.

@@ -3,7 +3,10 @@
 # The toolbar's control pipes on a real capture, with wireshark_control_peer playing
 # Wireshark: ebpfdump advertises the controls; live counters reach the status bar; a
 # process filter set mid-capture takes effect at once; pause and resume work; a bad
-# filter is refused with a message and the previous one stays.
+# filter is refused with a message and the previous one stays. Packets are captured too
+# (--ifname on the client's veth, ebpfdump in its namespace), so the status bar's
+# "(N merged)" counts packets tagged with a process; the capture log's lines start with
+# the time of day, the first one says the capture started.
 #
 # Connections on four ports tell the phases apart: 5301 before any filter, 5302 with the
 # filter "comm=tcp_server" (only the server's side may appear), 5303 while paused
@@ -27,8 +30,9 @@ make_netns_pair || { bad "network namespaces"; finish; exit; }
 cin=$E2E_TMP/control-in cout=$E2E_TMP/control-out cap=$E2E_TMP/capture.pcapng
 mkfifo "$cin" "$cout"
 progs_before=$(bpf_prog_count)
-"$ebpfdump" --capture --extcap-interface ebpfevents --fifo "$cap" --no-snapshot \
-	--extcap-control-in "$cin" --extcap-control-out "$cout" 2>"$E2E_TMP/ebpfdump.err" &
+ip netns exec "$NS_C" "$ebpfdump" --capture --extcap-interface ebpfevents --fifo "$cap" \
+	--no-snapshot --ifname "ebc$E2E_SFX" --extcap-control-in "$cin" --extcap-control-out "$cout" \
+	2>"$E2E_TMP/ebpfdump.err" &
 dump=$!
 E2E_PIDS+=("$dump")
 # The peer's commands come from a fifo this script writes to.
@@ -65,6 +69,8 @@ sleep 1.5 # the status bar is updated about once a second
 n1=$(last_events)
 check "counters reach the status bar: $(grep '6 eBPF:' "$E2E_TMP/peer.out" | tail -1)" \
 	'[ "$(status_lines)" -ge 1 ] && [ "${n1:-0}" -ge 2 ]'
+merged=$(grep '^msg [0-9]* 6 eBPF: ' "$E2E_TMP/peer.out" | tail -1 | sed -n 's/.*(\([0-9]*\) merged).*/\1/p')
+check "the status bar counts merged packets (${merged:-none} merged)" '[ "${merged:-0}" -ge 1 ]'
 
 say set 1 comm=tcp_server
 exchange 5302
@@ -108,5 +114,9 @@ check "while paused: nothing ($(echo $e3))" '[ -z "$e3" ]'
 check "after resuming: the filter still applies ($(echo $e4))" \
 	'grep -q "TCP_Accept tcp_server" <<<"$e4" && ! grep -q tcp_client <<<"$e4"'
 check "the capture log received lines (Log button)" 'grep -q "^msg 2 2 " "$E2E_TMP/peer.out"'
+check "its first line: the time of day, then the start: $(grep -m1 "^msg 2 2 " "$E2E_TMP/peer.out")" \
+	'grep -m1 "^msg 2 2 " "$E2E_TMP/peer.out" | grep -qE "^msg 2 2 [0-2][0-9]:[0-5][0-9]:[0-6][0-9] capture started: kernel events and packets on ebc"'
+check "every log line starts with the time of day" \
+	'! grep "^msg 2 2 " "$E2E_TMP/peer.out" | grep -vqE "^msg 2 2 [0-2][0-9]:[0-5][0-9]:[0-6][0-9] "'
 check "the peer saw only well-formed messages" '! grep -q "bad framing" "$E2E_TMP/peer.out"'
 finish

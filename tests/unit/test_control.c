@@ -101,7 +101,10 @@ static void test_framing(void)
 	CHECK(control_read(in, &m) == 1);
 	CHECK_EQ_U64(m.number, CONTROL_LOG);
 	CHECK_EQ_U64(m.command, CONTROL_CMD_ADD);
-	CHECK_STR(m.payload, "capture started\n");
+	/* "HH:MM:SS capture started\n": the time of day first. */
+	CHECK_EQ_U64(m.len, strlen("12:34:56 capture started\n"));
+	CHECK(m.payload[2] == ':' && m.payload[5] == ':' && m.payload[8] == ' ');
+	CHECK_STR(m.payload + 9, "capture started\n");
 	CHECK(control_read(in, &m) == 0);
 	in = control_free(in);
 	out = control_free(out);
