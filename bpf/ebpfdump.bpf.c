@@ -49,6 +49,11 @@ const volatile bool filter_comm_set = false;
 const volatile char filter_comm[EBPFDUMP_COMM_LEN] = {};
 const volatile __u64 filter_cgroup_id = 0; /* 0: any */
 const volatile __u32 filter_netns = 0;	   /* network namespace inode, 0: any */
+/* tcp:tcp_retransmit_skb has a third argument, err (newer kernels fire it
+ * for failed attempts too); user space reads the kernel's BTF. While
+ * false the verifier drops the read of args[2], which a two-argument
+ * tracepoint would refuse at attach. */
+const volatile bool retransmit_has_err = false;
 
 /* Ancestors of a task inspected for filter_pid_tree. Each level is two
  * reads; init is rarely more than a dozen levels away. */
@@ -63,6 +68,7 @@ const volatile __u32 filter_netns = 0;	   /* network namespace inode, 0: any */
 struct sock_state {
 	struct ebpfdump_owner owner;
 	__u64 connect_start_ns; /* SYN_SENT time, for the handshake latency */
+	__u64 listener;		/* listeners map: the listening socket's address */
 	__u32 flags;		/* STATE_* */
 	__u32 reserved;
 };
@@ -84,6 +90,25 @@ struct {
 	__type(value, struct sock_state);
 } sockets SEC(".maps");
 
+/* Listening sockets by network namespace and port: the owner of listen()
+ * (CLOSE -> LISTEN runs in its context), for a connection that ends in the
+ * accept queue before anyone accepted it. Keyed by port, not by socket: a
+ * child socket does not point to its listener. Two listeners on one port
+ * (other addresses, SO_REUSEPORT): the last one's owner. */
+struct listen_key {
+	__u32 netns;
+	__u32 port;
+};
+
+#define LISTENERS_MAX 4096
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LISTENERS_MAX);
+	__type(key, struct listen_key);
+	__type(value, struct sock_state);
+} listeners SEC(".maps");
+
 /* Lost records, filtered events, map inserts; per CPU to stay cheap. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -102,7 +127,7 @@ struct {
 	__type(value, struct ebpfdump_udp_flow);
 } udp_flows SEC(".maps");
 
-/* A flow value is built here (528 bytes) rather than on the stack. Only
+/* A flow value is built here (800 bytes) rather than on the stack. Only
  * process-context programs use it, and they never nest on one CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -434,9 +459,41 @@ static __always_inline const struct proc_info *proc_current(struct task_struct *
 	return pi;
 }
 
+/* The process's arguments, read from its own memory while it runs (a
+ * process that exits right after its query has no /proc/PID/cmdline by the
+ * time user space looks). At most EBPFDUMP_CMDLINE_LEN bytes; longer ones
+ * are cut and flagged. A page of them not resident (swapped out) fails the
+ * read: no cmdline then, user space tries /proc and counts the misses. */
+static __always_inline void owner_cmdline(struct task_struct *task, struct ebpfdump_owner *o)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	__u64 start, end, n;
+	bool cut;
+
+	__builtin_memset(o->cmdline, 0, sizeof(o->cmdline)); /* no earlier owner's */
+	if (!mm)
+		return; /* a kernel thread */
+	start = BPF_CORE_READ(mm, arg_start);
+	end = BPF_CORE_READ(mm, arg_end);
+	if (!start || end <= start)
+		return;
+	n = end - start;
+	cut = n > EBPFDUMP_CMDLINE_LEN;
+	if (n > EBPFDUMP_CMDLINE_LEN)
+		n = EBPFDUMP_CMDLINE_LEN;
+	/* The same n (1 .. EBPFDUMP_CMDLINE_LEN), as a mask and an add that
+	 * every verifier bounds: Linux 6.1's took the clamp above for a
+	 * possibly negative size ("R2 min value is negative"). */
+	n = ((n - 1) & (EBPFDUMP_CMDLINE_LEN - 1)) + 1;
+	if (bpf_probe_read_user(o->cmdline, n, (const void *)(unsigned long)start) == 0)
+		o->cmdline_len = (__u32)n | (cut ? EBPFDUMP_CMDLINE_CUT_BIT : 0);
+}
+
 /* Only valid in the context of the task that owns the socket: connect(),
  * accept(), and later send/recv. Called once per socket or UDP flow, not
- * per packet. The cgroup and executable come from proc_current(). */
+ * per packet. The cgroup and executable come from proc_current(). comm is
+ * the process's name (its group leader's, what ps shows), thread the
+ * calling thread's own (a resolver thread's "isc-net-0000"). */
 static __always_inline void owner_from_current(struct ebpfdump_owner *o)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -448,8 +505,11 @@ static __always_inline void owner_from_current(struct ebpfdump_owner *o)
 	o->tid = (__u32)pid_tgid;
 	o->uid = (__u32)uid_gid;
 	o->gid = uid_gid >> 32;
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	BPF_CORE_READ_STR_INTO(&o->comm, task, group_leader, comm);
+	bpf_get_current_comm(o->thread, sizeof(o->thread));
 	o->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	o->cmdline_len = 0;
+	owner_cmdline(task, o);
 	BPF_CORE_READ_STR_INTO(&o->pcomm, task, real_parent, comm);
 	pi = proc_current(task, o->pid);
 	if (!pi)
@@ -462,7 +522,9 @@ static __always_inline void owner_from_current(struct ebpfdump_owner *o)
 static __always_inline __u16 owner_flags(const struct ebpfdump_owner *o)
 {
 	return EBPFDUMP_F_OWNER | (o->cgroup[0] ? EBPFDUMP_F_CGROUP_NAME : 0) |
-	       (o->exe[0] ? EBPFDUMP_F_EXE : 0);
+	       (o->exe[0] ? EBPFDUMP_F_EXE : 0) |
+	       ((o->cmdline_len & ~EBPFDUMP_CMDLINE_CUT_BIT) ? EBPFDUMP_F_CMDLINE : 0) |
+	       ((o->cmdline_len & EBPFDUMP_CMDLINE_CUT_BIT) ? EBPFDUMP_F_CMDLINE_CUT : 0);
 }
 
 static __always_inline struct ebpfdump_counters *counters_get(void)
@@ -514,11 +576,8 @@ static __always_inline bool pid_wanted(struct task_struct *task, __u32 tgid)
 	return false;
 }
 
-static __always_inline bool comm_wanted(void)
+static __always_inline bool comm_equal(const char *comm)
 {
-	char comm[EBPFDUMP_COMM_LEN];
-
-	bpf_get_current_comm(comm, sizeof(comm));
 	for (int i = 0; i < EBPFDUMP_COMM_LEN; i++) {
 		if (comm[i] != filter_comm[i])
 			return false;
@@ -526,6 +585,18 @@ static __always_inline bool comm_wanted(void)
 			return true;
 	}
 	return true;
+}
+
+/* The process's name (its group leader's) or the thread's own. */
+static __always_inline bool comm_wanted(struct task_struct *task)
+{
+	char comm[EBPFDUMP_COMM_LEN];
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (comm_equal(comm))
+		return true;
+	BPF_CORE_READ_STR_INTO(&comm, task, group_leader, comm);
+	return comm_equal(comm);
 }
 
 /* Whether the current task passes the process filters (pid, uid, comm,
@@ -544,7 +615,7 @@ static __always_inline bool current_wanted(void)
 		return false;
 	if (filter_uid_set && (__u32)bpf_get_current_uid_gid() != filter_uid)
 		return false;
-	if (filter_comm_set && !comm_wanted())
+	if (filter_comm_set && !comm_wanted(task))
 		return false;
 	if (filter_cgroup_id) {
 		kn = task_cgroup_node(task);
@@ -867,8 +938,45 @@ static __always_inline void record_fill_totals(struct ebpfdump_record *rec, stru
 	rec->flags |= EBPFDUMP_F_TOTALS;
 }
 
+static __always_inline void listen_key_of(struct sock *sk, struct listen_key *k)
+{
+	k->netns = sock_netns(sk);
+	k->port = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+}
+
+/* CLOSE -> LISTEN runs inside listen(): the current task owns the socket. */
+static __always_inline void on_listen(struct sock *sk, __u32 slot)
+{
+	struct sock_state *st = scratch_state(slot);
+	struct listen_key k = {};
+
+	if (!st)
+		return;
+	owner_from_current(&st->owner);
+	st->flags = STATE_OWNER | match_flag();
+	st->listener = sock_key(sk);
+	listen_key_of(sk, &k);
+	bpf_map_update_elem(&listeners, &k, st, BPF_ANY);
+}
+
+/* LISTEN -> CLOSE: forget the port's owner, unless another socket has
+ * listened on it since. */
+static __always_inline void on_unlisten(struct sock *sk)
+{
+	struct listen_key k = {};
+	struct sock_state *st;
+
+	listen_key_of(sk, &k);
+	st = bpf_map_lookup_elem(&listeners, &k);
+	if (st && st->listener == sock_key(sk))
+		bpf_map_delete_elem(&listeners, &k);
+}
+
 /* -> CLOSE from a connected state. Often runs in softirq or in the peer's
- * task (the final ACK, a RST), so the owner comes from the socket's state. */
+ * task (the final ACK, a RST), so the owner comes from the socket's state.
+ * A passive socket nobody accepted yet (reset in the accept queue) has no
+ * owner of its own: the listening socket's owner stands for it (the
+ * process that would have accepted it), and its verdict on the filters. */
 static __always_inline void on_close(struct sock *sk, int oldstate)
 {
 	__u64 key = sock_key(sk);
@@ -876,6 +984,15 @@ static __always_inline void on_close(struct sock *sk, int oldstate)
 	const struct ebpfdump_owner *owner;
 	struct ebpfdump_record *rec;
 
+	if (st && (st->flags & STATE_PASSIVE) && !(st->flags & STATE_OWNER)) {
+		struct listen_key k = {};
+		struct sock_state *lst;
+
+		listen_key_of(sk, &k);
+		lst = bpf_map_lookup_elem(&listeners, &k);
+		if (lst)
+			st = lst;
+	}
 	if (!event_allowed(EBPFDUMP_EV_TCP_CLOSE, st, sk))
 		return;
 	owner = state_owner(st);
@@ -896,6 +1013,10 @@ static __always_inline void on_set_state(struct sock *sk, int oldstate, int news
 	if (sock_protocol(sk) != IPPROTO_TCP)
 		return;
 	switch (newstate) {
+	case TCP_LISTEN:
+		if (oldstate == TCP_CLOSE)
+			on_listen(sk, slot);
+		break;
 	case TCP_SYN_SENT:
 		if (oldstate == TCP_CLOSE)
 			on_connect_start(sk, slot);
@@ -909,6 +1030,8 @@ static __always_inline void on_set_state(struct sock *sk, int oldstate, int news
 	case TCP_CLOSE:
 		if (oldstate == TCP_SYN_SENT)
 			on_connect_failed(sk);
+		else if (oldstate == TCP_LISTEN)
+			on_unlisten(sk);
 		else if (oldstate != TCP_LISTEN && oldstate != TCP_CLOSE &&
 			 oldstate != TCP_NEW_SYN_RECV)
 			on_close(sk, oldstate);
@@ -996,6 +1119,11 @@ static __always_inline int accept_sock(struct sock *sk)
 	if ((family != AF_INET && family != AF_INET6) || sock_protocol(sk) != IPPROTO_TCP ||
 	    sock_type(sk) != SOCK_STREAM)
 		return 0;
+	/* Reset while it waited in the accept queue: its TCP_Close, named
+	 * after the listener's owner, is written already, and an accept
+	 * after it would be out of order. The connection had ended. */
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE)
+		return 0;
 
 	st = scratch_state(SLOT_ACCEPT);
 	if (!st)
@@ -1042,16 +1170,22 @@ int ebd_accept_exit(unsigned long long *ctx)
 /* tcp:tcp_retransmit_skb (sk, skb, ...) fires from the retransmit timer
  * (softirq) or while ACKs are processed, so the owner comes from the
  * socket's state. Raw, like inet_sock_set_state: a classic tracepoint
- * program is skipped whenever any other one runs on the CPU. */
+ * program is skipped whenever any other one runs on the CPU. Where it has
+ * an err argument it also fires for attempts that sent nothing (-EBUSY:
+ * the first copy is still queued below TCP): those are no retransmission
+ * (tcp_sock.total_retrans does not count them either) and make no event. */
 SEC("raw_tracepoint/tcp_retransmit_skb")
 int ebd_retransmit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct sock *sk = (struct sock *)ctx->args[0];
 	__u64 key = sock_key(sk);
-	struct sock_state *st = bpf_map_lookup_elem(&sockets, &key);
+	struct sock_state *st;
 	const struct ebpfdump_owner *owner;
 	struct ebpfdump_record *rec;
 
+	if (retransmit_has_err && (int)ctx->args[2] != 0)
+		return 0;
+	st = bpf_map_lookup_elem(&sockets, &key);
 	if (!event_allowed(EBPFDUMP_EV_TCP_RETRANSMIT, st, sk))
 		return 0;
 	owner = state_owner(st);

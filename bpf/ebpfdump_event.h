@@ -41,6 +41,11 @@
  * without asking for the sender's address): raddr/rport are not valid. */
 #define EBPFDUMP_F_NO_PEER (1u << 11)
 #define EBPFDUMP_F_EXE (1u << 12) /* owner.exe */
+/* owner.cmdline holds owner.cmdline_len bytes of the process's arguments
+ * (NUL-separated, as in /proc/PID/cmdline); with _CUT they were longer and
+ * this is their start. */
+#define EBPFDUMP_F_CMDLINE (1u << 13)
+#define EBPFDUMP_F_CMDLINE_CUT (1u << 14)
 
 /* String limits, including the NUL. The kernel's own limits for comm
  * (TASK_COMM_LEN) and interface names (IFNAMSIZ) are 16; cgroup leaf names
@@ -54,6 +59,15 @@
  * and keep the per-socket state small. A power of two: the BPF side
  * masks offsets with EBPFDUMP_EXE_LEN - 1. */
 #define EBPFDUMP_EXE_LEN 256
+/* The process's arguments as the kernel keeps them (mm->arg_start ..
+ * arg_end), read in the owner's own context so that a process that exits
+ * at once still has them; longer ones are cut (EBPFDUMP_F_CMDLINE_CUT) and
+ * user space prefers /proc/PID/cmdline for those while it exists. */
+#define EBPFDUMP_CMDLINE_LEN 256
+_Static_assert((EBPFDUMP_CMDLINE_LEN & (EBPFDUMP_CMDLINE_LEN - 1)) == 0,
+	       "EBPFDUMP_CMDLINE_LEN: a power of two (the BPF side masks with it)");
+/* Set in owner.cmdline_len when the arguments were longer than that. */
+#define EBPFDUMP_CMDLINE_CUT_BIT (1u << 31)
 
 /* The process a socket belongs to: the task that called connect() or
  * accept() on it, remembered per socket because later state changes run
@@ -64,14 +78,16 @@ struct ebpfdump_owner {
 	__u32 tid;
 	__u32 uid;
 	__u32 gid;
-	__u32 ppid; /* real_parent's thread-group id */
-	__u32 reserved;
-	char comm[EBPFDUMP_COMM_LEN];
+	__u32 ppid;	   /* real_parent's thread-group id */
+	__u32 cmdline_len; /* bytes of cmdline that are valid, | CUT_BIT */
+	char comm[EBPFDUMP_COMM_LEN];	/* the process's name: its group leader's */
+	char thread[EBPFDUMP_COMM_LEN]; /* the calling thread's own name */
 	char pcomm[EBPFDUMP_COMM_LEN];
 	char cgroup[EBPFDUMP_CGROUP_LEN]; /* leaf name, v1 memory/pids or v2 */
 	/* mm->exe_file's path from the root of its mount, e.g. "/usr/bin/curl";
 	 * empty when unknown (kernel thread, other mount, too long or deep). */
 	char exe[EBPFDUMP_EXE_LEN];
+	char cmdline[EBPFDUMP_CMDLINE_LEN]; /* NUL-separated arguments */
 };
 
 struct ebpfdump_record {
@@ -100,7 +116,7 @@ struct ebpfdump_record {
 	struct ebpfdump_owner owner;
 };
 
-#define EBPFDUMP_OWNER_SIZE (192 + EBPFDUMP_EXE_LEN)
+#define EBPFDUMP_OWNER_SIZE (208 + EBPFDUMP_EXE_LEN + EBPFDUMP_CMDLINE_LEN)
 #define EBPFDUMP_RECORD_SIZE (136 + EBPFDUMP_OWNER_SIZE)
 
 _Static_assert(sizeof(struct ebpfdump_owner) == EBPFDUMP_OWNER_SIZE,

@@ -436,6 +436,30 @@ static void copy_fixed_str(char *dst, size_t size, const char *src, size_t src_s
 	event_copy_str(dst, size, src, strnlen(src, src_size));
 }
 
+/* The arguments the kernel read (NUL-separated, as /proc/PID/cmdline),
+ * joined by spaces like enrich/proc does. Whole ones win over /proc (they
+ * were read while the process ran); a cut one is left in ev->cmdline
+ * without its presence bit, for enrich/proc to use only when
+ * /proc/PID/cmdline (longer) is gone (enrich/proc.h). */
+static void owner_cmdline(const struct ebpfdump_owner *o, bool cut, struct event *ev)
+{
+	size_t n = o->cmdline_len & ~EBPFDUMP_CMDLINE_CUT_BIT;
+
+	if (n > sizeof(o->cmdline))
+		n = sizeof(o->cmdline);
+	while (n > 0 && o->cmdline[n - 1] == '\0')
+		n--;
+	if (n == 0)
+		return;
+	memcpy(ev->cmdline, o->cmdline, n);
+	ev->cmdline[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (ev->cmdline[i] == '\0')
+			ev->cmdline[i] = ' ';
+	if (!cut)
+		EVENT_SET(ev, ITEM_CMDLINE);
+}
+
 static void record_to_event(const struct probe *p, const struct ebpfdump_record *rec,
 			    struct event *ev)
 {
@@ -451,6 +475,7 @@ static void record_to_event(const struct probe *p, const struct ebpfdump_record 
 		ev->gid = o->gid;
 		ev->ppid = o->ppid;
 		copy_fixed_str(ev->comm, sizeof(ev->comm), o->comm, sizeof(o->comm));
+		copy_fixed_str(ev->thread, sizeof(ev->thread), o->thread, sizeof(o->thread));
 		copy_fixed_str(ev->pcomm, sizeof(ev->pcomm), o->pcomm, sizeof(o->pcomm));
 		ev->cgroup_id = o->cgroup_id;
 		EVENT_SET(ev, ITEM_PID);
@@ -459,6 +484,8 @@ static void record_to_event(const struct probe *p, const struct ebpfdump_record 
 		EVENT_SET(ev, ITEM_GID);
 		EVENT_SET(ev, ITEM_PPID);
 		EVENT_SET(ev, ITEM_COMM);
+		if (ev->thread[0])
+			EVENT_SET(ev, ITEM_THREAD);
 		EVENT_SET(ev, ITEM_PCOMM);
 		if (o->cgroup_id)
 			EVENT_SET(ev, ITEM_CGROUP_ID);
@@ -473,6 +500,8 @@ static void record_to_event(const struct probe *p, const struct ebpfdump_record 
 			copy_fixed_str(ev->exe, sizeof(ev->exe), o->exe, sizeof(o->exe));
 			EVENT_SET(ev, ITEM_EXE);
 		}
+		if (rec->flags & EBPFDUMP_F_CMDLINE)
+			owner_cmdline(o, rec->flags & EBPFDUMP_F_CMDLINE_CUT, ev);
 	}
 	if (rec->flags & EBPFDUMP_F_NETNS) {
 		ev->netns = rec->netns;
@@ -716,6 +745,37 @@ uint32_t probe_left_out(const struct probe *p, char *why, size_t why_len)
 
 /* Filters and event types into rodata; programs of unwanted types are not
  * loaded at all. Between open and load: the load freezes both. */
+/* Whether tcp:tcp_retransmit_skb passes an error (sk, skb, err): since
+ * Linux 6.14 (or so) it also fires for attempts that sent nothing (-EBUSY:
+ * the original still in a queue below, -EAGAIN, -ENOMEM). Older kernels
+ * pass (sk, skb) and fire for sent skbs only; the program must not read a
+ * third argument there (the attach would fail). From the kernel's BTF:
+ * btf_trace_tcp_retransmit_skb is a pointer to (void *, sk, skb[, err]). */
+static bool retransmit_has_err(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	bool has = false;
+	int id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "btf_trace_tcp_retransmit_skb", BTF_KIND_TYPEDEF);
+	t = id >= 0 ? btf__type_by_id(btf, (unsigned)id) : NULL;
+	if (t)
+		t = btf__type_by_id(btf, t->type);
+	if (t && btf_is_ptr(t))
+		t = btf__type_by_id(btf, t->type);
+	if (t && btf_is_func_proto(t) && btf_vlen(t) == 4) {
+		const struct btf_param *prm = btf_params(t);
+		const struct btf_type *a = btf__type_by_id(btf, prm[3].type);
+
+		has = a && btf_is_int(a);
+	}
+	btf__free(btf);
+	return has;
+}
+
 static void configure(struct probe *p, const struct probe_config *cfg, uint32_t mask)
 {
 	struct ebpfdump_bpf__rodata *ro = p->skel->rodata;
@@ -723,6 +783,7 @@ static void configure(struct probe *p, const struct probe_config *cfg, uint32_t 
 	bool leader;
 
 	ro->event_mask = mask;
+	ro->retransmit_has_err = (mask & (1u << EVENT_TCP_RETRANSMIT)) && retransmit_has_err();
 	bpf_object__for_each_program(prog, p->skel->obj)
 	{
 		uint32_t types = prog_event_types(p, prog, &leader);

@@ -104,6 +104,7 @@ local f = {
 	user = ProtoField.string("ebpf.user", "User"),
 	group = ProtoField.string("ebpf.group", "Group"),
 	comm = ProtoField.string("ebpf.comm", "Command"),
+	thread = ProtoField.string("ebpf.thread", "Thread name"),
 	exe = ProtoField.string("ebpf.exe", "Executable"),
 	cmdline = ProtoField.string("ebpf.cmdline", "Command line"),
 	ppid = ProtoField.uint32("ebpf.ppid", "Parent PID", base.DEC),
@@ -232,6 +233,7 @@ local items = {
 	[35] = { name = "bytes", kind = "u64", field = f.bytes, group = "figures" },
 	[36] = { name = "socket_cookie", kind = "u64", field = f.socket_cookie, group = "connection" },
 	[37] = { name = "image", kind = "str", limit = 256, field = f.image, group = "container" },
+	[38] = { name = "thread", kind = "str", limit = 16, field = f.thread, group = "process" },
 }
 
 local int_widths = { u8 = 1, u16 = 2, u32 = 4, u64 = 8 }
@@ -241,8 +243,8 @@ local int_widths = { u8 = 1, u16 = 2, u32 = 4, u64 = 8 }
 -- items in this order by name; an item not named here comes after, by id.
 local tree_groups = {
 	{ key = "process", field = f.tree_process,
-		order = { "pid", "tid", "comm", "exe", "cmdline", "ppid", "pcomm", "uid", "user", "gid",
-			"group", "cgroup_id", "cgroup" } },
+		order = { "pid", "tid", "comm", "thread", "exe", "cmdline", "ppid", "pcomm", "uid",
+			"user", "gid", "group", "cgroup_id", "cgroup" } },
 	{ key = "container", field = f.tree_container,
 		order = { "container", "container_id", "image", "pod", "namespace", "runtime", "host" } },
 	{ key = "connection", field = f.tree_connection,

@@ -172,6 +172,9 @@ void enrich_proc_event(struct enrich_proc *e, struct event *ev)
 			set_str(ev, ITEM_EXE, ev->exe, sizeof(ev->exe), p->exe);
 		if (p && p->has_cmdline)
 			set_str(ev, ITEM_CMDLINE, ev->cmdline, sizeof(ev->cmdline), p->cmdline);
+		/* The kernel's start of a longer command line (see proc.h). */
+		if (!EVENT_HAS(ev, ITEM_CMDLINE) && ev->cmdline[0])
+			EVENT_SET(ev, ITEM_CMDLINE);
 	}
 	if (EVENT_HAS(ev, ITEM_UID))
 		set_str(ev, ITEM_USER, ev->user, sizeof(ev->user), id_name(e->users, ev->uid, false));

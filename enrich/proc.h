@@ -21,7 +21,10 @@ struct enrich_proc;
 
 /* proc_root is "/proc" except in tests. Returns 0 or -ENOMEM. */
 int enrich_proc_new(const char *proc_root, struct enrich_proc **ret);
-/* Fill exe, cmdline, user and group where missing and knowable. */
+/* Fill exe, cmdline, user and group where missing and knowable. A
+ * command line the kernel cut (bpf/probe.c) waits in ev->cmdline without
+ * its presence bit: /proc/PID/cmdline replaces it while the process lives,
+ * else it is used as it is. */
 void enrich_proc_event(struct enrich_proc *e, struct event *ev);
 /* Forget a process (e.g. when its pid is seen with another name). */
 void enrich_proc_forget(struct enrich_proc *e, uint32_t pid);

@@ -50,7 +50,7 @@ enum event_type {
 	X(ITEM_TID, 2, "tid") /* u32 thread id */ \
 	X(ITEM_UID, 3, "uid") /* u32 */ \
 	X(ITEM_GID, 4, "gid") /* u32 */ \
-	X(ITEM_COMM, 5, "comm") /* string, task name */ \
+	X(ITEM_COMM, 5, "comm") /* string, the process's name (its main thread's) */ \
 	X(ITEM_EXE, 6, "exe") /* string, executable path */ \
 	X(ITEM_CMDLINE, 7, "cmdline") /* string, arguments joined by spaces */ \
 	X(ITEM_PPID, 8, "ppid") /* u32 parent's thread-group id */ \
@@ -82,7 +82,8 @@ enum event_type {
 	X(ITEM_PACKETS, 34, "packets") /* u64 datagrams/segments counted by this event */ \
 	X(ITEM_BYTES, 35, "bytes") /* u64 bytes counted by this event */ \
 	X(ITEM_SOCK_COOKIE, 36, "socket_cookie") /* u64 kernel socket cookie */ \
-	X(ITEM_IMAGE, 37, "image") /* string, container image */
+	X(ITEM_IMAGE, 37, "image") /* string, container image */ \
+	X(ITEM_THREAD, 38, "thread") /* string, the thread's own name (comm is the process's) */
 /* clang-format on */
 
 enum event_item {
@@ -107,6 +108,7 @@ struct event {
 
 	uint32_t pid, tid, uid, gid, ppid;
 	char comm[EVENT_COMM_MAX + 1];
+	char thread[EVENT_COMM_MAX + 1];
 	char pcomm[EVENT_COMM_MAX + 1];
 	char exe[EVENT_EXE_MAX + 1];
 	char cmdline[EVENT_CMDLINE_MAX + 1];

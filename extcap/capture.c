@@ -41,6 +41,7 @@
 #include "pcapng/writer.h"
 #include "remote/publisher.h"
 #include "remote/subscriber.h"
+#include "snapshot/filter.h"
 #include "snapshot/snapshot.h"
 
 /* Wireshark names the fifos it hands to extcaps with this prefix. */
@@ -107,6 +108,7 @@ struct capture {
 	struct subscriber *subscriber;
 	struct live *live;	   /* packets, with --ifname or a container interface */
 	char live_ifname[IF_NAMESIZE];
+	struct live_config live_cfg; /* to open the handle again (restart_live) */
 	struct container_scope scope;
 	struct snapshot *snapshot; /* owners of sockets open at start */
 	/* enrichment */
@@ -137,6 +139,9 @@ struct capture {
 	uint64_t start_ns;
 	uint64_t events_written, events_snapshot, events_published;
 	uint64_t events_filtered; /* filtered in user space (--netns, container scope) */
+	uint64_t cmdline_missing; /* events of a process without its command line */
+	struct snapshot_filter snapshot_filter; /* the process filters, for its events */
+	uint64_t snapshot_filtered;
 	uint64_t packets_written;
 	uint64_t packets_merged; /* of those, tagged with a sender or receiver */
 	char last_remote_report[256];
@@ -232,6 +237,10 @@ static void handle_event(struct capture *c, struct event *ev)
 	if (c->snapshot && !EVENT_HAS(ev, ITEM_PID))
 		snapshot_fill_owner(c->snapshot, ev);
 	enrich_proc_event(c->proc, ev);
+	/* Neither the kernel (a page of its arguments not resident, a kernel
+	 * thread) nor /proc (gone already) had it: counted, said at the end. */
+	if (EVENT_HAS(ev, ITEM_PID) && ev->pid && !EVENT_HAS(ev, ITEM_CMDLINE))
+		c->cmdline_missing++;
 	if (c->containers) {
 		const char *why = NULL;
 
@@ -363,6 +372,11 @@ static int on_snapshot_event(const struct event *sev, void *ctx)
 
 	if (!(c->opt->event_mask & (1u << ev.type)))
 		return 0; /* owner remembered in the table, event not wanted */
+	/* --pid, --comm, ...: as the kernel filters its own events. */
+	if (!snapshot_filter_match(&c->snapshot_filter, &ev)) {
+		c->snapshot_filtered++;
+		return 0;
+	}
 	c->events_snapshot++;
 	handle_event(c, &ev);
 	return c->write_error ? c->write_error : 0;
@@ -1389,6 +1403,7 @@ static int start_live(struct capture *c)
 	cfg.snaplen = o->snaplen;
 	cfg.promisc = o->promisc;
 	cfg.buffer_mib = o->buffer_mb;
+	c->live_cfg = cfg;
 	r = live_open(&cfg, on_packet, c, &c->live, err, sizeof(err));
 	if (r < 0) {
 		log_error("%s", err[0] ? err : strerror(-r));
@@ -1399,6 +1414,28 @@ static int start_live(struct capture *c)
 	r = tag_comment_cache_new(o->comment_brief ? EVENT_COMMENT_BRIEF_ITEMS : 0, &c->comments);
 	if (r == 0)
 		r = start_merge(c, o->window_ms);
+	return r;
+}
+
+/* The handle opened by start_live() (to say a bad interface or filter
+ * before anything is loaded, and to declare the packet interface) is not
+ * read until the loop runs: loading the programs, opening the output and
+ * the snapshot (a second with many namespaces) filled its ring, and the
+ * kernel dropped what came next, a gap of hundreds of packets after the
+ * first ones. So it is opened again right before the loop: the capture
+ * of packets starts there, without a gap. Same interface, filter and
+ * settings, so the same link type as declared. */
+static int restart_live(struct capture *c)
+{
+	char err[LIVE_REASON_MAX] = "";
+	int r;
+
+	if (!c->live)
+		return 0;
+	c->live = live_free(c->live);
+	r = live_open(&c->live_cfg, on_packet, c, &c->live, err, sizeof(err));
+	if (r < 0)
+		log_error("%s", err[0] ? err : strerror(-r));
 	return r;
 }
 
@@ -1449,6 +1486,16 @@ static void take_snapshot(struct capture *c)
 		return;
 	}
 	cfg.table = c->snapshot;
+	c->snapshot_filter = (struct snapshot_filter){
+		.pid = c->opt->pid,
+		.pid_tree = c->opt->pid_tree,
+		.match_uid = c->opt->match_uid,
+		.uid = c->opt->uid,
+		.cgroup_id = c->opt->cgroup_id,
+	};
+	if (c->opt->comm)
+		snprintf(c->snapshot_filter.comm, sizeof(c->snapshot_filter.comm), "%s",
+			 c->opt->comm);
 	r = snapshot_take(&cfg, on_snapshot_event, c, &st);
 	if (r < 0)
 		log_warn("the snapshot of open sockets failed: %s; connections opened before the "
@@ -1456,9 +1503,10 @@ static void take_snapshot(struct capture *c)
 			 st.reason[0] ? st.reason : strerror(-r));
 	else
 		log_debug("snapshot: %llu TCP and %llu UDP sockets open at start in %u network "
-			  "namespaces, %.1f ms",
+			  "namespaces, %.1f ms; %llu of them filtered out (--pid, --comm, ...)",
 			  (unsigned long long)st.tcp_reported, (unsigned long long)st.udp_reported,
-			  st.netns_dumped, st.elapsed_ns / 1e6);
+			  st.netns_dumped, st.elapsed_ns / 1e6,
+			  (unsigned long long)c->snapshot_filtered);
 }
 
 static void toolbar_notice(const char *level, const char *text, void *ctx)
@@ -1511,6 +1559,13 @@ static int check_privileges(struct capture *c)
 
 static void report(struct capture *c, uint64_t dropped)
 {
+	struct live_stats ls = { 0 };
+	uint64_t pk_dropped = 0;
+
+	/* The packets the kernel could not hand over (the ISB's isb_ifdrop
+	 * and isb_osdrop), said like the events lost. */
+	if (c->live && live_stats(c->live, &ls) == 0)
+		pk_dropped = ls.dropped + ls.if_dropped;
 #if EBPFDUMP_WITH_BPF
 	report_kernel(c);
 	report_tls(c);
@@ -1536,6 +1591,10 @@ static void report(struct capture *c, uint64_t dropped)
 	if (c->events_filtered)
 		log_debug("%llu events of other network namespaces filtered (--netns)",
 			  (unsigned long long)c->events_filtered);
+	if (c->cmdline_missing)
+		log_info("%llu events name a process without its command line (not readable in "
+			 "the kernel, and the process was gone from /proc)",
+			 (unsigned long long)c->cmdline_missing);
 	/* What reached the output, not what was handed to the writer: after
 	 * a write error (a full disk) the rest never made it. */
 	if (c->writer) {
@@ -1555,10 +1614,10 @@ static void report(struct capture *c, uint64_t dropped)
 			 output_name(c));
 	else if (c->writer && !c->under_wireshark && c->live)
 		log_info("%llu events and %llu packets written to %s, %llu events lost in the "
-			 "kernel (ring buffer full)",
+			 "kernel (ring buffer full), %llu packets dropped (packet buffer full)",
 			 (unsigned long long)c->events_written,
 			 (unsigned long long)c->packets_written, output_name(c),
-			 (unsigned long long)dropped);
+			 (unsigned long long)dropped, (unsigned long long)pk_dropped);
 	else if (c->writer && !c->under_wireshark)
 		log_info("%llu events written to %s, %llu lost in the kernel (ring buffer full)",
 			 (unsigned long long)c->events_written, output_name(c),
@@ -1569,6 +1628,12 @@ static void report(struct capture *c, uint64_t dropped)
 			 (unsigned long long)dropped,
 			 c->under_wireshark ? "Ring buffer (MiB) or fewer Event types"
 					    : "--ring-buffer-size or fewer --events");
+	if (pk_dropped)
+		log_warn("%llu packets were dropped because the packet buffer was full; a larger "
+			 "%s keeps up",
+			 (unsigned long long)pk_dropped,
+			 c->under_wireshark ? "Packet buffer (MiB) or a capture filter"
+					    : "--buffer-size or a capture filter");
 }
 
 int capture_run(const struct options *o)
@@ -1654,6 +1719,10 @@ int capture_run(const struct options *o)
 		}
 	}
 	take_snapshot(c);
+	/* The output is open and valid already: a failure here ends it. */
+	r = restart_live(c);
+	if (r < 0)
+		goto out;
 	log_started(c);
 	{
 		char msg[PRIVS_MSG_MAX];

@@ -122,6 +122,7 @@ static const struct item_key int_keys[] = {
 
 static const struct item_key str_keys[] = {
 	{ ITEM_COMM, WHERE_PROCESS, "COMM", FIELD(comm) },
+	{ ITEM_THREAD, WHERE_PROCESS, "THREAD_COMM", FIELD(thread) },
 	{ ITEM_CMDLINE, WHERE_PROCESS, "CMDLINE", FIELD(cmdline) },
 	{ ITEM_USER, WHERE_PROCESS, "UID_NAME", FIELD(user) },
 	{ ITEM_GROUP, WHERE_PROCESS, "GID_NAME", FIELD(group) },

@@ -57,3 +57,14 @@ add_test(NAME tls_go_e2e
 set_tests_properties(tls_go_e2e PROPERTIES LABELS "e2e" TIMEOUT 120 SKIP_RETURN_CODE 77
                      RUN_SERIAL TRUE)
 endif()
+
+# Issue 21: comm and thread, command lines of short-lived processes, a
+# reset in the accept queue, the process filters on sockets open at start.
+if(TARGET snapshot_hold)
+  add_test(NAME extcap_facts_e2e
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/extcap_facts.sh $<TARGET_FILE:ebpfdump>
+                   ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client>
+                   $<TARGET_FILE:snapshot_hold>)
+  set_tests_properties(extcap_facts_e2e PROPERTIES LABELS "e2e" TIMEOUT 120
+                       SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+endif()

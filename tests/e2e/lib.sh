@@ -110,3 +110,11 @@ wait_for_line() { # FILE PATTERN
 	done
 	return 1
 }
+
+# need_tools TOOL... : exit 77 (skipped) naming the first one missing.
+need_tools() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t is not installed"; exit 77; }
+	done
+}

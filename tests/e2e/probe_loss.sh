@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Loss accounting (bpf/): probe_dump with the smallest ring buffer (64 KiB,
-# about 110 records of 584 bytes) is stopped (SIGSTOP) while a burst of TCP connections
+# about 75 records of 856 bytes) is stopped (SIGSTOP) while a burst of TCP connections
 # runs between two network namespaces, then resumed. With the netns filter
 # on the client's namespace, each connection generates exactly two events
 # there (TCP_Connect and the client's TCP_Close; the server's TCP_Accept

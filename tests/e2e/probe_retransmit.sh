@@ -6,7 +6,10 @@
 # that the TCP_Retransmit events name the sending process and thread (from
 # the socket's stored owner) and the connection's addresses and ports,
 # IPv4 and IPv6; that there are no more of them than the segments the
-# connection counted as retransmitted (TCP_Close retransmits); and that a
+# connection counted as retransmitted (TCP_Close retransmits); that there
+# is exactly one per call of the kernel's own tcp:tcp_retransmit_skb
+# tracepoint for that connection that sent something (counted in a private
+# tracefs instance: err = 0, or no err on kernels before 6.14); and that a
 # second probe whose filter excludes the client sees none of them but
 # counts them as filtered.
 #
@@ -22,6 +25,32 @@ if ! command -v nft >/dev/null; then
 fi
 bytes=200000
 table=ebpfdump$sfx
+
+# The kernel's own count: a private tracefs instance with the
+# tcp:tcp_retransmit_skb tracepoint enabled (every call, err included), so
+# the events can be compared with what the kernel fired, per connection.
+# (Since Linux 6.14 or so it also fires for attempts that sent nothing,
+# with err != 0: no event for those.)
+tracefs=/sys/kernel/tracing
+if ! mountpoint -q "$tracefs"; then
+	mount -t tracefs nodev "$tracefs" || {
+		echo "SKIP: cannot mount tracefs on $tracefs"
+		exit 77
+	}
+	tracefs_mounted=1
+fi
+inst=$tracefs/instances/ebpfdump_rt_$sfx
+if ! mkdir "$inst"; then
+	echo "SKIP: cannot make a tracefs instance"
+	exit 77
+fi
+cleanups+=("echo 0 >'$inst/events/tcp/tcp_retransmit_skb/enable'; rmdir '$inst'; \
+	[ -n '${tracefs_mounted:-}' ] && umount '$tracefs'")
+echo 4096 >"$inst/buffer_size_kb"
+echo 1 >"$inst/events/tcp/tcp_retransmit_skb/enable" || {
+	echo "SKIP: cannot enable tcp:tcp_retransmit_skb"
+	exit 77
+}
 
 # lossy NAME SADDR: a transfer whose data is dropped for ~1 s.
 lossy() {
@@ -61,8 +90,15 @@ check_lossy() {
 	n=$(events TCP_Retransmit pid="$cpid" tid="$ctid" comm=tcp_client family="$fam" \
 		laddr="$caddr" lport="$cport" raddr="$saddr" rport="$port" netns="$ino_c" | wc -l)
 	total=$(events TCP_Close pid="$cpid" lport="$cport" | sed -n 's/.* retransmits=\([0-9]*\).*/\1/p')
-	echo "MEASURED: $name: $all TCP_Retransmit events; TCP_Close says $total segments" \
-		"retransmitted"
+	# The tracepoint's calls for this connection (sport/dport are the
+	# client's), and those of them that failed (err != 0).
+	fired=$(grep -c "tcp_retransmit_skb:.* sport=$cport dport=$port " "$tmp/trace")
+	failed=$(grep "tcp_retransmit_skb:.* sport=$cport dport=$port " "$tmp/trace" |
+		grep -c " err=-[0-9]*\$")
+	echo "MEASURED: $name: $all TCP_Retransmit events; the tracepoint fired $fired times" \
+		"($failed failed); TCP_Close says $total segments retransmitted"
+	check "$name: one event per successful call of the tracepoint ($all = $fired - $failed)" \
+		'[ "$all" = $((fired - failed)) ]'
 	check "$name: TCP_Retransmit events seen ($all)" '[ "$all" -ge 1 ]'
 	check "$name: every one names tcp_client $cpid/$ctid and the connection ($n of $all)" \
 		'[ "$n" = "$all" ]'
@@ -83,6 +119,8 @@ lossy v4 "$v4_s"
 lossy v6 "$v6_s"
 sleep 0.3
 
+echo 0 >"$inst/events/tcp/tcp_retransmit_skb/enable"
+cat "$inst/trace" >"$tmp/trace"
 pd_pid=$excluded_pid
 stop_probe excluded
 pd_pid=$main_pid

@@ -10,14 +10,6 @@
 
 WS_INSTALL_LOCK=/run/lock/ebpfdump-system-install.lock
 
-# need_tools TOOL... : exit 77 (skipped) naming the first one missing.
-need_tools() {
-	local t
-	for t in "$@"; do
-		command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t is not installed"; exit 77; }
-	done
-}
-
 # The files `cmake --install BUILD` writes, one absolute path a line (a DESTDIR dry run).
 install_file_list() {
 	local build=$1 dest=$E2E_TMP/install-list

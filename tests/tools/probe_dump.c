@@ -86,9 +86,11 @@ static int print_event(struct event *ev, void *ctx)
 	U(ITEM_UID, "uid", ev->uid);
 	U(ITEM_GID, "gid", ev->gid);
 	S(ITEM_COMM, "comm", ev->comm);
+	S(ITEM_THREAD, "thread", ev->thread);
 	U(ITEM_PPID, "ppid", ev->ppid);
 	S(ITEM_PCOMM, "pcomm", ev->pcomm);
 	S(ITEM_EXE, "exe", ev->exe);
+	S(ITEM_CMDLINE, "cmdline", ev->cmdline);
 	U(ITEM_CGROUP_ID, "cgroup_id", ev->cgroup_id);
 	S(ITEM_CGROUP, "cgroup", ev->cgroup);
 	U(ITEM_NETNS, "netns", ev->netns);

@@ -7,6 +7,8 @@
  * in a row (a burst of connections from one thread). --abandon-ms MS starts
  * a non-blocking connect and closes the socket MS ms later, before any
  * answer (to an address that never answers): "abandoned pid= ... lport=".
+ * --thread-name NAME names the worker thread (as a resolver library names
+ * its threads), so its events' comm and thread differ.
  *
  * Prints one key=value line on stdout: "connected pid= tid= ppid= lport=
  * sent= received=" or "failed pid= tid= ppid= errno=" per connection. Exit
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -37,6 +40,7 @@ struct client {
 	socklen_t peer_len;
 	unsigned long long send_bytes, recv_bytes, repeat, abandon_ms;
 	bool wait_eof, rst;
+	const char *thread_name;
 	int status;
 };
 
@@ -115,6 +119,11 @@ static void *run(void *arg)
 	struct client *c = arg;
 	long tid = syscall(SYS_gettid);
 
+	if (c->thread_name && prctl(PR_SET_NAME, c->thread_name, 0, 0, 0) < 0) {
+		perror("tcp_client: PR_SET_NAME");
+		c->status = 1;
+		return NULL;
+	}
 	for (unsigned long long i = 0; i < c->repeat && c->status == 0; i++)
 		run_once(c, tid);
 	return NULL;
@@ -144,6 +153,7 @@ int main(int argc, char **argv)
 		{ "rst", no_argument, NULL, 'R' },
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "abandon-ms", required_argument, NULL, 'A' },
+		{ "thread-name", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client cl = { .repeat = 1 };
@@ -154,7 +164,7 @@ int main(int argc, char **argv)
 	pthread_t th;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:p:s:r:wRn:A:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:p:s:r:wRn:A:T:", opts, NULL)) != -1) {
 		int r = 0;
 
 		switch (c) {
@@ -184,6 +194,9 @@ int main(int argc, char **argv)
 		case 'A':
 			r = parse_num(optarg, 60000, &cl.abandon_ms);
 			break;
+		case 'T':
+			cl.thread_name = optarg;
+			break;
 		default:
 			r = -EINVAL;
 		}
@@ -194,7 +207,8 @@ int main(int argc, char **argv)
 	}
 	if (!addr || !port) {
 		fprintf(stderr, "usage: tcp_client --connect ADDR --port P [--send N] [--recv M] "
-				"[--wait-eof] [--rst] [--repeat K] [--abandon-ms MS]\n");
+				"[--wait-eof] [--rst] [--repeat K] [--abandon-ms MS] "
+				"[--thread-name NAME]\n");
 		return 2;
 	}
 	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {

@@ -4,7 +4,8 @@
  * --count connections one after the other; on each it sends --send bytes,
  * receives exactly --recv bytes, then either closes at once (--close-first)
  * or waits for the peer to close (EOF or reset) and closes after it;
- * --rst closes with SO_LINGER 0, which sends a reset.
+ * --rst closes with SO_LINGER 0, which sends a reset. --accept-delay-ms MS
+ * waits MS before the first accept (connections wait in the accept queue).
  *
  * Prints key=value lines on stdout: "listening pid= port=" once, then
  * "accepted pid= tid= ppid= lport= rport= sent= received=" per connection.
@@ -32,6 +33,7 @@ struct server {
 	int listen_fd;
 	unsigned long long send_bytes, recv_bytes;
 	long count;
+	unsigned long long accept_delay_ms;
 	bool close_first, rst;
 	int status;
 };
@@ -58,6 +60,8 @@ static void *serve(void *arg)
 	struct server *s = arg;
 	long tid = syscall(SYS_gettid);
 
+	if (s->accept_delay_ms)
+		usleep((useconds_t)(s->accept_delay_ms * 1000));
 	for (long i = 0; i < s->count; i++) {
 		struct sockaddr_storage local, peer;
 		socklen_t len = sizeof(peer);
@@ -116,6 +120,7 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "close-first", no_argument, NULL, 'f' },
 		{ "rst", no_argument, NULL, 'R' },
+		{ "accept-delay-ms", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server s = { .count = 1 };
@@ -128,7 +133,7 @@ int main(int argc, char **argv)
 	pthread_t th;
 	int c, one = 1;
 
-	while ((c = getopt_long(argc, argv, "l:p:s:r:c:fR", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:p:s:r:c:fRD:", opts, NULL)) != -1) {
 		int r = 0;
 
 		switch (c) {
@@ -154,12 +159,16 @@ int main(int argc, char **argv)
 		case 'R':
 			s.rst = true;
 			break;
+		case 'D':
+			r = parse_size(optarg, 60000, &s.accept_delay_ms);
+			break;
 		default:
 			r = -EINVAL;
 		}
 		if (r < 0) {
 			fprintf(stderr, "usage: tcp_server [--listen ADDR] [--port P] [--send M] "
-					"[--recv N] [--count K] [--close-first] [--rst]\n");
+					"[--recv N] [--count K] [--close-first] [--rst] "
+					"[--accept-delay-ms MS]\n");
 			return 2;
 		}
 	}

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Facts of events, checked against the test's own processes and sockets
+# through the program and the dissector (issue 21):
+#  - comm is the process's name and thread the acting thread's own (a
+#    client whose socket thread is named like a resolver's, isc-net-0000);
+#  - the command line of a process that exits at once is still there (read
+#    in the kernel), a long one at least as far as the kernel keeps it;
+#  - a connection reset while it waits in the accept queue: its TCP_Close
+#    names the listening process and no TCP_Accept follows it;
+#  - --pid applies to the sockets open at start (snapshot) too;
+#  - packets: no gap after the first ones while the capture starts (a
+#    datagram every 2 ms, each numbered), and drops said on stderr.
+#
+# usage: extcap_facts.sh EBPFDUMP SOURCE_DIR TOOLS_DIR SNAPSHOT_HOLD   (as root)
+set -uo pipefail
+tool=$1 src=$2 tools=$3 hold=$4
+. "$src/tests/e2e/lib.sh"
+need_root
+T=$E2E_TMP lua=$src/dissector/ebpf.lua
+tshark_lua=(-X "lua_script:$lua")
+tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+make_netns_pair || { echo "FAIL: cannot make the namespaces"; exit 1; }
+
+kv() { sed -n "s/.*[ ^]$2=\([^ ]*\).*/\1/p" "$1" | head -1; }
+fields() { tshark -r "$1" "${tshark_lua[@]}" -Y "$2" -T fields -E separator='|' "${@:3}" 2>/dev/null; }
+start_capture() { # NAME ARGS...: ebpfdump in the background, $cap its pid
+	local name=$1
+	shift
+	"$tool" --capture --extcap-interface ebpfevents "$@" --fifo "$T/$name.pcapng" \
+		>/dev/null 2>"$T/$name.err" &
+	cap=$!
+	E2E_PIDS+=("$cap")
+	for _ in $(seq 100); do [ -s "$T/$name.pcapng" ] && break; sleep 0.05; done
+	sleep 1 # programs attached, snapshot taken
+}
+stop_capture() {
+	kill -INT "$cap"
+	wait "$cap"
+	check "capture exits 0 ($(tail -1 "$T/$1.err"))" '[ $? = 0 ]'
+}
+
+# 1. --pid and the sockets open at start: two connections held open
+# before the capture, one server's pid selected.
+for i in 1 2; do
+	ip netns exec "$NS_S" "$hold" tcp-server "$V4_S" $((7200 + i)) 1 >"$T/hs$i" &
+	E2E_PIDS+=("$!")
+	wait_for_line "$T/hs$i" listening
+	ip netns exec "$NS_C" "$hold" tcp-client "$V4_S" $((7200 + i)) 1 >"$T/hc$i" &
+	E2E_PIDS+=("$!")
+	wait_for_line "$T/hc$i" ready
+done
+spid=$(kv "$T/hs1" pid)
+start_capture open --pid "$spid" --events TCP_Open
+stop_capture open
+fields "$T/open.pcapng" "ebpf" -e ebpf.event -e ebpf.pid -e ebpf.lport >"$T/open.ev"
+check "--pid $spid: its socket open at start is reported ($(tr '\n' ' ' <"$T/open.ev"))" \
+	'grep -qx "TCP_Open|$spid|7201" "$T/open.ev"'
+others=$(grep -vc "|$spid|" "$T/open.ev")
+check "--pid $spid: no other process's ($others of $(wc -l <"$T/open.ev"))" '[ "$others" = 0 ]'
+
+# 2. Process and thread names, command lines of processes that exit at
+# once, and a reset in the accept queue, in one capture.
+start_capture facts --events TCP_Connect,TCP_Accept,TCP_Close
+ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port 7210 --send 0 --recv 0 \
+	--count 2 >"$T/srv" &
+srv=$!
+E2E_PIDS+=("$srv")
+wait_for_line "$T/srv" listening
+cmd1=("$tools/tcp_client" --connect "$V4_S" --port 7210 --send 0 --recv 0 --thread-name isc-net-0000)
+ip netns exec "$NS_C" "${cmd1[@]}" >"$T/cli1"
+long=$(printf 'r%.0s' $(seq 300))
+cmd2=("$tools/tcp_client" --connect "$V4_S" --port 7210 --send 0 --recv 0 --thread-name "$long")
+ip netns exec "$NS_C" "${cmd2[@]}" >"$T/cli2"
+wait "$srv"
+# The reset: the client connects and aborts (SO_LINGER 0) while the server
+# waits 600 ms before its accept().
+ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port 7211 --send 0 --recv 0 \
+	--accept-delay-ms 600 >"$T/qsrv" &
+qsrv=$!
+E2E_PIDS+=("$qsrv")
+wait_for_line "$T/qsrv" listening
+ip netns exec "$NS_C" "$tools/tcp_client" --connect "$V4_S" --port 7211 --send 0 --recv 0 \
+	--rst >"$T/qcli"
+wait "$qsrv"
+sleep 0.3
+stop_capture facts
+
+c1=$(kv "$T/cli1" pid) p1=$(kv "$T/cli1" lport) c2=$(kv "$T/cli2" pid) p2=$(kv "$T/cli2" lport)
+fields "$T/facts.pcapng" "ebpf.lport == $p1 || ebpf.lport == $p2" -e ebpf.event -e ebpf.pid \
+	-e ebpf.comm -e ebpf.thread -e ebpf.cmdline >"$T/cli.ev"
+check "thread named isc-net-0000: comm is the process's, thread its own" \
+	'grep -qx "TCP_Connect|$c1|tcp_client|isc-net-0000|${cmd1[*]}" "$T/cli.ev"'
+check "its TCP_Close too" \
+	'grep -qx "TCP_Close|$c1|tcp_client|isc-net-0000|${cmd1[*]}" "$T/cli.ev"'
+got2=$(grep "^TCP_Connect|$c2|tcp_client|${long:0:15}|" "$T/cli.ev" | cut -d'|' -f5)
+full2="${cmd2[*]}" prefix=no
+[ -n "$got2" ] && [ "${full2:0:${#got2}}" = "$got2" ] && prefix=yes
+check "a $(echo -n "${cmd2[*]}" | wc -c)-byte command line of a process that exited: its start at least (${#got2} bytes)" \
+	'[ "${#got2}" -ge 255 ] && [ $prefix = yes ]'
+check "no event of these processes without a command line" \
+	'! grep -q "^[^|]*|[0-9]*|[^|]*|[^|]*|$" "$T/cli.ev"'
+
+# The reset in the accept queue, on the server's side.
+qs=$(kv "$T/qsrv" pid) qp=$(kv "$T/qcli" lport)
+fields "$T/facts.pcapng" "ebpf.lport == 7211 && ebpf.rport == $qp" -e frame.number -e ebpf.event \
+	-e ebpf.pid -e ebpf.comm >"$T/q.ev"
+close_frame=$(grep "|TCP_Close|" "$T/q.ev" | head -1 | cut -d'|' -f1)
+check "reset in the accept queue: one TCP_Close, named after the listener's owner $qs ($(tr '\n' ' ' <"$T/q.ev"))" \
+	'[ "$(grep -c "|TCP_Close|$qs|tcp_server$" "$T/q.ev")" = 1 ]'
+check "no TCP_Accept of that connection after its TCP_Close" \
+	'! awk -F"|" -v c="${close_frame:-0}" "\$2 == \"TCP_Accept\" && \$1 > c" "$T/q.ev" | grep -q .'
+
+# 3. Packets at start: a datagram every 2 ms, numbered in its payload,
+# across the veth; the capture starts in the middle of the stream with a
+# small packet buffer (1 MiB: 8 blocks, each handed over 10 ms after its
+# first packet). The datagrams it has must be consecutive, first to last.
+vc=ebc$E2E_SFX
+ip netns exec "$NS_C" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(2500):
+    s.sendto(i.to_bytes(4, "big"), (sys.argv[1], 7300))
+    time.sleep(0.002)
+' "$V4_S" &
+sender=$!
+E2E_PIDS+=("$sender")
+sleep 0.3
+ip netns exec "$NS_C" "$tool" --capture --extcap-interface ebpfevents --ifname "$vc" \
+	--extcap-capture-filter "udp port 7300" --buffer-size 1 --events TCP_Close \
+	--fifo "$T/pk.pcapng" >/dev/null 2>"$T/pk.err" &
+cap=$!
+E2E_PIDS+=("$cap")
+for _ in $(seq 100); do [ -s "$T/pk.pcapng" ] && break; sleep 0.05; done
+sleep 2
+stop_capture pk
+fields "$T/pk.pcapng" "udp.dstport == 7300" -e data.data >"$T/pk.seq"
+n=$(wc -l <"$T/pk.seq")
+first=$((16#$(head -1 "$T/pk.seq"))) last=$((16#$(tail -1 "$T/pk.seq")))
+echo "MEASURED: packets at start: $n datagrams, numbers $first..$last ($((last - first + 1 - n))" \
+	"missing); $(tail -1 "$T/pk.err")"
+check "packets at start: datagrams seen ($n)" '[ "$n" -ge 200 ]'
+check "packets at start: none missing between the first and the last ($first..$last, $n)" \
+	'[ $((last - first + 1)) = "$n" ]'
+said=$(sed -n 's/.* \([0-9]*\) packets dropped.*/\1/p' "$T/pk.err" | head -1)
+check "packets at start: stderr says how many packets were dropped (${said:-nothing})" \
+	'[ -n "$said" ]'
+finish
