@@ -65,6 +65,9 @@
  * to be put in time order unless --reorder-window says otherwise. */
 #define REMOTE_WINDOW_DEFAULT_MS 200u
 
+/* The merge's flow table when it only orders events (no packets). */
+#define EVENTS_ONLY_FLOWS 1024u
+
 enum {
 	TAG_PROBE = 1,
 	TAG_SIGNAL,
@@ -1119,7 +1122,8 @@ static int start_publisher(struct capture *c)
 	return 0;
 }
 
-static int start_merge(struct capture *c, uint32_t window_ms)
+/* flows: the flow table's capacity (0: --flows). */
+static int start_merge(struct capture *c, uint32_t window_ms, uint32_t flows)
 {
 	struct merge_config cfg;
 	int r;
@@ -1127,7 +1131,7 @@ static int start_merge(struct capture *c, uint32_t window_ms)
 	merge_config_init(&cfg);
 	cfg.window_ns = (uint64_t)window_ms * 1000000u;
 	cfg.linger_ns = (uint64_t)c->opt->linger_s * 1000000000u;
-	cfg.flows.capacity = c->opt->flows;
+	cfg.flows.capacity = flows ? flows : c->opt->flows;
 	cfg.on_event = merge_on_event;
 	cfg.on_packet = merge_on_packet;
 	cfg.ctx = c;
@@ -1413,7 +1417,7 @@ static int start_live(struct capture *c)
 		log_warn("%s", live_warning(c->live));
 	r = tag_comment_cache_new(o->comment_brief ? EVENT_COMMENT_BRIEF_ITEMS : 0, &c->comments);
 	if (r == 0)
-		r = start_merge(c, o->window_ms);
+		r = start_merge(c, o->window_ms, 0);
 	return r;
 }
 
@@ -1452,10 +1456,20 @@ static int start_sources(struct capture *c)
 	if (is_remote(c)) {
 		uint32_t window = c->opt->window_set ? c->opt->window_ms : REMOTE_WINDOW_DEFAULT_MS;
 
-		r = start_merge(c, window);
+		r = start_merge(c, window, 0);
 		return r < 0 ? r : start_subscriber(c);
 	}
 #if EBPFDUMP_WITH_BPF
+	/* Without packets, the merge only puts the kernel's events in time
+	 * order: the ring holds them in the order they were reserved, and a
+	 * program stamps its event a few microseconds before that, so events
+	 * of two CPUs could go back in time in the file. Its flow table then
+	 * serves nothing: the smallest that works. */
+	if (!c->merge) {
+		r = start_merge(c, c->opt->window_ms, EVENTS_ONLY_FLOWS);
+		if (r < 0)
+			return r;
+	}
 	r = start_probe(c);
 	return r < 0 ? r : start_tls(c);
 #else
