@@ -33,6 +33,7 @@
 #include "enrich/proc.h"
 #include "event/comment.h"
 #include "event/record.h"
+#include "extcap/command.h"
 #include "extcap/control.h"
 #include "extcap/log.h"
 #include "extcap/privs.h"
@@ -64,6 +65,12 @@
 /* Events from many hosts arrive with network delays: they wait this long
  * to be put in time order unless --reorder-window says otherwise. */
 #define REMOTE_WINDOW_DEFAULT_MS 200u
+
+/* ebpfdump -- COMMAND: how long the capture goes on after the command
+ * exited (the last FIN and close events of its connections), and how long
+ * a command still running when the capture stops has after SIGTERM. */
+#define COMMAND_LINGER_NS 300000000ull
+#define COMMAND_END_WAIT_MS 2000
 
 /* The merge's flow table when it only orders events (no packets). */
 #define EVENTS_ONLY_FLOWS 1024u
@@ -114,6 +121,10 @@ struct capture {
 	struct live_config live_cfg; /* to open the handle again (restart_live) */
 	struct container_scope scope;
 	struct snapshot *snapshot; /* owners of sockets open at start */
+	/* ebpfdump -- COMMAND: the command, and when to stop after it exited */
+	struct command *command;
+	uint64_t command_stop_ns;
+	int command_status;
 	/* enrichment */
 	struct enrich_proc *proc;
 	struct container_resolver *containers;
@@ -146,6 +157,8 @@ struct capture {
 	struct snapshot_filter snapshot_filter; /* the process filters, for its events */
 	uint64_t snapshot_filtered;
 	uint64_t packets_written;
+	/* With a process filter, packets of flows no event of the scope named */
+	uint64_t packets_out_of_scope;
 	uint64_t packets_merged; /* of those, tagged with a sender or receiver */
 	char last_remote_report[256];
 	uint32_t seq;
@@ -297,6 +310,12 @@ static void merge_on_event(const struct event *ev, const uint8_t *record, size_t
 
 /* The toolbar's process filter on packets: kept when its sender or its
  * receiver matches. */
+/* --pid, --pid-tree, --uid, --comm, --cgroup, or a command after "--". */
+static bool process_scoped(const struct options *o)
+{
+	return o->pid || o->match_uid || o->comm || o->cgroup_id;
+}
+
 static bool packet_passes_filter(struct capture *c, const struct merge_packet *pkt,
 				 const struct merge_tag *tag)
 {
@@ -318,6 +337,12 @@ static void merge_on_packet(const struct merge_packet *pkt, const struct merge_t
 		return;
 	if (c->paused || (c->filter.n_terms && !packet_passes_filter(c, pkt, tag))) {
 		c->toolbar_filtered++;
+		return;
+	}
+	/* The kernel reports only the selected processes' events, so a packet
+	 * that none of them tagged on either side is another process's. */
+	if (process_scoped(c->opt) && !tag->sender && !tag->receiver) {
+		c->packets_out_of_scope++;
 		return;
 	}
 	if (tag->sender || tag->receiver) {
@@ -677,6 +702,9 @@ static int setup_signals(struct capture *c)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	/* ebpfdump -- COMMAND: its end is read from the signalfd too. */
+	if (c->opt->command)
+		sigaddset(&mask, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	/* A shell starts background jobs with SIGINT ignored; blocked signals
@@ -701,6 +729,9 @@ static void arm_timer(struct capture *c, uint64_t now)
 {
 	uint64_t due = now + TICK_NS;
 	struct itimerspec its = { 0 };
+
+	if (c->command_stop_ns && c->command_stop_ns < due)
+		due = c->command_stop_ns > now ? c->command_stop_ns : now + 1;
 
 	if (c->merge) {
 		uint64_t d = merge_next_deadline(c->merge);
@@ -895,8 +926,20 @@ static void handle_ready(struct capture *c, uint64_t tag, bool *failed)
 	case TAG_SIGNAL: {
 		struct signalfd_siginfo si;
 
-		if (read(c->sig_fd, &si, sizeof(si)) == sizeof(si))
-			log_debug("signal %u: stopping", si.ssi_signo);
+		if (read(c->sig_fd, &si, sizeof(si)) != sizeof(si))
+			break;
+		if (si.ssi_signo == SIGCHLD) {
+			/* Its last connections close after it: their events and
+			 * packets are still taken for a moment. */
+			if (!c->command_stop_ns && command_reap(c->command, &c->command_status)) {
+				log_debug("the command exited (status %d): stopping in %llu ms",
+					  c->command_status,
+					  (unsigned long long)(COMMAND_LINGER_NS / 1000000u));
+				c->command_stop_ns = now_realtime_ns() + COMMAND_LINGER_NS;
+			}
+			break;
+		}
+		log_debug("signal %u: stopping", si.ssi_signo);
 		c->stop = true;
 		break;
 	}
@@ -1002,6 +1045,8 @@ static int run_loop(struct capture *c)
 			merge_advance(c->merge, now);
 		flush_pass(c);
 		c->stop |= check_write_error(c, &failed);
+		if (c->command_stop_ns && now >= c->command_stop_ns)
+			c->stop = true;
 		if (deadline && now >= deadline) {
 			log_debug("--duration reached: stopping");
 			c->stop = true;
@@ -1605,6 +1650,13 @@ static void report(struct capture *c, uint64_t dropped)
 	if (c->events_filtered)
 		log_debug("%llu events of other network namespaces filtered (--netns)",
 			  (unsigned long long)c->events_filtered);
+	if (c->packets_out_of_scope)
+		log_info("%llu packets left out: no event of the selected processes named their "
+			 "flow (%s)",
+			 (unsigned long long)c->packets_out_of_scope,
+			 c->opt->command ? "the command and its children"
+					 : "--pid, --pid-tree, --uid, --comm, --cgroup");
+
 	if (c->cmdline_missing)
 		log_info("%llu events name a process without its command line (not readable in "
 			 "the kernel, and the process was gone from /proc)",
@@ -1654,6 +1706,7 @@ int capture_run(const struct options *o)
 {
 	struct capture *c = calloc(1, sizeof(*c));
 	int r, exit_code = EXIT_FAILURE_RUN;
+	struct options with_command;
 	uint64_t dropped;
 
 	if (!c) {
@@ -1720,6 +1773,19 @@ int capture_run(const struct options *o)
 		if (container_resolver_prime(c->containers, &why) < 0 && why)
 			log_debug("container runtimes: %s", why);
 	}
+	if (o->command) {
+		/* Forked now, run once everything observes it: the in-kernel
+		 * process filter is its pid and descendants. */
+		r = command_start(o->command, o->fifo && strcmp(o->fifo, "-") == 0, &c->command);
+		if (r < 0) {
+			log_error("cannot start %s: %s", o->command[0], strerror(-r));
+			goto fail_start;
+		}
+		with_command = *o;
+		with_command.pid = (uint32_t)command_pid(c->command);
+		with_command.pid_tree = true;
+		c->opt = o = &with_command;
+	}
 	r = start_sources(c);
 	if (r == 0)
 		r = start_publisher(c);
@@ -1754,6 +1820,15 @@ int capture_run(const struct options *o)
 		log_error("cannot set up the event loop: %s", strerror(-r));
 		goto out;
 	}
+	if (c->command) {
+		r = command_release(c->command);
+		if (r < 0) {
+			log_error("cannot run %s: %s", o->command[0], strerror(-r));
+			c->stop = true;
+		} else {
+			log_debug("running %s (pid %d)", o->command[0], (int)command_pid(c->command));
+		}
+	}
 	r = run_loop(c);
 	/* The end (statistics, last blocks) waits at most a second for a
 	 * reader that stopped reading, or a second stop request. */
@@ -1765,6 +1840,17 @@ int capture_run(const struct options *o)
 			      c->write_error != -ECANCELED && c->write_error != -ETIMEDOUT)
 			    ? EXIT_FAILURE_RUN
 			    : EXIT_OK;
+	/* ebpfdump -- COMMAND exits as the command did, unless the capture
+	 * itself failed; a command still running (Ctrl-C reached only us,
+	 * --duration, a reader that left) is ended first. */
+	if (c->command) {
+		int status = command_end(c->command, COMMAND_END_WAIT_MS);
+
+		if (exit_code == EXIT_OK)
+			exit_code = status;
+		else
+			log_warn("%s exited with status %d", o->command[0], status);
+	}
 	goto out;
 fail_start:
 	/* Said on stderr already; the reader gets a valid, empty capture. */
@@ -1772,6 +1858,7 @@ fail_start:
 	if (c->out_fd >= 0)
 		write_empty_capture(c->out_fd);
 out:
+	c->command = command_free(c->command);
 	log_set_notice_sink(NULL, NULL);
 	c->ctl = control_free(c->ctl);
 	c->writer = pcapng_writer_close(c->writer);

@@ -129,11 +129,15 @@ static const struct option long_options[] = {
 const char *options_usage(void)
 {
 	return "Usage: ebpfdump [OPTIONS]\n"
+	       "       ebpfdump [OPTIONS] --fifo OUT.pcapng -- COMMAND [ARGS]\n"
 	       "Wireshark extcap tool: eBPF events of TCP connections (who connected, accepted,\n"
 	       "closed) as pcapng, decoded by the ebpf.lua dissector.\n"
 	       "\n"
 	       "Capture from a shell (stop with Ctrl-C; the file stays valid):\n"
 	       "  ebpfdump --capture --extcap-interface ebpfevents --fifo out.pcapng\n"
+	       "Run COMMAND and capture its events and its children's, from its first system\n"
+	       "call until it exits; ebpfdump exits with its status (127: not found):\n"
+	       "  ebpfdump --fifo out.pcapng -- curl -s http://example.test/\n"
 	       "\n"
 	       "Extcap protocol (used by Wireshark):\n"
 	       "  --extcap-interfaces          list interfaces\n"
@@ -363,6 +367,42 @@ static int need_value(const char *name, const char *s, const char *what, char *e
 	return -EINVAL;
 }
 
+/* ebpfdump [options] -- COMMAND: a capture of the events interface whose
+ * process filter is the command's process tree. */
+static int command_options(struct options *o, char *errbuf, size_t errlen)
+{
+	if (!o->command[0]) {
+		snprintf(errbuf, errlen, "'--' is followed by the command to run and capture: "
+					 "ebpfdump --fifo OUT.pcapng -- COMMAND [ARGS]");
+		return -EINVAL;
+	}
+	if (o->action == ACTION_NONE)
+		o->action = ACTION_CAPTURE;
+	if (!o->interface)
+		o->interface = IFACE_EVENTS;
+	if (o->action != ACTION_CAPTURE || strcmp(o->interface, IFACE_EVENTS) != 0) {
+		snprintf(errbuf, errlen, "a command after '--' is captured on %s only (not with "
+					 "--merge, --zmq-publish or another interface)",
+			 IFACE_EVENTS);
+		return -EINVAL;
+	}
+	if (o->pid || o->pid_tree) {
+		snprintf(errbuf, errlen, "--pid and --pid-tree do not go with a command after "
+					 "'--': the command and its children are the processes captured");
+		return -EINVAL;
+	}
+	if (o->tls) {
+		snprintf(errbuf, errlen, "--tls does not go with a command after '--' yet: capture "
+					 "with --tls --pid-tree PID of an already running shell instead");
+		return -EINVAL;
+	}
+	if (o->zmq_publish) {
+		snprintf(errbuf, errlen, "--zmq-publish does not go with a command after '--'");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size_t errlen)
 {
 	struct options o = {
@@ -382,6 +422,15 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 	r = options_parse_events("all", &o.event_mask, errbuf, errlen);
 	if (r < 0)
 		return r;
+	/* Everything after the first "--" is the command to run and capture;
+	 * getopt sees only what comes before. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			o.command = &argv[i + 1];
+			argc = i;
+			break;
+		}
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
@@ -705,6 +754,11 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 		snprintf(errbuf, errlen, "unexpected argument '%s'; see ebpfdump --help",
 			 argv[optind]);
 		return -EINVAL;
+	}
+	if (o.command) {
+		r = command_options(&o, errbuf, errlen);
+		if (r < 0)
+			return r;
 	}
 	if (o.tls && (o.action == ACTION_MERGE || o.zmq_listen || o.n_zmq_connect)) {
 		snprintf(errbuf, errlen, "--tls needs a live capture on this host (not --merge, "

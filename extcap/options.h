@@ -125,6 +125,9 @@ struct options {
 
 	/* --merge PACKETS EVENTS: the two input files */
 	const char *merge_packets, *merge_events;
+
+	/* ebpfdump [options] -- COMMAND [ARGS]: NULL-terminated, or NULL */
+	char **command;
 };
 
 /* Parse argv. Returns 0, or -EINVAL with a reason in errbuf. */

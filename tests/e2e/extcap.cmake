@@ -68,3 +68,11 @@ if(TARGET snapshot_hold)
   set_tests_properties(extcap_facts_e2e PROPERTIES LABELS "e2e" TIMEOUT 120
                        SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
 endif()
+
+# Issue 18: ebpfdump [options] -- COMMAND: its events and its flows' packets
+# only, next to a busy neighbour; the command's exit status.
+add_test(NAME extcap_command_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/extcap_command.sh $<TARGET_FILE:ebpfdump>
+                 ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client>)
+set_tests_properties(extcap_command_e2e PROPERTIES LABELS "e2e" TIMEOUT 90
+                     SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)

@@ -91,7 +91,8 @@ for i in $ifaces; do
 	done < <(grep "^arg " "$tmp/config-$i.out")
 	# Every call= option must be accepted by the parser (no unknown options).
 	for call in $(sed -n 's/^arg .*{call=\(--[a-z-]*\)}.*/\1/p' "$tmp/config-$i.out"); do
-		run opt "$call" --help 2>/dev/null
+		# In $tmp: "--debug-file --help" writes a file named --help.
+		(cd "$tmp" && run opt "$call" --help 2>/dev/null)
 		check "$i --extcap-config: $call is a known option" '! grep -q "unknown option" "$tmp/opt.err"'
 	done
 done

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# ebpfdump [options] -- COMMAND (issue 18): the command's events and the
+# packets of its flows, from its first system call, next to a busy
+# neighbour in the same namespace; ebpfdump exits with the command's status.
+#  - a command (sh running three tcp_client connections, then exit 7):
+#    exit status 7; its three connections' events, no neighbour's; with
+#    --ifname exactly the packets tcpdump saw on the command's server port
+#    (SYN included), the neighbour's packets left out and counted;
+#  - a command that does not exist: exit 127 and the reason;
+#  - a command still running at --duration: ended (SIGTERM), status 143;
+#  - bad combinations exit 2.
+#
+# usage: extcap_command.sh EBPFDUMP SOURCE_DIR TOOLS_DIR   (as root)
+set -uo pipefail
+tool=$1 src=$2 tools=$3
+. "$src/tests/e2e/lib.sh"
+need_root
+need_tools tshark tcpdump
+T=$E2E_TMP lua=$src/dissector/ebpf.lua
+tshark_lua=(-X "lua_script:$lua")
+tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+make_netns_pair || { echo "FAIL: cannot make the namespaces"; exit 1; }
+vc=ebc$E2E_SFX
+cmd_port=7401 other_port=7402
+
+fields() { tshark -r "$1" "${tshark_lua[@]}" -Y "$2" -T fields -E separator='|' "${@:3}" 2>/dev/null; }
+
+# The servers, and a neighbour in the client's namespace connecting all the
+# time to another port.
+ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port $cmd_port --count 3 \
+	--send 500 --recv 300 >"$T/srv" 2>&1 &
+E2E_PIDS+=("$!")
+wait_for_line "$T/srv" listening
+ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port $other_port --count 100000 \
+	>/dev/null 2>&1 &
+E2E_PIDS+=("$!")
+ip netns exec "$NS_C" bash -c "while :; do '$tools/tcp_client' --connect $V4_S --port $other_port \
+	>/dev/null 2>&1; sleep 0.01; done" &
+E2E_PIDS+=("$!")
+neighbour=$!
+
+# The reference: every packet of the command's server port on the veth.
+ip netns exec "$NS_C" tcpdump -i "$vc" -w "$T/ref.pcap" -U "tcp port $cmd_port" \
+	>/dev/null 2>"$T/tcpdump.err" &
+E2E_PIDS+=("$!")
+td=$!
+for _ in $(seq 100); do grep -q "listening on" "$T/tcpdump.err" && break; sleep 0.05; done
+
+client=("$tools/tcp_client" --connect "$V4_S" --port "$cmd_port" --send 300 --recv 500)
+ip netns exec "$NS_C" "$tool" --fifo "$T/cmd.pcapng" --ifname "$vc" -- \
+	sh -c "${client[*]} && ${client[*]} && ${client[*]}; exit 7" >"$T/cmd.out" 2>"$T/cmd.err"
+rc=$?
+sleep 0.5
+kill -INT "$td"
+wait "$td" 2>/dev/null
+check "exit status is the command's: 7 (got $rc; $(tail -1 "$T/cmd.err"))" '[ "$rc" = 7 ]'
+check "the command's output reached stdout ($(grep -c connected "$T/cmd.out") lines)" \
+	'[ "$(grep -c "^connected" "$T/cmd.out")" = 3 ]'
+
+cpids=$(sed -n 's/^connected pid=\([0-9]*\) .*/\1/p' "$T/cmd.out" | sort -u | tr '\n' ' ')
+fields "$T/cmd.pcapng" "ebpf && !tcp" -e ebpf.event -e ebpf.pid -e ebpf.comm -e ebpf.rport \
+	>"$T/cmd.ev"
+echo "MEASURED: events: $(cut -d'|' -f1 "$T/cmd.ev" | sort | uniq -c | tr '\n' ' ')"
+check "three TCP_Connect of the command's clients ($cpids)" \
+	'[ "$(grep -c "^TCP_Connect|" "$T/cmd.ev")" = 3 ]'
+foreign=$(awk -F'|' -v p=" $cpids" 'index(p, " " $2 " ") == 0' "$T/cmd.ev" | wc -l)
+check "every event is one of the command's processes ($foreign others of $(wc -l <"$T/cmd.ev"))" \
+	'[ "$foreign" = 0 ] && [ -s "$T/cmd.ev" ]'
+check "no event of the neighbour's port $other_port" \
+	'! grep -q "|$other_port\$" "$T/cmd.ev"'
+
+ours=$(fields "$T/cmd.pcapng" "tcp" -e tcp.srcport -e tcp.dstport -e tcp.flags.str | sort)
+theirs=$(tshark -r "$T/ref.pcap" -T fields -E separator='|' -e tcp.srcport -e tcp.dstport \
+	-e tcp.flags.str 2>/dev/null | sort)
+n_ours=$(grep -c . <<<"$ours") n_ref=$(grep -c . <<<"$theirs")
+left=$(sed -n 's/.* \([0-9]*\) packets left out.*/\1/p' "$T/cmd.err")
+echo "MEASURED: packets written $n_ours, tcpdump on port $cmd_port $n_ref, left out ${left:-0}"
+check "packets: exactly tcpdump's on port $cmd_port ($n_ours = $n_ref)" \
+	'[ "$ours" = "$theirs" ] && [ "$n_ref" -ge 30 ]'
+check "packets: the three SYNs are there" \
+	'[ "$(grep -c "|··········S·$" <<<"$ours")" = 3 ]'
+check "packets: the neighbour's were left out and counted (${left:-none})" \
+	'[ "${left:-0}" -gt 0 ] && ! grep -q "$other_port" <<<"$ours"'
+kill "$neighbour" 2>/dev/null
+
+# Not found: 127, said.
+"$tool" --fifo "$T/nf.pcapng" -- "/nonexistent-$E2E_SFX/cmd" 2>"$T/nf.err"
+rc=$?
+check "a missing command: exit 127 (got $rc)" '[ "$rc" = 127 ]'
+check "a missing command: the reason ($(head -1 "$T/nf.err"))" \
+	'grep -q "cannot run /nonexistent-$E2E_SFX/cmd: No such file or directory" "$T/nf.err"'
+
+# Still running at --duration: ended, 128 + SIGTERM.
+start=$(date +%s%N)
+"$tool" --fifo "$T/dur.pcapng" --duration 1 -- sleep 30 2>"$T/dur.err"
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+check "a command still running at --duration 1: ended, status 143 (got $rc after $ms ms)" \
+	'[ "$rc" = 143 ] && [ "$ms" -lt 5000 ]'
+check "no sleep 30 left behind" '! pgrep -f "^sleep 30$" >/dev/null'
+
+# Usage errors.
+for bad in "--pid 1 --" "--pid-tree 1 --" "--tls --" "--extcap-interface ebpfzmqevents --"; do
+	# shellcheck disable=SC2086 # the words of $bad are separate arguments
+	"$tool" --fifo "$T/bad.pcapng" $bad true 2>"$T/bad.err"
+	rc=$?
+	check "'$bad true': exit 2 ($rc: $(head -1 "$T/bad.err"))" '[ "$rc" = 2 ]'
+done
+"$tool" --fifo "$T/bad.pcapng" -- 2>"$T/bad.err"
+rc=$?
+check "'--' without a command: exit 2 ($rc)" '[ "$rc" = 2 ]'
+finish
