@@ -82,6 +82,36 @@ check "packets: the three SYNs are there" \
 	'[ "$(grep -c "|··········S·$" <<<"$ours")" = 3 ]'
 check "packets: the neighbour's were left out and counted (${left:-none})" \
 	'[ "${left:-0}" -gt 0 ] && ! grep -q "$other_port" <<<"$ours"'
+
+# --pid: the same selection of packets for a process given by its pid (a
+# client that execs 2 s after its pid is known), next to the neighbour.
+pid_port=7403
+ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port $pid_port --count 1 \
+	--send 700 --recv 200 >/dev/null 2>&1 &
+E2E_PIDS+=("$!")
+ip netns exec "$NS_C" tcpdump -i "$vc" -w "$T/ref2.pcap" -U "tcp port $pid_port" \
+	>/dev/null 2>"$T/tcpdump2.err" &
+E2E_PIDS+=("$!")
+td=$!
+for _ in $(seq 100); do grep -q "listening on" "$T/tcpdump2.err" && break; sleep 0.05; done
+ip netns exec "$NS_C" sh -c "sleep 2; exec ${client[*]/$cmd_port/$pid_port}" >/dev/null 2>&1 &
+E2E_PIDS+=("$!")
+cpid=$!
+ip netns exec "$NS_C" "$tool" --capture --extcap-interface ebpfevents --fifo "$T/pid.pcapng" \
+	--ifname "$vc" --pid "$cpid" --duration 4 >/dev/null 2>"$T/pid.err"
+kill -INT "$td"
+wait "$td" 2>/dev/null
+ours=$(fields "$T/pid.pcapng" "tcp" -e tcp.srcport -e tcp.dstport -e tcp.flags.str | sort)
+theirs=$(tshark -r "$T/ref2.pcap" -T fields -E separator='|' -e tcp.srcport -e tcp.dstport \
+	-e tcp.flags.str 2>/dev/null | sort)
+n_ours=$(grep -c . <<<"$ours") n_ref=$(grep -c . <<<"$theirs")
+left=$(sed -n 's/.* \([0-9]*\) packets left out.*/\1/p' "$T/pid.err")
+echo "MEASURED: --pid $cpid: packets written $n_ours, tcpdump on port $pid_port $n_ref," \
+	"left out ${left:-0}"
+check "--pid: exactly tcpdump's packets on port $pid_port ($n_ours = $n_ref)" \
+	'[ "$ours" = "$theirs" ] && [ "$n_ref" -ge 8 ] && grep -q "|··········S·$" <<<"$ours"'
+check "--pid: the neighbour's packets left out and counted (${left:-none})" \
+	'[ "${left:-0}" -gt 0 ]'
 kill "$neighbour" 2>/dev/null
 
 # Not found: 127, said.
