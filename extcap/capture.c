@@ -36,6 +36,7 @@
 #include "extcap/command.h"
 #include "extcap/control.h"
 #include "extcap/log.h"
+#include "extcap/print.h"
 #include "extcap/privs.h"
 #include "merge/merge.h"
 #include "merge/tag_comment.h"
@@ -152,6 +153,7 @@ struct capture {
 	/* accounting */
 	uint64_t start_ns;
 	uint64_t events_written, events_snapshot, events_published;
+	uint64_t lines_printed; /* --print */
 	uint64_t events_filtered; /* filtered in user space (--netns, container scope) */
 	uint64_t cmdline_missing; /* events of a process without its command line */
 	struct snapshot_filter snapshot_filter; /* the process filters, for its events */
@@ -203,6 +205,18 @@ static bool in_scope(const struct capture *c, const struct event *ev)
 }
 
 /* record/record_len: ev already encoded (by the merge), or NULL. */
+/* --print: the line of an event or packet. A reader of stdout that went
+ * away (grep -m1) ends the capture as a fifo reader does. */
+static void printed(struct capture *c, int r)
+{
+	if (r >= 0) {
+		c->lines_printed++;
+		return;
+	}
+	if (!c->write_error)
+		c->write_error = errno == EPIPE ? -EPIPE : -(errno ? errno : EIO);
+}
+
 static void emit_event(struct capture *c, const struct event *ev, const uint8_t *record,
 		       size_t record_len)
 {
@@ -216,12 +230,14 @@ static void emit_event(struct capture *c, const struct event *ev, const uint8_t 
 	}
 	if (c->publisher && publisher_send(c->publisher, ev) == 0)
 		c->events_published++; /* drops are counted by the publisher */
-	if (!c->writer || c->write_error || !c->has_if_events)
-		return;
 	if (c->scope.active && !in_scope(c, ev)) {
 		c->events_filtered++;
 		return;
 	}
+	if (c->opt->print && !c->write_error)
+		printed(c, print_event(stdout, ev));
+	if (!c->writer || c->write_error || !c->has_if_events)
+		return;
 	if (!record) {
 		len = record_encode(ev, c->record, sizeof(c->record));
 		if (len < 0) {
@@ -333,7 +349,7 @@ static void merge_on_packet(const struct merge_packet *pkt, const struct merge_t
 	struct pcapng_packet_meta meta = { 0 };
 	int r;
 
-	if (!c->writer || c->write_error)
+	if ((!c->writer && !c->opt->print) || c->write_error)
 		return;
 	if (c->paused || (c->filter.n_terms && !packet_passes_filter(c, pkt, tag))) {
 		c->toolbar_filtered++;
@@ -344,6 +360,11 @@ static void merge_on_packet(const struct merge_packet *pkt, const struct merge_t
 	if (process_scoped(c->opt) && !tag->sender && !tag->receiver) {
 		c->packets_out_of_scope++;
 		return;
+	}
+	if (c->opt->print) {
+		printed(c, print_packet(stdout, pkt, tag));
+		if (!c->writer || c->write_error)
+			return;
 	}
 	if (tag->sender || tag->receiver) {
 		const struct tag_comment *tc = tag_comment_get(c->comments, pkt, tag);
@@ -1675,6 +1696,8 @@ static void report(struct capture *c, uint64_t dropped)
 			c->events_written = ev;
 		c->packets_written = pk;
 	}
+	if (c->opt->print && !c->writer)
+		log_info("%llu lines printed", (unsigned long long)c->lines_printed);
 	if (c->writer && !c->under_wireshark && c->subscriber)
 		log_info("%llu events written to %s", (unsigned long long)c->events_written,
 			 output_name(c));
@@ -1721,6 +1744,9 @@ int capture_run(const struct options *o)
 	else if (gethostname(c->host, sizeof(c->host) - 1) < 0)
 		snprintf(c->host, sizeof(c->host), "localhost");
 
+	/* --print: whole lines as they come, also into a pipe (| grep). */
+	if (o->print)
+		setvbuf(stdout, NULL, _IOLBF, 0);
 	/* Signals first: a stop request is honoured at every step below. */
 	r = setup_signals(c);
 	if (r < 0) {

@@ -69,6 +69,7 @@ enum {
 	OPT_CGROUP,
 	OPT_UDP_INTERVAL,
 	OPT_TLS,
+	OPT_PRINT,
 };
 
 static const struct option long_options[] = {
@@ -123,6 +124,7 @@ static const struct option long_options[] = {
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "udp-interval", required_argument, NULL, OPT_UDP_INTERVAL },
 	{ "tls", no_argument, NULL, OPT_TLS },
+	{ "print", no_argument, NULL, OPT_PRINT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -169,6 +171,9 @@ const char *options_usage(void)
 	       "  --ring-buffer-size MIB       kernel ring buffer, 1-1024 MiB, power of two\n"
 	       "                               (default 8)\n"
 	       "  --duration SECONDS           stop after SECONDS (default: until stopped)\n"
+	       "  --print                      also a line per event and packet on stdout;\n"
+	       "                               without --fifo, only that (the default with a\n"
+	       "                               command after --)\n"
 	       "  --host NAME                  host label on every event (default: hostname)\n"
 	       "  --no-snapshot                do not look up the sockets open at start\n"
 	       "  --no-containers              do not ask container runtimes for names\n"
@@ -585,6 +590,9 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 		case OPT_TLS:
 			o.tls = true;
 			break;
+		case OPT_PRINT:
+			o.print = true;
+			break;
 		case OPT_HOOKS:
 			if (strcmp(optarg, "auto") == 0) {
 				o.hooks = OPTIONS_HOOKS_AUTO;
@@ -816,9 +824,20 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			 o.interface);
 		return -EINVAL;
 	}
-	if (o.action == ACTION_CAPTURE && !o.fifo) {
+	if (o.command && !o.fifo)
+		o.print = true;
+	if (o.print && o.fifo && strcmp(o.fifo, "-") == 0) {
+		snprintf(errbuf, errlen, "--print and --fifo - both write to stdout: give --fifo a "
+					 "file, or leave it out to print only");
+		return -EINVAL;
+	}
+	if (o.print && o.action != ACTION_CAPTURE) {
+		snprintf(errbuf, errlen, "--print goes with --capture (or a command after '--')");
+		return -EINVAL;
+	}
+	if (o.action == ACTION_CAPTURE && !o.fifo && !o.print) {
 		snprintf(errbuf, errlen, "--capture needs --fifo PATH (a fifo, a file, or - for "
-					 "stdout)");
+					 "stdout), or --print");
 		return -EINVAL;
 	}
 	*ret = o;

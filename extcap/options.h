@@ -111,6 +111,7 @@ struct options {
 	 * header cannot include (the subscriber-only build has no bpf/). */
 	enum { OPTIONS_HOOKS_AUTO, OPTIONS_HOOKS_FENTRY, OPTIONS_HOOKS_RAW } hooks;
 	bool tls;	    /* --tls: TLS plaintext from uprobes (docs/tls.md) */
+	bool print;	    /* --print: a line per event and packet on stdout */
 
 	/* remote (ZeroMQ) */
 	const char *zmq_keygen;	 /* PREFIX for --zmq-keygen */

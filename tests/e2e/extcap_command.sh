@@ -112,6 +112,27 @@ check "--pid: exactly tcpdump's packets on port $pid_port ($n_ours = $n_ref)" \
 	'[ "$ours" = "$theirs" ] && [ "$n_ref" -ge 8 ] && grep -q "|··········S·$" <<<"$ours"'
 check "--pid: the neighbour's packets left out and counted (${left:-none})" \
 	'[ "${left:-0}" -gt 0 ]'
+
+# --print (the default without --fifo): a line per event and packet, names
+# escaped (a client whose name carries a terminal escape sequence).
+print_port=7404
+ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port $print_port --count 1 \
+	>/dev/null 2>&1 &
+E2E_PIDS+=("$!")
+evil=$'\e[31mred'
+ln -s "$tools/tcp_client" "$T/$evil"
+ip netns exec "$NS_C" "$tool" --ifname "$vc" -- "$T/$evil" --connect "$V4_S" \
+	--port $print_port >"$T/print.out" 2>"$T/print.err"
+rc=$?
+cpid=$(sed -n 's/^connected pid=\([0-9]*\) .*/\1/p' "$T/print.out")
+sed -n '1,4p' "$T/print.out" | sed 's/^/  /'
+check "--print: exit 0 ($rc; $(tail -1 "$T/print.err"))" '[ "$rc" = 0 ]'
+check "--print: the TCP_Connect line, name escaped (pid $cpid)" \
+	'grep -qE "^[0-9:.]{15} \\\\x1b\[31mred\[$cpid\] TCP_Connect $V4_C:[0-9]+ → $V4_S:$print_port [0-9]+ µs$" "$T/print.out"'
+check "--print: the SYN line names the sender" \
+	'grep -qE "^[0-9:.]{15} TCP $V4_C:[0-9]+ → $V4_S:$print_port \[S\] [0-9]+ B \\\\x1b\[31mred\[$cpid\] → \?$" "$T/print.out"'
+check "--print: no raw escape byte reaches the terminal" '! grep -q $'"'"'\e'"'"' "$T/print.out"'
+check "--print: no neighbour's line" '! grep -q ":$other_port " "$T/print.out"'
 kill "$neighbour" 2>/dev/null
 
 # Not found: 127, said.
