@@ -539,12 +539,14 @@ static __always_inline struct ebpfdump_counters *counters_get(void)
  * so cheap) keeps every count exact. */
 #define COUNT(c, field, n) __sync_fetch_and_add(&(c)->field, (n))
 
-static __always_inline void count_drop(void)
+static __always_inline void count_drop(__u16 type)
 {
 	struct ebpfdump_counters *c = counters_get();
 
-	if (c)
+	if (c) {
 		COUNT(c, dropped, 1);
+		COUNT(c, dropped_type[type & (EBPFDUMP_EV_SLOTS - 1)], 1);
+	}
 }
 
 /* ---- Filters ------------------------------------------------------------- */
@@ -658,7 +660,7 @@ static __always_inline struct ebpfdump_record *record_reserve(__u16 type)
 	struct ebpfdump_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 
 	if (!rec) {
-		count_drop();
+		count_drop(type);
 		return NULL;
 	}
 	__builtin_memset(rec, 0, sizeof(*rec));

@@ -21,6 +21,8 @@
 #define EBPFDUMP_EV_TCP_RETRANSMIT 5
 #define EBPFDUMP_EV_UDP_SEND 6
 #define EBPFDUMP_EV_UDP_RECV 7
+/* Slots for per-type counters: a power of two above every type. */
+#define EBPFDUMP_EV_SLOTS 8
 
 /* Which parts of a record are valid (struct ebpfdump_record.flags). */
 #define EBPFDUMP_F_OWNER (1u << 0)	 /* owner: pid..pcomm, cgroup_id */
@@ -182,6 +184,9 @@ struct ebpfdump_counters {
 	__u64 udp_failed;    /* inserts refused: those datagrams are lost */
 	__u64 udp_lost_packets; /* datagrams not counted because of that */
 	__u64 udp_no_peer;   /* datagrams of unconnected sockets, peer unknown */
+	/* dropped, by record type (EBPFDUMP_EV_*): the stage that lost an
+	 * event says which one, so that written + lost adds up per type */
+	__u64 dropped_type[EBPFDUMP_EV_SLOTS];
 };
 
 #endif

@@ -26,6 +26,7 @@
 #include "ebpfdump.skel.h"
 
 _Static_assert(EBPFDUMP_EV_TCP_CONNECT == EVENT_TCP_CONNECT, "record type mismatch");
+_Static_assert(EBPFDUMP_EV_SLOTS == PROBE_TYPE_SLOTS, "per-type counter slots mismatch");
 _Static_assert(EBPFDUMP_EV_TCP_CONNECT_FAILED == EVENT_TCP_CONNECT_FAILED, "record type mismatch");
 _Static_assert(EBPFDUMP_EV_TCP_ACCEPT == EVENT_TCP_ACCEPT, "record type mismatch");
 _Static_assert(EBPFDUMP_EV_TCP_CLOSE == EVENT_TCP_CLOSE, "record type mismatch");
@@ -1244,6 +1245,8 @@ static int sum_counters(const struct probe *p, struct ebpfdump_counters *ret)
 		const struct ebpfdump_counters *c = &p->percpu[i];
 
 		ret->dropped += c->dropped;
+		for (int t = 0; t < EBPFDUMP_EV_SLOTS; t++)
+			ret->dropped_type[t] += c->dropped_type[t];
 		ret->seen += c->seen;
 		ret->filtered += c->filtered;
 		ret->sock_inserts += c->sock_inserts;
@@ -1269,6 +1272,8 @@ void probe_stats(const struct probe *p, struct probe_stats *ret)
 	ret->delivered = p->delivered;
 	if (sum_counters(p, &c) == 0) {
 		ret->dropped = c.dropped;
+		for (int t = 0; t < PROBE_TYPE_SLOTS; t++)
+			ret->dropped_by_type[t] = c.dropped_type[t];
 		ret->seen = c.seen;
 		ret->filtered = c.filtered;
 		ret->udp_lost = c.udp_lost_packets;

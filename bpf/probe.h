@@ -91,6 +91,9 @@ struct probe_config {
 	struct probe_filter filter;
 };
 
+/* Per-type counters: every type the kernel side reports is below this. */
+#define PROBE_TYPE_SLOTS 8
+
 struct probe_stats {
 	uint64_t delivered; /* events handed to the callback */
 	uint64_t dropped;   /* records the kernel could not reserve (ring full) */
@@ -112,6 +115,9 @@ struct probe_stats {
 	 * peer could not be observed (reported without raddr/rport). */
 	uint64_t udp_lost;
 	uint64_t udp_no_peer;
+	/* dropped by event type (index: enum event_type); they add up to
+	 * dropped */
+	uint64_t dropped_by_type[PROBE_TYPE_SLOTS];
 };
 
 /* How full the kernel's LRU tables are and how many entries they evicted.

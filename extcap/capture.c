@@ -1399,6 +1399,17 @@ static void report_kernel(struct capture *c)
 	else if (ps.filtered)
 		log_debug("%llu of %llu events filtered in the kernel",
 			  (unsigned long long)ps.filtered, (unsigned long long)ps.seen);
+	if (ps.dropped) {
+		char by_type[256] = "";
+		size_t n = 0;
+
+		for (int t = 0; t < PROBE_TYPE_SLOTS && n < sizeof(by_type); t++)
+			if (ps.dropped_by_type[t])
+				n += (size_t)snprintf(by_type + n, sizeof(by_type) - n, "%s%s %llu",
+						      n ? ", " : "", event_type_name((unsigned)t) ?: "?",
+						      (unsigned long long)ps.dropped_by_type[t]);
+		log_info("events lost in the kernel by type: %s", by_type);
+	}
 	if (ps.udp_lost)
 		log_warn("%llu UDP datagrams were not counted: the UDP flow table was full",
 			 (unsigned long long)ps.udp_lost);

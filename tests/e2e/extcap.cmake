@@ -76,3 +76,10 @@ add_test(NAME extcap_command_e2e
                  ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client>)
 set_tests_properties(extcap_command_e2e PROPERTIES LABELS "e2e" TIMEOUT 90
                      SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+
+# Issue 22: at overload, written + lost adds up per event type.
+add_test(NAME extcap_overload_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/extcap_overload.sh $<TARGET_FILE:ebpfdump>
+                 ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client>)
+set_tests_properties(extcap_overload_e2e PROPERTIES LABELS "e2e" TIMEOUT 90
+                     SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Every event accounted at overload (issue 22): a burst of connections while
+# ebpfdump is stopped (SIGSTOP) with a 1 MiB ring buffer. For each event
+# type, the events in the file plus those the kernel reported lost for that
+# type must equal what the test's own connections produced. The capture
+# keeps the client's namespace only (--netns), so nothing else on the
+# machine counts: one TCP_Connect and one TCP_Close (the client's side)
+# per connection.
+#
+# usage: extcap_overload.sh EBPFDUMP SOURCE_DIR TOOLS_DIR   (as root)
+set -uo pipefail
+tool=$1 src=$2 tools=$3
+. "$src/tests/e2e/lib.sh"
+need_root
+need_tools tshark
+T=$E2E_TMP lua=$src/dissector/ebpf.lua
+tshark_lua=(-X "lua_script:$lua")
+tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+make_netns_pair || { echo "FAIL: cannot make the namespaces"; exit 1; }
+conns=3000 port=7501
+
+ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port $port --count $conns \
+	>/dev/null 2>&1 &
+E2E_PIDS+=("$!")
+srv=$!
+netns=$(ip netns exec "$NS_C" stat -L -c %i /proc/self/ns/net)
+"$tool" --capture --extcap-interface ebpfevents --fifo "$T/o.pcapng" --ring-buffer-size 1 \
+	--netns "$netns" --events TCP_Connect,TCP_Close --no-snapshot \
+	>/dev/null 2>"$T/o.err" &
+cap=$!
+E2E_PIDS+=("$cap")
+for _ in $(seq 100); do [ -s "$T/o.pcapng" ] && break; sleep 0.05; done
+sleep 1
+kill -STOP "$cap"
+ip netns exec "$NS_C" "$tools/tcp_client" --connect "$V4_S" --port $port --repeat $conns \
+	>/dev/null 2>&1
+wait "$srv"
+kill -CONT "$cap"
+sleep 1
+kill -INT "$cap"
+wait "$cap"
+check "capture exits 0 ($(tail -1 "$T/o.err"))" '[ $? = 0 ]'
+
+tshark -r "$T/o.pcapng" "${tshark_lua[@]}" -Y ebpf -T fields -e ebpf.event 2>/dev/null |
+	sort | uniq -c >"$T/written"
+written() { awk -v t="$1" '$2 == t { print $1 }' "$T/written" | grep . || echo 0; }
+lost() { sed -n "s/.*by type:.*$1 \([0-9]*\).*/\1/p" "$T/o.err" | grep . || echo 0; }
+total_lost=$(sed -n 's/.* \([0-9]*\) lost in the kernel (ring buffer full).*/\1/p' "$T/o.err")
+sum=0
+for t in TCP_Connect TCP_Close; do
+	w=$(written $t) l=$(lost $t)
+	sum=$((sum + l))
+	want=$conns
+	echo "MEASURED: $t: $w written + $l lost = $((w + l)) (connections: $conns)"
+	check "$t: written + lost = $want ($w + $l)" '[ $((w + l)) = "$want" ]'
+done
+check "the kernel did lose events: the test overloaded it (${total_lost:-0})" \
+	'[ "${total_lost:-0}" -gt 0 ]'
+check "lost by type adds up to the total lost ($sum = ${total_lost:-?})" \
+	'[ "$sum" = "${total_lost:-x}" ]'
+finish
