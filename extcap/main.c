@@ -3,6 +3,7 @@
  * options, answer Wireshark's queries, or run the capture. */
 #include <errno.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,6 +82,11 @@ int main(int argc, char **argv)
 	char err[512] = "";
 	int r;
 
+	/* A shell starts background jobs with SIGINT ignored: every mode
+	 * stops on it (the capture turns these into a clean stop later). */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	r = options_parse(argc, argv, &o, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "ebpfdump: %s\n", err);

@@ -5,7 +5,8 @@
 # write waits): a fifo whose reader is stopped (SIGSTOP), and --fifo -
 # into a pipe nobody reads; SIGTERM, SIGINT and SIGHUP each. Exit 0, the
 # programs gone, and the fifo's reader, let go, reads a capture up to its
-# last whole block.
+# last whole block. And --merge waiting for a fifo that no writer opens
+# stops on each signal too.
 #
 # usage: faults_stuck.sh EBPFDUMP SOURCE_DIR TOOLS_DIR   (as root)
 set -uo pipefail
@@ -76,5 +77,20 @@ for sig in TERM INT HUP; do
 		'[ $rc = 0 ] && [ $ms -lt 1000 ]'
 	check "pipe nobody reads, SIG$sig: its programs are gone" "wait_progs_gone $progs"
 	kill "$sleeper" 2>/dev/null
+
+	# 3. --merge from a fifo that no writer ever opens.
+	mkfifo "$E2E_TMP/nowriter-$sig.fifo"
+	"$tool" --merge "$E2E_TMP/nowriter-$sig.fifo" "$E2E_TMP/read-$sig.pcapng" \
+		--fifo "$E2E_TMP/merged-$sig.pcapng" 2>"$E2E_TMP/merge-$sig.err" &
+	pid=$!
+	E2E_PIDS+=("$pid")
+	sleep 0.5
+	start=$(date +%s%N)
+	kill -$sig "$pid"
+	rc=124
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || { rc=0; break; }; sleep 0.05; done
+	ms=$((($(date +%s%N) - start) / 1000000))
+	check "--merge from a fifo without a writer, SIG$sig: stopped within 1 s ($ms ms)" \
+		'[ $rc = 0 ] && [ $ms -lt 1000 ]'
 done
 finish
