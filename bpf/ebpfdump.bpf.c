@@ -1756,3 +1756,44 @@ int ebd_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	}
 }
+
+/* ---- The tracepoint tier: the syscalls' own tracepoints ------------------ */
+
+/* Where fexit is refused (lockdown, no kprobes) but tracefs is mounted: a
+ * program per system call that matters, attached to its syscalls:sys_enter_*
+ * or sys_exit_* tracepoint. The kernel tests a bitmap of enabled system
+ * calls before calling into them, so other system calls run no program
+ * (the raw tier's sys_enter/sys_exit run one for each). Same helpers as the
+ * raw tier; the tracepoints skip 32-bit system calls themselves. */
+#define SYSCALL_ENTER(name, body)                                                  \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                \
+	int ebd_tp_enter_##name(struct trace_event_raw_sys_enter *ctx)             \
+	{                                                                          \
+		body;                                                              \
+	}
+#define SYSCALL_EXIT(name, body)                                                   \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                 \
+	int ebd_tp_exit_##name(struct trace_event_raw_sys_exit *ctx)               \
+	{                                                                          \
+		body;                                                              \
+	}
+
+#define WANT_SEND type_wanted(EBPFDUMP_EV_UDP_SEND)
+#define WANT_RECV type_wanted(EBPFDUMP_EV_UDP_RECV)
+
+SYSCALL_EXIT(accept, return on_accept_exit(ctx->ret))
+SYSCALL_EXIT(accept4, return on_accept_exit(ctx->ret))
+SYSCALL_ENTER(sendto, return WANT_SEND ? call_begin(CALL_ADDR, ctx->args[4], 0) : 0)
+SYSCALL_ENTER(recvfrom, return WANT_RECV ? call_begin(CALL_ADDR, ctx->args[4], 0) : 0)
+SYSCALL_ENTER(sendmsg, return WANT_SEND ? call_begin(CALL_ADDR, msghdr_name(ctx->args[1]), 0) : 0)
+SYSCALL_ENTER(recvmsg, return WANT_RECV ? call_begin(CALL_ADDR, msghdr_name(ctx->args[1]), 0) : 0)
+SYSCALL_ENTER(sendmmsg,
+	      return WANT_SEND ? call_begin(CALL_MMSG, ctx->args[1], (__u32)ctx->args[2]) : 0)
+SYSCALL_ENTER(recvmmsg,
+	      return WANT_RECV ? call_begin(CALL_MMSG, ctx->args[1], (__u32)ctx->args[2]) : 0)
+SYSCALL_EXIT(sendto, return WANT_SEND ? call_end(false) : 0)
+SYSCALL_EXIT(sendmsg, return WANT_SEND ? call_end(false) : 0)
+SYSCALL_EXIT(sendmmsg, return WANT_SEND ? call_end(false) : 0)
+SYSCALL_EXIT(recvfrom, return WANT_RECV ? call_end(true) : 0)
+SYSCALL_EXIT(recvmsg, return WANT_RECV ? call_end(true) : 0)
+SYSCALL_EXIT(recvmmsg, return WANT_RECV ? call_end(true) : 0)

@@ -88,7 +88,8 @@ struct probe {
 	struct flow_marks marks, next_marks;
 	bool flush_all;
 	int flush_events, flush_error;
-	bool fentry; /* the fentry tier: fexit on inet_csk_accept and udp(v6)_sendmsg/recvmsg */
+	enum probe_hooks tier; /* the tier loaded: FENTRY, TRACEPOINT or RAW (never AUTO) */
+	bool fentry;	       /* tier == PROBE_HOOKS_FENTRY */
 	uint32_t left_out; /* types asked for implicitly that this kernel cannot observe */
 	char left_out_why[256];
 	uint64_t walk_count; /* entries seen by table_usage()'s walk */
@@ -311,12 +312,33 @@ static bool fentry_tier_prog(const struct probe *p, const struct bpf_program *pr
 	return udp_fexit_prog(p, prog) || prog == p->skel->progs.ebd_accept_exit;
 }
 
-static bool raw_tier_prog(const struct probe *p, const struct bpf_program *prog)
+/* The syscalls' own tracepoints (the tracepoint tier): ebd_tp_enter_NAME
+ * and ebd_tp_exit_NAME. */
+static bool syscall_tp_prog(const struct bpf_program *prog)
+{
+	return strncmp(bpf_program__name(prog), "ebd_tp_", 7) == 0;
+}
+
+/* The UDP tracepoints (Linux 6.3+), shared by the tracepoint and raw tiers. */
+static bool udp_tp_prog(const struct probe *p, const struct bpf_program *prog)
+{
+	return prog == p->skel->progs.ebd_udp_send || prog == p->skel->progs.ebd_udp_recv;
+}
+
+/* Whether prog belongs to another tier than the one being loaded. */
+static bool other_tier_prog(const struct probe *p, const struct bpf_program *prog)
 {
 	const struct ebpfdump_bpf *k = p->skel;
+	bool raw_hooks = prog == k->progs.ebd_sys_enter || prog == k->progs.ebd_sys_exit;
 
-	return prog == k->progs.ebd_sys_enter || prog == k->progs.ebd_sys_exit ||
-	       prog == k->progs.ebd_udp_send || prog == k->progs.ebd_udp_recv;
+	switch (p->tier) {
+	case PROBE_HOOKS_FENTRY:
+		return raw_hooks || syscall_tp_prog(prog) || udp_tp_prog(p, prog);
+	case PROBE_HOOKS_TRACEPOINT:
+		return raw_hooks || fentry_tier_prog(p, prog);
+	default:
+		return syscall_tp_prog(prog) || fentry_tier_prog(p, prog);
+	}
 }
 
 /* The event types a program exists for (bits of enum event_type), or 0
@@ -343,7 +365,11 @@ static uint32_t prog_event_types(const struct probe *p, const struct bpf_program
 		return 1u << EVENT_UDP_RECV;
 	if (prog == k->progs.ebd_sys_enter) /* the address arguments of UDP calls */
 		return 1u << EVENT_UDP_SEND | 1u << EVENT_UDP_RECV;
-	return 0;
+	if (syscall_tp_prog(prog) && strstr(bpf_program__name(prog), "_send"))
+		return 1u << EVENT_UDP_SEND;
+	if (syscall_tp_prog(prog) && strstr(bpf_program__name(prog), "_recv"))
+		return 1u << EVENT_UDP_RECV;
+	return 0; /* ebd_tp_exit_accept/accept4: the owners of accepted sockets */
 }
 
 /* A program the kernel may skip with nothing covering for it: its
@@ -356,7 +382,8 @@ static bool misses_lose_events(const struct probe *p, const struct bpf_program *
 	const struct ebpfdump_bpf *k = p->skel;
 
 	return prog != k->progs.ebd_state_main && prog != k->progs.ebd_state_nested &&
-	       prog != k->progs.ebd_sys_enter;
+	       prog != k->progs.ebd_sys_enter &&
+	       strncmp(bpf_program__name(prog), "ebd_tp_enter_", 13) != 0;
 }
 
 /* implicit_mask: the caller asked for "all types", so a type whose
@@ -734,7 +761,9 @@ static void type_names(uint32_t mask, char *buf, size_t size)
 
 const char *probe_hooks_name(const struct probe *p)
 {
-	return p->fentry ? "fentry" : "raw";
+	return p->tier == PROBE_HOOKS_FENTRY ? "fentry"
+	       : p->tier == PROBE_HOOKS_TRACEPOINT ? "tracepoint"
+						    : "raw";
 }
 
 uint32_t probe_left_out(const struct probe *p, char *why, size_t why_len)
@@ -793,7 +822,7 @@ static void configure(struct probe *p, const struct probe_config *cfg, uint32_t 
 			bpf_program__set_autoload(prog, false);
 		/* One tier of hooks: fexit programs, or the raw system-call
 		 * hooks and the UDP tracepoints. */
-		if (p->fentry ? raw_tier_prog(p, prog) : fentry_tier_prog(p, prog))
+		if (other_tier_prog(p, prog))
 			bpf_program__set_autoload(prog, false);
 	}
 	if (!cfg)
@@ -883,14 +912,85 @@ static int alloc_tables(struct probe *p)
 	return 0;
 }
 
+/* Where the syscalls' tracepoints are listed, NULL when tracefs is not
+ * mounted (libbpf reads a tracepoint's id there to attach to it). */
+static const char *tracefs_path(void)
+{
+	static const char *const paths[] = { "/sys/kernel/tracing/events/syscalls",
+					     "/sys/kernel/debug/tracing/events/syscalls" };
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (access(paths[i], F_OK) == 0)
+			return paths[i];
+	return NULL;
+}
+
+/* Open the object for p->tier and configure it (rodata, map sizes): what
+ * goes in between open and load. "All types" (no mask, or every type the
+ * kernel side has) means all this kernel can observe; a list that names a
+ * type it cannot fails. */
+static int open_tier(struct probe *p, const struct probe_config *cfg, enum probe_hooks hooks,
+		     const struct probe_sizes *z, uint32_t *ret_mask, bool *ret_implicit, char *tp,
+		     size_t tp_len, char *errbuf, size_t errlen)
+{
+	uint32_t mask, missing;
+	bool implicit;
+	int r;
+
+	p->skel = ebpfdump_bpf__open();
+	if (!p->skel) {
+		r = -errno;
+		return fail(errbuf, errlen, r ? r : -EINVAL, "cannot open the embedded BPF object: %s",
+			    strerror(r ? -r : EINVAL));
+	}
+	mask = cfg && cfg->event_mask ? cfg->event_mask : UINT32_MAX;
+	implicit = (mask & PROBE_KERNEL_TYPES) == PROBE_KERNEL_TYPES;
+	verdict[0] = '\0';
+	missing = unobservable_types(p, tp, tp_len) & mask;
+	if (p->fentry)
+		missing &= ~UDP_TYPES; /* fexit on udp(v6)_sendmsg/recvmsg */
+	p->left_out = 0;
+	if (missing) {
+		char names[160];
+		const char *fexit = hooks == PROBE_HOOKS_RAW	    ? " (--hooks raw)"
+				    : hooks == PROBE_HOOKS_TRACEPOINT ? " (--hooks tracepoint)"
+								      : " and refused fexit programs";
+
+		type_names(missing & PROBE_KERNEL_TYPES, names, sizeof(names));
+		if (!implicit)
+			return fail(errbuf, errlen, -EOPNOTSUPP,
+				    "this kernel cannot observe %s: it has no %s tracepoint (Linux "
+				    "6.3 and later have it)%s; leave %s out of --events",
+				    names, tp, fexit, names);
+		p->left_out = missing & PROBE_KERNEL_TYPES;
+		snprintf(p->left_out_why, sizeof(p->left_out_why),
+			 "%s left out: this kernel has no %s tracepoint (Linux 6.3 and later have "
+			 "it)%s",
+			 names, tp, fexit);
+		mask &= ~missing;
+	}
+	configure(p, cfg, mask);
+	p->skel->rodata->wakeup_bytes = cfg && cfg->batch_wakeups ? z->ringbuf / 8 : 0;
+	r = bpf_map__set_max_entries(p->skel->maps.events, z->ringbuf);
+	if (r == 0)
+		r = bpf_map__set_max_entries(p->skel->maps.sockets, z->sockets);
+	if (r == 0)
+		r = bpf_map__set_max_entries(p->skel->maps.udp_flows, z->udp_flows);
+	if (r < 0)
+		return fail(errbuf, errlen, r, "cannot size the BPF maps: %s", strerror(-r));
+	*ret_mask = mask;
+	*ret_implicit = implicit;
+	return 0;
+}
+
 int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, struct probe **ret,
 	       char *errbuf, size_t errlen)
 {
 	struct probe *p = NULL;
 	struct probe_sizes z = { 0 };
-	uint32_t mask, missing;
+	uint32_t mask = 0;
 	enum probe_hooks hooks;
-	bool implicit;
+	bool implicit = false;
 	char tp[64] = "";
 	int r;
 
@@ -927,98 +1027,73 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 	}
 
 	/* Hook tiers, cheapest first (docs/kernel-side.md): fexit programs
-	 * where the kernel runs them, else the raw system-call hooks and
-	 * tracepoints. "auto" tries both, in that order. */
+	 * where the kernel runs them, else the syscalls' own tracepoints
+	 * where tracefs is mounted, else the raw system-call hooks. "auto"
+	 * tries them in that order; a forced tier is the only one tried. */
 	hooks = cfg ? cfg->hooks : PROBE_HOOKS_AUTO;
-	for (int tier = hooks == PROBE_HOOKS_RAW ? 1 : 0; tier < 2; tier++) {
-		bool last = tier == 1 || hooks == PROBE_HOOKS_FENTRY;
+	{
+		static const enum probe_hooks order[] = { PROBE_HOOKS_FENTRY, PROBE_HOOKS_TRACEPOINT,
+							  PROBE_HOOKS_RAW };
+		unsigned first = 0, end = 3;
 
-		p->fentry = tier == 0;
-		p->skel = ebpfdump_bpf__open();
-		if (!p->skel) {
-			r = -errno;
-			r = fail(errbuf, errlen, r ? r : -EINVAL,
-				 "cannot open the embedded BPF object: %s", strerror(r ? -r : EINVAL));
-			goto err;
+		if (hooks != PROBE_HOOKS_AUTO) {
+			first = hooks == PROBE_HOOKS_FENTRY ? 0 : hooks == PROBE_HOOKS_TRACEPOINT ? 1 : 2;
+			end = first + 1;
 		}
+		for (unsigned i = first; i < end; i++) {
+			bool last = i + 1 == end;
 
-		/* Configuration goes in between open and load: rodata and map
-		 * sizes are frozen by the load. "All types" (no mask, or every
-		 * type the kernel side has) means all this kernel can observe;
-		 * a list that names a type it cannot fails. */
-		mask = cfg && cfg->event_mask ? cfg->event_mask : UINT32_MAX;
-		implicit = (mask & PROBE_KERNEL_TYPES) == PROBE_KERNEL_TYPES;
-		verdict[0] = '\0';
-		missing = unobservable_types(p, tp, sizeof(tp)) & mask;
-		if (p->fentry)
-			missing &= ~UDP_TYPES; /* fexit on udp(v6)_sendmsg/recvmsg */
-		p->left_out = 0;
-		if (missing) {
-			char names[160];
-			const char *fexit = hooks == PROBE_HOOKS_RAW ? " (--hooks raw)"
-								    : " and refused fexit programs";
-
-			type_names(missing & PROBE_KERNEL_TYPES, names, sizeof(names));
-			if (!implicit) {
-				r = fail(errbuf, errlen, -EOPNOTSUPP,
-					 "this kernel cannot observe %s: it has no %s tracepoint (Linux "
-					 "6.3 and later have it)%s; leave %s out of --events",
-					 names, tp, fexit, names);
+			p->tier = order[i];
+			p->fentry = p->tier == PROBE_HOOKS_FENTRY;
+			if (p->tier == PROBE_HOOKS_TRACEPOINT && !tracefs_path()) {
+				if (last) {
+					r = fail(errbuf, errlen, -ENOENT,
+						 "--hooks tracepoint needs tracefs, which is not mounted "
+						 "(mount -t tracefs nodev /sys/kernel/tracing), or use "
+						 "--hooks auto");
+					goto err;
+				}
+				probe_debug("probe: tracefs is not mounted: no tracepoint tier");
+				continue;
+			}
+			r = open_tier(p, cfg, hooks, &z, &mask, &implicit, tp, sizeof(tp), errbuf, errlen);
+			if (r < 0)
+				goto err;
+			r = ebpfdump_bpf__load(p->skel);
+			if (r < 0 && last && p->fentry) {
+				r = fail(errbuf, errlen, r,
+					 "the kernel refused the fexit programs of --hooks fentry "
+					 "(%s%s%s): use --hooks auto, tracepoint or raw",
+					 strerror(-r), verdict[0] ? ": " : "", verdict);
 				goto err;
 			}
-			p->left_out = missing & PROBE_KERNEL_TYPES;
-			snprintf(p->left_out_why, sizeof(p->left_out_why),
-				 "%s left out: this kernel has no %s tracepoint (Linux 6.3 and later "
-				 "have it)%s",
-				 names, tp, fexit);
-			mask &= ~missing;
-		}
-		configure(p, cfg, mask);
-		p->skel->rodata->wakeup_bytes = cfg && cfg->batch_wakeups ? z.ringbuf / 8 : 0;
-		r = bpf_map__set_max_entries(p->skel->maps.events, z.ringbuf);
-		if (r == 0)
-			r = bpf_map__set_max_entries(p->skel->maps.sockets, z.sockets);
-		if (r == 0)
-			r = bpf_map__set_max_entries(p->skel->maps.udp_flows, z.udp_flows);
-		if (r < 0) {
-			r = fail(errbuf, errlen, r, "cannot size the BPF maps: %s", strerror(-r));
-			goto err;
-		}
-
-		r = ebpfdump_bpf__load(p->skel);
-		if (r < 0 && last && p->fentry) {
-			r = fail(errbuf, errlen, r,
-				 "the kernel refused the fexit programs of --hooks fentry (%s%s%s): "
-				 "use --hooks auto or raw",
-				 strerror(-r), verdict[0] ? ": " : "", verdict);
-			goto err;
-		}
-		if (r < 0 && last) {
-			r = load_error(r, errbuf, errlen);
-			goto err;
-		}
-		if (r == 0) {
-			probe_debug("probe: loaded (%s hooks, event mask 0x%x, ring buffer %u bytes, "
-				    "%u sockets, %u UDP flows reported every %u ms)",
-				    p->fentry ? "fentry" : "raw system-call", mask, z.ringbuf,
-				    z.sockets, z.udp_flows, z.udp_interval_ms);
-			r = attach_all(p, implicit, errbuf, errlen);
-			if (r == 0)
-				break;
-			if (last)
+			if (r < 0 && last) {
+				r = load_error(r, errbuf, errlen);
 				goto err;
+			}
+			if (r == 0) {
+				probe_debug("probe: loaded (%s hooks, event mask 0x%x, ring buffer %u "
+					    "bytes, %u sockets, %u UDP flows reported every %u ms)",
+					    probe_hooks_name(p), mask, z.ringbuf, z.sockets,
+					    z.udp_flows, z.udp_interval_ms);
+				r = attach_all(p, implicit, errbuf, errlen);
+				if (r == 0)
+					break;
+				if (last)
+					goto err;
+			}
+			probe_debug("probe: the kernel refused the %s tier (%s%s%s): the next one",
+				    probe_hooks_name(p), strerror(-r), verdict[0] ? ": " : "",
+				    verdict);
+			probe_detach(p);
+			p->n_progs = 0;
+			ebpfdump_bpf__destroy(p->skel);
+			p->skel = NULL;
 		}
-		probe_debug("probe: the kernel refused the fentry tier (%s%s%s): raw system-call "
-			    "hooks instead",
-			    strerror(-r), verdict[0] ? ": " : "", verdict);
-		probe_detach(p);
-		p->n_progs = 0;
-		ebpfdump_bpf__destroy(p->skel);
-		p->skel = NULL;
 	}
-	if (!p->fentry)
+	if (p->tier == PROBE_HOOKS_RAW)
 		probe_debug("probe: raw system-call hooks: a program runs at every system call's "
-			    "entry and exit (the last resort: fexit is refused here)");
+			    "entry and exit (the last resort: fexit refused, tracefs not mounted)");
 
 	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), handle_record, p, NULL);
 	if (!p->rb) {

@@ -52,9 +52,12 @@
 
 /* Which kernel hooks observe accepts and UDP (docs/kernel-side.md). */
 enum probe_hooks {
-	PROBE_HOOKS_AUTO = 0, /* fentry where the kernel allows it, else raw */
+	PROBE_HOOKS_AUTO = 0, /* fentry, else tracepoint, else raw: the first that works */
 	PROBE_HOOKS_FENTRY,   /* fexit on inet_csk_accept, udp(v6)_sendmsg/recvmsg */
 	PROBE_HOOKS_RAW,      /* raw sys_enter/sys_exit, sock_send/recv_length */
+	/* syscalls:sys_enter_X/sys_exit_X of accept(4), send/recv calls (needs
+	 * tracefs mounted), sock_send/recv_length */
+	PROBE_HOOKS_TRACEPOINT,
 };
 
 /* Level passed to the probe_set_log() callback (syslog's LOG_DEBUG). */

@@ -1223,9 +1223,10 @@ static int start_probe(struct capture *c)
 		.ringbuf_bytes = o->ringbuf_mb << 20,
 		.udp_interval_ms = o->udp_interval_ms,
 		.batch_wakeups = true, /* consumed every PROBE_TICK_NS, see arm_timer */
-		.hooks = o->hooks == OPTIONS_HOOKS_FENTRY ? PROBE_HOOKS_FENTRY
-			 : o->hooks == OPTIONS_HOOKS_RAW  ? PROBE_HOOKS_RAW
-							  : PROBE_HOOKS_AUTO,
+		.hooks = o->hooks == OPTIONS_HOOKS_FENTRY	? PROBE_HOOKS_FENTRY
+			 : o->hooks == OPTIONS_HOOKS_TRACEPOINT ? PROBE_HOOKS_TRACEPOINT
+			 : o->hooks == OPTIONS_HOOKS_RAW	? PROBE_HOOKS_RAW
+								: PROBE_HOOKS_AUTO,
 		.filter = {
 			.pid = o->pid,
 			.pid_tree = o->pid_tree,

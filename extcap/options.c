@@ -199,10 +199,13 @@ const char *options_usage(void)
 	       "                               detail of both processes (full, the default)\n"
 	       "                               or pid, tid, comm, container, pod, namespace\n"
 	       "                               (brief: for high packet rates)\n"
-	       "  --hooks auto|fentry|raw      kernel hooks for accepts and UDP: fexit\n"
-	       "                               programs (fentry, no cost to other system\n"
-	       "                               calls), raw system-call hooks (raw), or the\n"
-	       "                               cheapest this kernel runs (auto, the default)\n"
+	       "  --hooks auto|fentry|tracepoint|raw\n"
+	       "                               kernel hooks for accepts and UDP: fexit\n"
+	       "                               programs (fentry), the system calls' own\n"
+	       "                               tracepoints (tracepoint: needs tracefs),\n"
+	       "                               both no cost to other system calls; raw\n"
+	       "                               system-call hooks (raw); or the cheapest this\n"
+	       "                               kernel runs (auto, the default)\n"
 	       "  --tls                        RECORDS TLS PLAINTEXT (passwords, cookies):\n"
 	       "                               uprobes on OpenSSL/GnuTLS write each TLS read\n"
 	       "                               and write as an HTTP frame with its process;\n"
@@ -598,11 +601,14 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 				o.hooks = OPTIONS_HOOKS_AUTO;
 			} else if (strcmp(optarg, "fentry") == 0) {
 				o.hooks = OPTIONS_HOOKS_FENTRY;
+			} else if (strcmp(optarg, "tracepoint") == 0) {
+				o.hooks = OPTIONS_HOOKS_TRACEPOINT;
 			} else if (strcmp(optarg, "raw") == 0) {
 				o.hooks = OPTIONS_HOOKS_RAW;
 			} else {
 				snprintf(errbuf, errlen,
-					 "invalid value '%s' for --hooks: expected auto, fentry or raw",
+					 "invalid value '%s' for --hooks: expected auto, fentry, "
+					 "tracepoint or raw",
 					 optarg);
 				return -EINVAL;
 			}

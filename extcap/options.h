@@ -109,7 +109,12 @@ struct options {
 	bool comment_brief; /* --packet-comment brief: EVENT_COMMENT_BRIEF_ITEMS */
 	/* --hooks: same values as enum probe_hooks (bpf/probe.h), which this
 	 * header cannot include (the subscriber-only build has no bpf/). */
-	enum { OPTIONS_HOOKS_AUTO, OPTIONS_HOOKS_FENTRY, OPTIONS_HOOKS_RAW } hooks;
+	enum {
+		OPTIONS_HOOKS_AUTO,
+		OPTIONS_HOOKS_FENTRY,
+		OPTIONS_HOOKS_RAW,
+		OPTIONS_HOOKS_TRACEPOINT,
+	} hooks;
 	bool tls;	    /* --tls: TLS plaintext from uprobes (docs/tls.md) */
 	bool print;	    /* --print: a line per event and packet on stdout */
 

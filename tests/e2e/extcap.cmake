@@ -83,3 +83,11 @@ add_test(NAME extcap_overload_e2e
                  ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client>)
 set_tests_properties(extcap_overload_e2e PROPERTIES LABELS "e2e" TIMEOUT 90
                      SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+
+# Issue 14: the tracepoint tier (syscalls' own tracepoints) with tracefs
+# mounted in a private mount namespace; auto's choice with and without it.
+add_test(NAME extcap_tiers_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/extcap_tiers.sh $<TARGET_FILE:ebpfdump>
+                 ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client>)
+set_tests_properties(extcap_tiers_e2e PROPERTIES LABELS "e2e" TIMEOUT 90
+                     SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
