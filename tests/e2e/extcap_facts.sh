@@ -149,10 +149,12 @@ check "packets at start: stderr says how many packets were dropped (${said:-noth
 # (their events reach the ring in the order each program reserved its
 # record, a few microseconds after stamping it): no frame earlier than the
 # one before it (before: 123 of 48,000).
+servers=()
 for p in 7321 7322 7323 7324; do
 	ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port $p --count 1500 \
 		>/dev/null 2>&1 &
 	E2E_PIDS+=("$!")
+	servers+=("$!")
 done
 start_capture order --events TCP_Connect,TCP_Accept,TCP_Close
 clients=()
@@ -162,7 +164,12 @@ for p in 7321 7322 7323 7324; do
 	clients+=("$!")
 done
 wait "${clients[@]}"
-sleep 0.3
+# The servers' last closes too (each exits after its 1,500th connection).
+for _ in $(seq 100); do
+	kill -0 "${servers[@]}" 2>/dev/null || break
+	sleep 0.1
+done
+sleep 0.5
 stop_capture order
 tshark -r "$T/order.pcapng" "${tshark_lua[@]}" -T fields -e frame.time_epoch 2>/dev/null |
 	awk 'NR > 1 && $1 < prev { n++ } { prev = $1 } END { print n + 0, NR }' >"$T/order.n"
