@@ -1512,13 +1512,22 @@ static int restart_live(struct capture *c)
 	char err[LIVE_REASON_MAX] = "";
 	int r;
 
+	struct live *fresh = NULL;
+
 	if (!c->live)
 		return 0;
-	c->live = live_free(c->live);
-	r = live_open(&c->live_cfg, on_packet, c, &c->live, err, sizeof(err));
-	if (r < 0)
-		log_error("%s", err[0] ? err : strerror(-r));
-	return r;
+	/* The new handle first: if the interface went away meanwhile, the
+	 * first handle stays, and the loop says that the interface vanished
+	 * as it would have without the reopening. */
+	r = live_open(&c->live_cfg, on_packet, c, &fresh, err, sizeof(err));
+	if (r < 0) {
+		log_debug("the packet handle was not reopened (%s): the first one is kept",
+			  err[0] ? err : strerror(-r));
+		return 0;
+	}
+	live_free(c->live);
+	c->live = fresh;
+	return 0;
 }
 
 static int start_sources(struct capture *c)

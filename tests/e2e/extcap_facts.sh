@@ -175,6 +175,9 @@ tshark -r "$T/order.pcapng" "${tshark_lua[@]}" -T fields -e frame.time_epoch 2>/
 	awk 'NR > 1 && $1 < prev { n++ } { prev = $1 } END { print n + 0, NR }' >"$T/order.n"
 read -r back total <"$T/order.n"
 echo "MEASURED: events-only file: $back of $total frames earlier than the one before"
-check "events of 4 x 1500 connections written ($total >= 24000)" '[ "$total" -ge 24000 ]'
+# A slow build (AddressSanitizer) may lose some in the ring: counted.
+lost=$(sed -n 's/.* \([0-9]*\) lost in the kernel.*/\1/p' "$T/order.err" | head -1)
+check "events of 4 x 1500 connections: written + lost = 24000 ($total + ${lost:-?})" \
+	'[ $((total + ${lost:-0})) = 24000 ] && [ "$total" -ge 1000 ]'
 check "events in time order: none earlier than the one before ($back of $total)" '[ "$back" = 0 ]'
 finish
