@@ -25,6 +25,8 @@ vc=ebc$E2E_SFX
 cmd_port=7401 other_port=7402
 
 fields() { tshark -r "$1" "${tshark_lua[@]}" -Y "$2" -T fields -E separator='|' "${@:3}" 2>/dev/null; }
+# tcp_rows FILE: "sport|dport|flags" of each TCP packet, sorted (ours or tcpdump's).
+tcp_rows() { fields "$1" tcp -e tcp.srcport -e tcp.dstport -e tcp.flags.str | sort; }
 
 # The servers, and a neighbour in the client's namespace connecting all the
 # time to another port.
@@ -70,9 +72,7 @@ check "every event is one of the command's processes ($foreign others of $(wc -l
 check "no event of the neighbour's port $other_port" \
 	'! grep -q "|$other_port\$" "$T/cmd.ev"'
 
-ours=$(fields "$T/cmd.pcapng" "tcp" -e tcp.srcport -e tcp.dstport -e tcp.flags.str | sort)
-theirs=$(tshark -r "$T/ref.pcap" -T fields -E separator='|' -e tcp.srcport -e tcp.dstport \
-	-e tcp.flags.str 2>/dev/null | sort)
+ours=$(tcp_rows "$T/cmd.pcapng") theirs=$(tcp_rows "$T/ref.pcap")
 n_ours=$(grep -c . <<<"$ours") n_ref=$(grep -c . <<<"$theirs")
 left=$(sed -n 's/.* \([0-9]*\) packets left out.*/\1/p' "$T/cmd.err")
 echo "MEASURED: packets written $n_ours, tcpdump on port $cmd_port $n_ref, left out ${left:-0}"
@@ -101,9 +101,7 @@ ip netns exec "$NS_C" "$tool" --capture --extcap-interface ebpfevents --fifo "$T
 	--ifname "$vc" --pid "$cpid" --duration 4 >/dev/null 2>"$T/pid.err"
 kill -INT "$td"
 wait "$td" 2>/dev/null
-ours=$(fields "$T/pid.pcapng" "tcp" -e tcp.srcport -e tcp.dstport -e tcp.flags.str | sort)
-theirs=$(tshark -r "$T/ref2.pcap" -T fields -E separator='|' -e tcp.srcport -e tcp.dstport \
-	-e tcp.flags.str 2>/dev/null | sort)
+ours=$(tcp_rows "$T/pid.pcapng") theirs=$(tcp_rows "$T/ref2.pcap")
 n_ours=$(grep -c . <<<"$ours") n_ref=$(grep -c . <<<"$theirs")
 left=$(sed -n 's/.* \([0-9]*\) packets left out.*/\1/p' "$T/pid.err")
 echo "MEASURED: --pid $cpid: packets written $n_ours, tcpdump on port $pid_port $n_ref," \
