@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zmq.h>
+#include "remote/zmqlib.h"
 
 #include "remote/keys.h"
 #include "remote/message.h"
@@ -37,18 +37,29 @@ int remote_fail(int r, char *err, size_t errlen, const char *fmt, ...)
 	return r;
 }
 
+/* Z85 (ZeroMQ RFC 32): each 4 bytes, read big-endian, become 5 digits of
+ * base 85, most significant first. Written here rather than called from
+ * libzmq so that key files are read and checked before, and without,
+ * loading it; some libzmq versions also decode characters outside the
+ * alphabet and groups above 2^32 - 1, which a key file must not pass. */
 void remote_key_z85(const uint8_t key[REMOTE_KEY_LEN], char out[REMOTE_Z85_KEY_LEN + 1])
 {
-	if (!zmq_z85_encode(out, key, REMOTE_KEY_LEN))
-		out[0] = '\0';
+	size_t g, i, o = 0;
+
+	for (g = 0; g < REMOTE_KEY_LEN; g += 4) {
+		uint32_t v = (uint32_t)key[g] << 24 | (uint32_t)key[g + 1] << 16 |
+			     (uint32_t)key[g + 2] << 8 | key[g + 3];
+
+		for (i = Z85_GROUP_CHARS; i-- > 0; v /= Z85_BASE)
+			out[o + i] = z85_alphabet[v % Z85_BASE];
+		o += Z85_GROUP_CHARS;
+	}
+	out[o] = '\0';
 }
 
-/* zmq_z85_decode of some libzmq versions accepts characters outside the
- * alphabet and groups above 2^32 - 1; a key file is outside input, so we
- * check both ourselves before decoding. */
-static bool z85_key_valid(const char *s, size_t len)
+static bool z85_key_decode(const char *s, size_t len, uint8_t out[REMOTE_KEY_LEN])
 {
-	size_t g, i;
+	size_t g, i, o = 0;
 
 	if (len != REMOTE_Z85_KEY_LEN)
 		return false;
@@ -64,19 +75,12 @@ static bool z85_key_valid(const char *s, size_t len)
 		}
 		if (v > UINT32_MAX)
 			return false;
+		out[o++] = (uint8_t)(v >> 24);
+		out[o++] = (uint8_t)(v >> 16);
+		out[o++] = (uint8_t)(v >> 8);
+		out[o++] = (uint8_t)v;
 	}
 	return true;
-}
-
-static bool z85_key_decode(const char *s, size_t len, uint8_t out[REMOTE_KEY_LEN])
-{
-	char text[REMOTE_Z85_KEY_LEN + 1];
-
-	if (!z85_key_valid(s, len))
-		return false;
-	memcpy(text, s, len);
-	text[len] = '\0';
-	return zmq_z85_decode(out, text) != NULL;
 }
 
 /* Read a whole key file (at most REMOTE_KEY_FILE_MAX bytes) into a NUL
@@ -223,6 +227,8 @@ int remote_key_load_secret(const char *path, struct remote_keypair *ret, char *e
 	int r;
 
 	r = load_one_key(path, true, kp.secret_key, err, errlen);
+	if (r == 0)
+		r = zmqlib_open(err, errlen);
 	if (r < 0)
 		goto out;
 	remote_key_z85(kp.secret_key, secret_z85);
@@ -393,6 +399,9 @@ int remote_keygen(const char *prefix, char *ret_public, char *err, size_t errlen
 	    (size_t)snprintf(public_path, sizeof(public_path), "%s" KEY_SUFFIX_PUBLIC, prefix) >=
 		sizeof(public_path))
 		return remote_fail(-ENAMETOOLONG, err, errlen, "key file prefix too long");
+	r = zmqlib_open(err, errlen);
+	if (r < 0)
+		return r;
 	if (!zmq_has("curve"))
 		return remote_fail(-ENOTSUP, err, errlen, "this libzmq has no CURVE support");
 	if (zmq_curve_keypair(public_z85, secret_z85) != 0)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zmq.h>
+#include "remote/zmqlib.h"
 
 #include "event/record.h"
 #include "remote/json.h"

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
+#include "remote/zmqlib.h"
 
 #include "remote/message.h"
 #include "remote/subscriber.h"
@@ -103,6 +103,8 @@ int subscriber_new(const struct subscriber_config *cfg, subscriber_event_fn fn, 
 	int r;
 
 	r = check_config(cfg, err, errlen);
+	if (r == 0)
+		r = zmqlib_open(err, errlen);
 	if (r < 0)
 		return r;
 	if (!fn)

@@ -8,7 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
-#include <zmq.h>
+#include "remote/zmqlib.h"
 
 #include "remote/keys.h"
 #include "remote/transport.h"
@@ -151,6 +151,9 @@ int transport_new(const struct transport_config *cfg, struct transport **ret, ch
 	struct transport *t;
 	int r;
 
+	r = zmqlib_open(err, errlen);
+	if (r < 0)
+		return r;
 	r = check_security(sec, cfg->server, err, errlen);
 	if (r < 0)
 		return r;

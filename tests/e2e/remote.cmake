@@ -2,7 +2,7 @@
 # Remote events end to end: publishers in namespaces, a subscriber through
 # tshark's extcap path, CURVE rejection, garbage.
 add_executable(zmq_raw ${PROJECT_SOURCE_DIR}/tests/tools/zmq_raw.c)
-target_link_libraries(zmq_raw PRIVATE ebpf_remote) # brings libzmq
+target_link_libraries(zmq_raw PRIVATE ebpf_remote PkgConfig::LIBZMQ)
 if(TARGET tcp_client)
   add_test(NAME remote_e2e
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/remote_e2e.sh ${PROJECT_BINARY_DIR}

@@ -3,7 +3,7 @@
 # subscribers over real ZeroMQ sockets on 127.0.0.1 and ipc:// (no root).
 if(TARGET ebpf_remote)
   add_executable(test_remote ${CMAKE_CURRENT_LIST_DIR}/test_remote.c)
-  target_link_libraries(test_remote PRIVATE ebpf_remote)
+  target_link_libraries(test_remote PRIVATE ebpf_remote PkgConfig::LIBZMQ)
 
   foreach(group message keys json pubsub connect curve plaintext mask garbage hwm
                 dispatch)
