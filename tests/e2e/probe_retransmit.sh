@@ -101,6 +101,11 @@ check_lossy() {
 	# the tracepoint that sent a segment has no event, with nothing
 	# counted lost or missed. Never more events than calls, at most one
 	# fewer; the figures are printed above for the record.
+	if [ "$all" != $((fired - failed)) ]; then
+		echo "DETAIL: $name: the tracepoint's calls, then the events:"
+		grep "tcp_retransmit_skb:.* sport=$cport dport=$port " "$tmp/trace" | sed 's/^/  /'
+		events TCP_Retransmit lport="$cport" rport="$port" | sed 's/^/  /'
+	fi
 	check "$name: one event per successful call of the tracepoint, at most one missing ($all of $fired - $failed)" \
 		'[ "$all" -le $((fired - failed)) ] && [ "$all" -ge $((fired - failed - 1)) ]'
 	check "$name: TCP_Retransmit events seen ($all)" '[ "$all" -ge 1 ]'
