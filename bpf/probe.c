@@ -68,6 +68,8 @@ struct flow_marks {
 
 struct probe {
 	struct ebpfdump_bpf *skel;
+	/* probe_config.btf_path copied, or NULL: the kernel's own BTF. */
+	char *btf_path;
 	struct ring_buffer *rb;
 	struct bpf_link *links[PROBE_PROGS_MAX];
 	const struct bpf_program *progs[PROBE_PROGS_MAX]; /* attached, for stats */
@@ -716,13 +718,21 @@ static int load_error(int r, char *errbuf, size_t errlen)
 		    strerror(-r));
 }
 
+/* The kernel's types: --btf's file, else the kernel's own
+ * (/sys/kernel/btf/vmlinux, or libbpf's other places for a vmlinux with
+ * BTF, e.g. /boot/vmlinux-$(uname -r)). NULL when there is none. */
+static struct btf *kernel_btf(const struct probe *p)
+{
+	return p->btf_path ? btf__parse(p->btf_path, NULL) : btf__load_vmlinux_btf();
+}
+
 /* Event types whose leader program's raw tracepoint this kernel lacks
  * (no btf_trace_<name> type in its BTF: sock:sock_send_length and
  * sock_recv_length came with Linux 6.3). Decided before load, so that the
  * rest loads. *first: one such tracepoint's name, for the message. */
 static uint32_t unobservable_types(const struct probe *p, char *first, size_t first_len)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct btf *btf = kernel_btf(p);
 	struct bpf_program *prog;
 	uint32_t missing = 0;
 	char name[128];
@@ -781,9 +791,9 @@ uint32_t probe_left_out(const struct probe *p, char *why, size_t why_len)
  * pass (sk, skb) and fire for sent skbs only; the program must not read a
  * third argument there (the attach would fail). From the kernel's BTF:
  * btf_trace_tcp_retransmit_skb is a pointer to (void *, sk, skb[, err]). */
-static bool retransmit_has_err(void)
+static bool retransmit_has_err(const struct probe *p)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct btf *btf = kernel_btf(p);
 	const struct btf_type *t;
 	bool has = false;
 	int id;
@@ -813,7 +823,7 @@ static void configure(struct probe *p, const struct probe_config *cfg, uint32_t 
 	bool leader;
 
 	ro->event_mask = mask;
-	ro->retransmit_has_err = (mask & (1u << EVENT_TCP_RETRANSMIT)) && retransmit_has_err();
+	ro->retransmit_has_err = (mask & (1u << EVENT_TCP_RETRANSMIT)) && retransmit_has_err(p);
 	bpf_object__for_each_program(prog, p->skel->obj)
 	{
 		uint32_t types = prog_event_types(p, prog, &leader);
@@ -937,7 +947,9 @@ static int open_tier(struct probe *p, const struct probe_config *cfg, enum probe
 	bool implicit;
 	int r;
 
-	p->skel = ebpfdump_bpf__open();
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = p->btf_path);
+
+	p->skel = ebpfdump_bpf__open_opts(&opts);
 	if (!p->skel) {
 		r = -errno;
 		return fail(errbuf, errlen, r ? r : -EINVAL, "cannot open the embedded BPF object: %s",
@@ -983,6 +995,49 @@ static int open_tier(struct probe *p, const struct probe_config *cfg, enum probe
 	return 0;
 }
 
+/* Whether the kernel's own BTF is there and readable: fexit programs
+ * need it, whatever --btf says. */
+static bool kernel_own_btf(void)
+{
+	struct btf *btf = btf__parse(KERNEL_BTF_PATH, NULL);
+
+	btf__free(btf);
+	return btf != NULL;
+}
+
+/* CO-RE needs the kernel's types: from path (--btf) or the kernel. */
+static int check_btf(const char *path, bool own, char *errbuf, size_t errlen)
+{
+	struct btf *btf;
+	char why[128];
+	int r;
+
+	if (path) {
+		btf = btf__parse(path, NULL);
+		r = btf ? 0 : -errno;
+		btf__free(btf);
+		if (r == 0)
+			return 0;
+		libbpf_strerror(r, why, sizeof(why));
+		return fail(errbuf, errlen, r,
+			    "cannot read BTF from --btf %s: %s (give a vmlinux with BTF or a "
+			    ".btf file made for this kernel)",
+			    path, why);
+	}
+	if (own)
+		return 0;
+	/* libbpf also looks for a vmlinux with BTF in /boot and
+	 * /usr/lib/debug; one there serves too. */
+	btf = btf__load_vmlinux_btf();
+	btf__free(btf);
+	if (btf)
+		return 0;
+	return fail(errbuf, errlen, -ENOENT,
+		    "this kernel has no BTF (" KERNEL_BTF_PATH " missing or unreadable): ebpfdump "
+		    "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or the kernel's BTF in a "
+		    "file given with --btf FILE (e.g. from BTFHub)");
+}
+
 int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, struct probe **ret,
 	       char *errbuf, size_t errlen)
 {
@@ -990,7 +1045,7 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 	struct probe_sizes z = { 0 };
 	uint32_t mask = 0;
 	enum probe_hooks hooks;
-	bool implicit = false;
+	bool implicit = false, own_btf;
 	char tp[64] = "";
 	int r;
 
@@ -1002,16 +1057,20 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 	/* Without our hook libbpf would print to stderr itself. */
 	libbpf_set_print(libbpf_print);
 
-	if (access(KERNEL_BTF_PATH, R_OK) < 0)
-		return fail(errbuf, errlen, -ENOENT,
-			    "this kernel has no BTF (" KERNEL_BTF_PATH " missing): ebpfdump needs "
-			    "a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	own_btf = kernel_own_btf();
+	r = check_btf(cfg && cfg->btf_path ? cfg->btf_path : NULL, own_btf, errbuf, errlen);
+	if (r < 0)
+		return r;
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return fail(errbuf, errlen, -ENOMEM, "out of memory");
 	p->fn = fn;
 	p->ctx = ctx;
+	if (cfg && cfg->btf_path && !(p->btf_path = strdup(cfg->btf_path))) {
+		r = fail(errbuf, errlen, -ENOMEM, "out of memory");
+		goto err;
+	}
 	p->sockets_max = z.sockets;
 	p->udp_flows_max = z.udp_flows;
 	p->udp_interval_ns = (uint64_t)z.udp_interval_ms * 1000000;
@@ -1045,6 +1104,18 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 
 			p->tier = order[i];
 			p->fentry = p->tier == PROBE_HOOKS_FENTRY;
+			/* fexit programs attach to the kernel's functions by the
+			 * kernel's own BTF ids: a --btf file cannot stand in. */
+			if (p->fentry && !own_btf) {
+				if (last) {
+					r = fail(errbuf, errlen, -ENOENT,
+						 "--hooks fentry needs the kernel's own BTF (" KERNEL_BTF_PATH
+						 " is missing or unreadable); use --hooks auto");
+					goto err;
+				}
+				probe_debug("probe: no " KERNEL_BTF_PATH ": no fentry tier");
+				continue;
+			}
 			if (p->tier == PROBE_HOOKS_TRACEPOINT && !tracefs_path()) {
 				if (last) {
 					r = fail(errbuf, errlen, -ENOENT,
@@ -1428,6 +1499,7 @@ struct probe *probe_free(struct probe *p)
 	free(p->walk_values);
 	free(p->marks.slot);
 	free(p->next_marks.slot);
+	free(p->btf_path);
 	free(p);
 	return NULL;
 }

@@ -92,6 +92,11 @@ struct probe_config {
 	bool batch_wakeups;
 	enum probe_hooks hooks;
 	struct probe_filter filter;
+	/* The kernel's BTF from this file (a vmlinux with BTF, or a .btf file
+	 * such as BTFHub's) for a kernel without /sys/kernel/btf/vmlinux.
+	 * It serves CO-RE only: the fentry tier still needs the kernel's
+	 * own. NULL: the kernel's. */
+	const char *btf_path;
 };
 
 /* Per-type counters: every type the kernel side reports is below this. */

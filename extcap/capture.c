@@ -1227,6 +1227,7 @@ static int start_probe(struct capture *c)
 			 : o->hooks == OPTIONS_HOOKS_TRACEPOINT ? PROBE_HOOKS_TRACEPOINT
 			 : o->hooks == OPTIONS_HOOKS_RAW	? PROBE_HOOKS_RAW
 								: PROBE_HOOKS_AUTO,
+		.btf_path = o->btf,
 		.filter = {
 			.pid = o->pid,
 			.pid_tree = o->pid_tree,

@@ -50,6 +50,7 @@ enum {
 	OPT_NO_EVENT_FRAMES,
 	OPT_PACKET_COMMENT,
 	OPT_HOOKS,
+	OPT_BTF,
 	OPT_ZMQ_KEYGEN,
 	OPT_MERGE,
 	OPT_ZMQ_PUBLISH,
@@ -105,6 +106,7 @@ static const struct option long_options[] = {
 	{ "no-event-frames", no_argument, NULL, OPT_NO_EVENT_FRAMES },
 	{ "packet-comment", required_argument, NULL, OPT_PACKET_COMMENT },
 	{ "hooks", required_argument, NULL, OPT_HOOKS },
+	{ "btf", required_argument, NULL, OPT_BTF },
 	{ "zmq-keygen", required_argument, NULL, OPT_ZMQ_KEYGEN },
 	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "zmq-publish", required_argument, NULL, OPT_ZMQ_PUBLISH },
@@ -206,6 +208,10 @@ const char *options_usage(void)
 	       "                               both no cost to other system calls; raw\n"
 	       "                               system-call hooks (raw); or the cheapest this\n"
 	       "                               kernel runs (auto, the default)\n"
+	       "  --btf FILE                   the kernel's BTF from FILE (a vmlinux with BTF\n"
+	       "                               or a .btf file, e.g. BTFHub's) where the\n"
+	       "                               kernel has no /sys/kernel/btf/vmlinux; the\n"
+	       "                               fentry tier still needs the kernel's own\n"
 	       "  --tls                        RECORDS TLS PLAINTEXT (passwords, cookies):\n"
 	       "                               uprobes on OpenSSL/GnuTLS write each TLS read\n"
 	       "                               and write as an HTTP frame with its process;\n"
@@ -595,6 +601,13 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			break;
 		case OPT_PRINT:
 			o.print = true;
+			break;
+		case OPT_BTF:
+			if (!*optarg) {
+				snprintf(errbuf, errlen, "--btf needs a file name");
+				return -EINVAL;
+			}
+			o.btf = optarg;
 			break;
 		case OPT_HOOKS:
 			if (strcmp(optarg, "auto") == 0) {

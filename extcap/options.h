@@ -115,6 +115,7 @@ struct options {
 		OPTIONS_HOOKS_RAW,
 		OPTIONS_HOOKS_TRACEPOINT,
 	} hooks;
+	const char *btf;    /* --btf FILE: the kernel's BTF (probe_config.btf_path) */
 	bool tls;	    /* --tls: TLS plaintext from uprobes (docs/tls.md) */
 	bool print;	    /* --print: a line per event and packet on stdout */
 

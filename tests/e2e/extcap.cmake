@@ -91,3 +91,11 @@ add_test(NAME extcap_tiers_e2e
                  ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client>)
 set_tests_properties(extcap_tiers_e2e PROPERTIES LABELS "e2e" TIMEOUT 90
                      SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+
+# Issue 16: a kernel without its own BTF (hidden in a private mount
+# namespace): refused with a message naming --btf; --btf FILE works.
+add_test(NAME extcap_btf_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/extcap_btf.sh $<TARGET_FILE:ebpfdump>
+                 ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client>)
+set_tests_properties(extcap_btf_e2e PROPERTIES LABELS "e2e" TIMEOUT 60
+                     SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
