@@ -1438,6 +1438,25 @@ void probe_stats(const struct probe *p, struct probe_stats *ret)
 	}
 }
 
+void probe_log_programs(const struct probe *p)
+{
+	if (!p)
+		return;
+	for (unsigned i = 0; i < p->n_progs; i++) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p->progs[i]), &info, &len) < 0)
+			continue;
+		probe_debug("probe: %s: %llu runs (counted while kernel.bpf_stats_enabled=1), %llu "
+			    "skipped by the kernel (already running on that CPU)%s",
+			    bpf_program__name(p->progs[i]), (unsigned long long)info.run_cnt,
+			    (unsigned long long)info.recursion_misses,
+			    misses_lose_events(p, p->progs[i]) ? "" : ", covered by another program");
+	}
+}
+
 static int count_entry(struct probe *p, const void *key, const void *value)
 {
 	(void)key;

@@ -168,6 +168,10 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 /* The event types asked for as "all" that this kernel cannot observe and
  * were left out (0: none), with a one-line reason in why. */
 uint32_t probe_left_out(const struct probe *p, char *why, size_t why_len);
+/* In the debug log (as libbpf's lines), one line per attached program: its
+ * runs and the runs the kernel skipped because it was already running on
+ * that CPU (bpf_prog_info.recursion_misses). */
+void probe_log_programs(const struct probe *p);
 /* "fentry" or "raw": the tier of hooks that loaded. */
 const char *probe_hooks_name(const struct probe *p);
 int probe_fd(const struct probe *p);

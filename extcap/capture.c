@@ -1392,6 +1392,12 @@ static void report_kernel(struct capture *c)
 	if (!c->probe)
 		return;
 	probe_stats(c->probe, &ps);
+	probe_log_programs(c->probe);
+	log_debug("kernel: %llu events seen, %llu filtered, %llu lost (ring full), %llu lost "
+		  "(programs skipped); %llu delivered to user space",
+		  (unsigned long long)ps.seen, (unsigned long long)ps.filtered,
+		  (unsigned long long)ps.dropped, (unsigned long long)ps.missed,
+		  (unsigned long long)ps.delivered);
 	if (ps.seen && ps.filtered == ps.seen)
 		log_warn("the filters matched none of the %llu events the kernel saw: check %s",
 			 (unsigned long long)ps.seen,
@@ -1423,8 +1429,31 @@ static void report_kernel(struct capture *c)
 }
 #endif
 
+/* --pod NAME or NAMESPACE/NAME: the one pod of that name, else NULL
+ * (none, or pods of that name in several namespaces). */
+static const struct netdev_entry *find_pod(const struct netdev_list *l, const char *spec)
+{
+	const char *slash = strchr(spec, '/');
+	const struct netdev_entry *found = NULL;
+
+	for (size_t i = 0; l && i < l->count; i++) {
+		const struct netdev_entry *e = &l->entries[i];
+		bool match = slash ? strncmp(e->namespace_, spec, (size_t)(slash - spec)) == 0 &&
+					     !e->namespace_[slash - spec] && !strcmp(e->pod, slash + 1)
+				   : !strcmp(e->pod, spec);
+
+		if (!e->pod[0] || !match)
+			continue;
+		if (found)
+			return NULL;
+		found = e;
+	}
+	return found;
+}
+
 /* "veth@name" (a container interface, or --ifname in the original tool's
- * form): find the host side of the container's or pod's link today. */
+ * form), or --container/--pod's name: find the host side of the
+ * container's or pod's link today. */
 static int resolve_container(struct capture *c, const char *spec)
 {
 	struct container_resolver *cr = c->containers;
@@ -1441,9 +1470,10 @@ static int resolve_container(struct capture *c, const char *spec)
 		cr = own;
 	}
 	r = netdev_list_containers(cr, &l, &why);
-	e = r == 0 ? netdev_find(l, spec) : NULL;
+	e = r != 0 ? NULL : c->opt->container_is_pod ? find_pod(l, spec) : netdev_find(l, spec);
 	if (!e) {
-		log_error("no container or pod interface matches '%s'%s%s; ebpfdump "
+		log_error("no single container or pod matches '%s'%s%s: none, or several alike "
+			  "(give its id, NAMESPACE/POD, or an ebpf@VETH@NAME value); ebpfdump "
 			  "--extcap-interfaces lists them",
 			  spec, why ? ": " : "", why ? why : "");
 		netdev_list_free(l);
@@ -1471,9 +1501,11 @@ static int start_live(struct capture *c)
 
 	if (o->interface && strchr(o->interface, '@'))
 		spec = o->interface;
+	if (o->container)
+		spec = o->container;
 	if (!spec)
 		return 0;
-	if (strchr(spec, '@')) {
+	if (o->container || strchr(spec, '@')) {
 		r = resolve_container(c, spec);
 		if (r < 0)
 			return r;
@@ -1621,14 +1653,15 @@ static void toolbar_notice(const char *level, const char *text, void *ctx)
 	control_send_log(c->ctl, line);
 }
 
-/* The toolbar log's first line: what this capture records. */
+/* The toolbar log's first line: what this capture records, from when the
+ * kernel's events are being collected. Without a toolbar it is a debug
+ * line (scripts wait for it with --debug-file), and on a terminal a line
+ * like tcpdump's "listening on". */
 static void log_started(struct capture *c)
 {
 	const struct options *o = c->opt;
 	char line[1024];
 
-	if (!c->ctl)
-		return;
 	if (!c->live)
 		snprintf(line, sizeof(line), "capture started: %s",
 			 is_remote(c) ? "remote events" : "kernel events");
@@ -1638,7 +1671,12 @@ static void log_started(struct capture *c)
 			 c->scope.active ? c->scope.display : c->live_ifname,
 			 o->capture_filter ? " (filter: " : "", o->capture_filter ?: "",
 			 o->capture_filter ? ")" : "");
-	control_send_log(c->ctl, line);
+	if (o->control_out)
+		control_send_log(c->ctl, line);
+	else if (isatty(STDERR_FILENO) && !o->print)
+		log_info("%s (Ctrl-C stops)", line);
+	else
+		log_debug("%s", line);
 }
 
 /* Say at once which capabilities are missing, and how to grant them,
@@ -1650,7 +1688,8 @@ static int check_privileges(struct capture *c)
 
 	if (!is_remote(c))
 		needs |= PRIVS_NEEDS_EVENTS;
-	if (c->opt->ifname || (c->opt->interface && strchr(c->opt->interface, '@')))
+	if (c->opt->ifname || c->opt->container ||
+	    (c->opt->interface && strchr(c->opt->interface, '@')))
 		needs |= c->opt->promisc ? PRIVS_NEEDS_PROMISC : PRIVS_NEEDS_PACKETS;
 	if (needs && privs_check(needs, msg, sizeof(msg)) < 0) {
 		log_error("%s", msg);

@@ -40,6 +40,8 @@ enum {
 	OPT_NO_SNAPSHOT,
 	OPT_NO_CONTAINERS,
 	OPT_IFNAME,
+	OPT_CONTAINER,
+	OPT_POD,
 	OPT_SNAPLEN,
 	OPT_PROMISC,
 	OPT_NO_PROMISC,
@@ -96,6 +98,8 @@ static const struct option long_options[] = {
 	{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
 	{ "no-containers", no_argument, NULL, OPT_NO_CONTAINERS },
 	{ "ifname", required_argument, NULL, OPT_IFNAME },
+	{ "container", required_argument, NULL, OPT_CONTAINER },
+	{ "pod", required_argument, NULL, OPT_POD },
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
 	{ "promisc", no_argument, NULL, OPT_PROMISC },
 	{ "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
@@ -186,6 +190,11 @@ const char *options_usage(void)
 	       "  --ifname IFACE               also capture packets on IFACE (e.g. eth0, any,\n"
 	       "                               veth1234@web for a container's interface;\n"
 	       "                               none: events only, the default)\n"
+	       "  --container NAME             one container (a name, an id or its first 12\n"
+	       "                               characters, or a pod's name): the events of its\n"
+	       "                               network namespace and the packets on its host\n"
+	       "                               veth, as its ebpf@VETH@NAME interface\n"
+	       "  --pod POD|NAMESPACE/POD      the same for a Kubernetes pod\n"
 	       "  --extcap-capture-filter F    capture filter for the packets (pcap syntax)\n"
 	       "  --snaplen BYTES              bytes kept per packet, 64-262144 (default 262144)\n"
 	       "  --promisc, --no-promisc      promiscuous mode (default on)\n"
@@ -556,6 +565,27 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			}
 			o.ifname = optarg;
 			break;
+		case OPT_CONTAINER:
+		case OPT_POD:
+			r = need_value(c == OPT_POD ? "--pod" : "--container", optarg,
+				       c == OPT_POD ? "a pod name, or NAMESPACE/POD"
+						    : "a container or pod name or id",
+				       errbuf, errlen);
+			if (r < 0)
+				return r;
+			if (strlen(optarg) > OPTIONS_IFNAME_MAX) {
+				snprintf(errbuf, errlen, "%s needs a name of 1 to %u bytes",
+					 c == OPT_POD ? "--pod" : "--container", OPTIONS_IFNAME_MAX);
+				return -EINVAL;
+			}
+			if (o.container) {
+				snprintf(errbuf, errlen, "--container and --pod name one container or "
+							 "pod, once");
+				return -EINVAL;
+			}
+			o.container = optarg;
+			o.container_is_pod = c == OPT_POD;
+			break;
 		case OPT_SNAPLEN:
 			r = parse_uint("--snaplen", optarg, OPTIONS_SNAPLEN_MIN, OPTIONS_SNAPLEN_MAX,
 				       &o.snaplen, errbuf, errlen);
@@ -841,6 +871,13 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 		snprintf(errbuf, errlen, "--ifname does not go with the container interface '%s', "
 					 "which already names the interface to capture",
 			 o.interface);
+		return -EINVAL;
+	}
+	if (o.container && (o.ifname || (o.interface && strcmp(o.interface, IFACE_EVENTS) != 0))) {
+		snprintf(errbuf, errlen,
+			 "--container chooses the container's own interface: it does not go with "
+			 "--ifname or with --extcap-interface %s",
+			 o.ifname ? o.ifname : o.interface);
 		return -EINVAL;
 	}
 	if (o.command && !o.fifo)

@@ -98,6 +98,10 @@ struct options {
 	/* packets (issue 3): captured when ifname is set or the interface is
 	 * a container's */
 	const char *ifname;
+	/* --container/--pod SPEC: a container or pod by name or id, resolved
+	 * at start like an ebpf@VETH@NAME interface (enrich/netdev.h). */
+	const char *container;
+	bool container_is_pod; /* --pod: only pods match */
 	uint32_t snaplen;
 	bool promisc;
 	uint32_t buffer_mb;

@@ -99,9 +99,9 @@ fetch() { # ADDR PORT
 		>"$T/page" 2>/dev/null
 }
 out=$T/web.pcapng
-"$tool" --capture --extcap-interface "ebpf@$web_veth@$web" --fifo "$out" >/dev/null 2>"$T/web.err" &
+"$tool" --capture --extcap-interface "ebpf@$web_veth@$web" --fifo "$out" --debug-file "$out.log" >/dev/null 2>"$T/web.err" &
 cap=$!
-for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+wait_started "$out.log"
 sleep 0.5
 fetch "$web_ip" 80
 check "web: the page was fetched" 'grep -q "hello from ebpfdump" "$T/page"'
@@ -128,4 +128,36 @@ check "rename: the first accept names the old name ($(head -1 "$T/accepts"))" \
 	'[ "$(head -1 "$T/accepts")" = "$web" ]'
 check "rename: the last accept names the new name ($(tail -1 "$T/accepts"))" \
 	'[ "$(tail -1 "$T/accepts")" = "$new" ]'
+
+# --- --container NAME (issue 18): the same scope by name, packets included
+out=$T/byname.pcapng
+"$tool" --capture --extcap-interface ebpfevents --container "$new" --fifo "$out" \
+	--debug-file "$out.log" >/dev/null 2>"$T/byname.err" &
+cap=$!
+wait_started "$out.log"
+fetch "$web_ip" 80
+sleep 0.5
+kill -INT "$cap"
+wait "$cap"
+check "--container $new: capture exits 0 ($(head -1 "$T/byname.err"))" '[ $? = 0 ]'
+tshark -r "$out" "${tshark_lua[@]}" -Y ebpf.netns -T fields -e ebpf.netns >"$T/byname.netns" 2>/dev/null
+check "--container: events of the container ($(grep -cx "$web_netns" "$T/byname.netns"))" \
+	'[ "$(grep -cx "$web_netns" "$T/byname.netns")" -ge 2 ]'
+check "--container: no event of another namespace" \
+	'[ "$(grep -cvx "$web_netns" "$T/byname.netns")" = 0 ]'
+pk=$(tshark -r "$out" -Y "tcp.port == 80" 2>/dev/null | wc -l)
+check "--container: the packets of the fetch on its veth ($pk)" '[ "$pk" -ge 6 ]'
+"$tool" --capture --extcap-interface ebpfevents --pod "$pod" --fifo "$T/amb.pcapng" \
+	--duration 1 >/dev/null 2>"$T/amb.err"
+rc=$?
+check "--pod of a name two namespaces share: exit 1 ($rc)" '[ "$rc" = 1 ]'
+check "--pod ambiguous: says so ($(head -1 "$T/amb.err"))" 'grep -q "no single container or pod" "$T/amb.err"'
+"$tool" --capture --extcap-interface ebpfevents --pod "team-b/$pod" --fifo "$T/tb.pcapng" \
+	--duration 1 --debug-file "$T/tb.log" >/dev/null 2>"$T/tb.err"
+check "--pod team-b/$pod: the capture runs on team-b's veth ($(grep -o "host interface [^ ,]*" "$T/tb.log"))" \
+	'grep -q "host interface $vb," "$T/tb.log"'
+"$tool" --capture --extcap-interface ebpfevents --container "$new" --ifname lo --fifo "$T/x.pcapng" \
+	>/dev/null 2>"$T/x.err"
+rc=$?
+check "--container with --ifname: usage error ($rc)" '[ "$rc" = 2 ]'
 finish

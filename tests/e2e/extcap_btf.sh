@@ -49,10 +49,10 @@ check "--hooks fentry: says it needs the kernel's own BTF ($(head -1 "$T/fentry.
 	'grep -q "needs the kernel.s own BTF" "$T/fentry.err"'
 
 "$tool" --capture --extcap-interface ebpfevents --btf "$T/vmlinux.btf" --debug \
-	--events TCP_Connect,TCP_Accept,TCP_Close --fifo "$T/ok.pcapng" >/dev/null 2>"$T/ok.err" &
+	--events TCP_Connect,TCP_Accept,TCP_Close --fifo "$T/ok.pcapng" --debug-file "$T/ok.pcapng.log" >/dev/null 2>"$T/ok.err" &
 cap=$!
 E2E_PIDS+=("$cap")
-for _ in $(seq 100); do [ -s "$T/ok.pcapng" ] && break; sleep 0.05; done
+wait_started "$T/ok.pcapng.log"
 sleep 0.5
 ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port 7611 --count 1 >"$T/srv" 2>&1 &
 E2E_PIDS+=("$!")

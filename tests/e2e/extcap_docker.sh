@@ -61,9 +61,9 @@ fetch() { # ADDR PORT: the host fetches a page with bash's /dev/tcp
 for who in web app; do
 	if [ $who = web ]; then iface=ebpf@$web_veth@$web ip=$web_ip port=80; else iface=ebpf@$app_veth@shop.$pod ip=$app_ip port=8080; fi
 	out=$T/$who.pcapng
-	"$tool" --capture --extcap-interface "$iface" --fifo "$out" >/dev/null 2>"$T/$who.err" &
+	"$tool" --capture --extcap-interface "$iface" --fifo "$out" --debug-file "$out.log" >/dev/null 2>"$T/$who.err" &
 	cap=$!
-	for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+	wait_started "$out.log"
 	fetch "$ip" "$port"
 	check "$who: the page was fetched" 'grep -q "hello from ebpfdump" "$T/page"'
 	sleep 0.5

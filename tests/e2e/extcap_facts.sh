@@ -27,11 +27,11 @@ fields() { tshark -r "$1" "${tshark_lua[@]}" -Y "$2" -T fields -E separator='|' 
 start_capture() { # NAME ARGS...: ebpfdump in the background, $cap its pid
 	local name=$1
 	shift
-	"$tool" --capture --extcap-interface ebpfevents "$@" --fifo "$T/$name.pcapng" \
+	"$tool" --capture --extcap-interface ebpfevents "$@" --fifo "$T/$name.pcapng" --debug-file "$T/$name.pcapng.log" \
 		>/dev/null 2>"$T/$name.err" &
 	cap=$!
 	E2E_PIDS+=("$cap")
-	for _ in $(seq 100); do [ -s "$T/$name.pcapng" ] && break; sleep 0.05; done
+	wait_started "$T/$name.pcapng.log"
 	sleep 1 # programs attached, snapshot taken
 }
 stop_capture() {
@@ -128,10 +128,10 @@ E2E_PIDS+=("$sender")
 sleep 0.3
 ip netns exec "$NS_C" "$tool" --capture --extcap-interface ebpfevents --ifname "$vc" \
 	--extcap-capture-filter "udp port 7300" --buffer-size 1 --events TCP_Close \
-	--fifo "$T/pk.pcapng" >/dev/null 2>"$T/pk.err" &
+	--fifo "$T/pk.pcapng" --debug-file "$T/pk.pcapng.log" >/dev/null 2>"$T/pk.err" &
 cap=$!
 E2E_PIDS+=("$cap")
-for _ in $(seq 100); do [ -s "$T/pk.pcapng" ] && break; sleep 0.05; done
+wait_started "$T/pk.pcapng.log"
 sleep 2
 stop_capture pk
 fields "$T/pk.pcapng" "udp.dstport == 7300" -e data.data >"$T/pk.seq"
@@ -163,16 +163,31 @@ start_capture order --events TCP_Connect,TCP_Accept,TCP_Close
 clients=()
 for p in 7321 7322 7323 7324; do
 	ip netns exec "$NS_C" "$tools/tcp_client" --connect "$V4_S" --port $p --repeat 1500 \
-		>/dev/null 2>&1 &
+		>"$T/order-$p.cli" 2>&1 &
 	clients+=("$!")
 done
 wait "${clients[@]}"
+# A client stops at its first failed connection: the events expected are
+# those of the connections made (4 each), plus what a failed one made.
+made=$(cat "$T"/order-*.cli | grep -c '^connected')
+failed=$(cat "$T"/order-*.cli | grep -c '^failed')
 # The servers' last closes too (each exits after its 1,500th connection).
 for _ in $(seq 100); do
 	kill -0 "${servers[@]}" 2>/dev/null || break
 	sleep 0.1
 done
-sleep 0.5
+# Every client socket of ours in TIME-WAIT (its TCP_Close fires on the way
+# there) and none left on the server's side: on a loaded machine the last
+# few dozen clients reached it more than 0.5 s after the servers had exited.
+settled() {
+	[ "$(ip netns exec "$NS_C" ss -Htan state time-wait | grep -cE ':732[1-4]\b')" -ge "$made" ] &&
+		[ "$(ip netns exec "$NS_S" ss -Htan | grep -cE ':732[1-4]\b')" = 0 ]
+}
+for _ in $(seq 100); do
+	settled && break
+	sleep 0.1
+done
+sleep 0.3
 stop_capture order
 tshark -r "$T/order.pcapng" "${tshark_lua[@]}" -T fields -e frame.time_epoch 2>/dev/null |
 	awk 'NR > 1 && $1 < prev { n++ } { prev = $1 } END { print n + 0, NR }' >"$T/order.n"
@@ -180,12 +195,33 @@ read -r back total <"$T/order.n"
 echo "MEASURED: events-only file: $back of $total frames earlier than the one before"
 # A slow build (AddressSanitizer) may lose some in the ring: counted.
 lost=$(sed -n 's/.* \([0-9]*\) lost in the kernel.*/\1/p' "$T/order.err" | head -1)
-types=$(tshark -r "$T/order.pcapng" "${tshark_lua[@]}" -T fields -e ebpf.event 2>/dev/null |
-	sort | uniq -c | awk '{ printf "%s %s ", $2, $1 }')
-echo "MEASURED: events-only file: $total written + ${lost:-0} lost of 24000 ($types)"
-# Not exact yet (issue 22): under a CI run's load 125 of 24,000 were once
-# missing with none counted lost. Kept visible, checked loosely.
-check "events of 4 x 1500 connections: written + lost within 1 % of 24000 ($total + ${lost:-?})" \
-	'[ $((total + ${lost:-0})) -le 24000 ] && [ $((total + ${lost:-0})) -ge 23760 ]'
+# Only our four ports: the capture is host-wide, and a test running beside
+# this one adds its own connections (seen: 24,004 written).
+ours='(ebpf.lport >= 7321 && ebpf.lport <= 7324) || (ebpf.rport >= 7321 && ebpf.rport <= 7324)'
+tshark -r "$T/order.pcapng" "${tshark_lua[@]}" -Y "$ours" -T fields -e ebpf.event \
+	-e ebpf.lport 2>/dev/null >"$T/order.types"
+mine=$(wc -l <"$T/order.types")
+# Per type, and the closes of each side (the server's have its port as lport).
+types=$(awk '{ n[$1]++ } $1 == "TCP_Close" { if ($2 >= 7321 && $2 <= 7324) s++; else c++ }
+	END { for (t in n) printf "%s %d ", t, n[t]; printf "(closes: server %d, client %d)", s, c }' \
+	"$T/order.types")
+echo "MEASURED: events-only file: $mine of our $made connections ($failed failed) written" \
+	"+ ${lost:-0} lost, $total frames in all ($types)"
+check "the clients made their 6000 connections ($made, $failed failed)" '[ "$made" = 6000 ]'
+# Every event the kernel reported is accounted for: seen by our programs =
+# filtered + lost in the ring + delivered, and delivered = written.
+read -r seen filt ring skipped delivered < <(sed -n 's/.*debug: kernel: \([0-9]*\) events seen, \([0-9]*\) filtered, \([0-9]*\) lost (ring full), \([0-9]*\) lost (programs skipped); \([0-9]*\) delivered.*/\1 \2 \3 \4 \5/p' "$T/order.pcapng.log")
+written=$(sed -n 's/^ebpfdump: \([0-9]*\) events written.*/\1/p' "$T/order.err")
+echo "MEASURED: events-only file: the kernel's programs saw $seen, filtered $filt, lost $ring in the" \
+	"ring and ${skipped:-?} to skipped runs, delivered $delivered; $written written"
+check "every event seen is written or counted ($seen = $filt + $ring + $delivered, $delivered = $written)" \
+	'[ -n "$seen" ] && [ "$seen" = $((filt + ring + delivered)) ] && [ "$delivered" = "$written" ] && [ "$skipped" = 0 ]'
+# Not every close reaches the tracepoint: in about one run in five here a
+# few dozen client sockets leave FIN_WAIT1 without the kernel firing
+# sock:inet_sock_set_state (bpftrace's own count on it agrees: 29,977 of
+# 30,000 FIN_WAIT1 -> FIN_WAIT2 and FIN_WAIT2 -> CLOSE over five runs), so
+# their TCP_Close cannot be observed there. Checked within 1 %.
+check "events of our connections: 4 per connection made, within 1 % ($mine + ${lost:-0} of $((4 * made)))" \
+	'[ $((mine + ${lost:-0})) -ge $((4 * made * 99 / 100)) ] && [ $((mine + ${lost:-0})) -le $((4 * made + 4 * failed)) ]'
 check "events in time order: none earlier than the one before ($back of $total)" '[ "$back" = 0 ]'
 finish

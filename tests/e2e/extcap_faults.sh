@@ -98,9 +98,9 @@ for sig in TERM INT; do
 	out=$E2E_TMP/sig-$sig.pcapng
 	defaults=()
 	[ $sig = TERM ] && defaults=(--ifname none --netns any)
-	cap_bg --fifo "$out" "${defaults[@]}" >/dev/null 2>"$E2E_TMP/sig.err" &
+	cap_bg --fifo "$out" --debug-file "$out.log" "${defaults[@]}" >/dev/null 2>"$E2E_TMP/sig.err" &
 	pid=$!
-	for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+	wait_started "$out.log"
 	"$tools/tcp_client" --connect 127.0.0.1 --port 1 --send 0 >/dev/null 2>&1
 	sleep 0.3
 	kill -$sig "$pid"

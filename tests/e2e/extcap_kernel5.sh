@@ -30,9 +30,9 @@ E2E_PIDS+=("$hc")
 wait_for_line "$T/hc" ready
 hcpid=$(kv "$T/hc" pid)
 "$tool" --capture --extcap-interface ebpfevents --netns "$ns_c" --events TCP_Open,TCP_Close \
-	--fifo "$T/open.pcapng" >/dev/null 2>"$T/open.err" &
+	--fifo "$T/open.pcapng" --debug-file "$T/open.pcapng.log" >/dev/null 2>"$T/open.err" &
 cap=$!
-for _ in $(seq 100); do [ -s "$T/open.pcapng" ] && break; sleep 0.05; done
+wait_started "$T/open.pcapng.log"
 sleep 0.5
 kill "$hc"
 wait "$hc" 2>/dev/null
@@ -47,9 +47,9 @@ check "open at start: its TCP_Close has the owner from the snapshot" \
 
 # 2. UDP through the program, with a --comm filter for the two peers.
 "$tool" --capture --extcap-interface ebpfevents --events UDP_Send,UDP_Recv --comm udpx \
-	--udp-interval 100 --fifo "$T/udp.pcapng" >/dev/null 2>"$T/udp.err" &
+	--udp-interval 100 --fifo "$T/udp.pcapng" --debug-file "$T/udp.pcapng.log" >/dev/null 2>"$T/udp.err" &
 cap=$!
-for _ in $(seq 100); do [ -s "$T/udp.pcapng" ] && break; sleep 0.05; done
+wait_started "$T/udp.pcapng.log"
 ip netns exec "$NS_S" "$udp_peer" --bind "$V4_S" --port 7200 --recv 500 --comm udpx \
 	--idle-ms 1000 >"$T/us" &
 us=$!
@@ -87,10 +87,10 @@ check "no match: the user is told ($(grep -m1 filters "$T/none.err"))" 'grep -q 
 N=1500
 out=$T/loss.pcapng
 "$tool" --capture --extcap-interface ebpfevents --ring-buffer-size 1 --no-snapshot \
-	--netns "$ns_c" --events TCP_Connect,TCP_Accept,TCP_Close --fifo "$out" \
+	--netns "$ns_c" --events TCP_Connect,TCP_Accept,TCP_Close --fifo "$out" --debug-file "$out.log" \
 	>/dev/null 2>"$T/loss.err" &
 cap=$!
-for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+wait_started "$out.log"
 kill -STOP "$cap"
 # Server and clients both in NS_C, so that every event is of that namespace.
 ip netns exec "$NS_C" "$tools/tcp_server" --listen 127.0.0.1 --port 7300 --send 0 --recv 0 \

@@ -42,10 +42,10 @@ tcpdump -i "$VH" -U -w "$T/tcpdump.pcap" "$filter" >/dev/null 2>"$T/tcpdump.err"
 tcpdump_pid=$!
 E2E_PIDS+=("$tcpdump_pid")
 "$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --extcap-capture-filter "$filter" \
-	--fifo "$out" >/dev/null 2>"$T/cap.err" &
+	--fifo "$out" --debug-file "$out.log" >/dev/null 2>"$T/cap.err" &
 cap=$!
 E2E_PIDS+=("$cap")
-for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+wait_started "$out.log"
 # tcpdump says "listening on" once its socket is open (a fixed sleep lost
 # packets on a loaded machine).
 for _ in $(seq 200); do grep -q 'listening on' "$T/tcpdump.err" 2>/dev/null && break; sleep 0.05; done
@@ -116,10 +116,10 @@ check "same packet bytes as tcpdump" 'cmp -s "$T/ours.hex" "$T/theirs.hex"'
 # comm only; the full comments above also carry the executable.
 check "full comments name the executable" 'grep -q "src.exe=" "$T/pkts"'
 "$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --extcap-capture-filter "tcp port 7001" \
-	--packet-comment brief --fifo "$T/brief.pcapng" >/dev/null 2>"$T/brief.err" &
+	--packet-comment brief --fifo "$T/brief.pcapng" --debug-file "$T/brief.pcapng.log" >/dev/null 2>"$T/brief.err" &
 cap=$!
 E2E_PIDS+=("$cap")
-for _ in $(seq 100); do [ -s "$T/brief.pcapng" ] && break; sleep 0.05; done
+wait_started "$T/brief.pcapng.log"
 ip netns exec "$NS" "$tools/tcp_server" --listen 198.18.7.2 --port 7001 --send 100 --recv 100 \
 	--count 1 >"$T/bsrv" &
 srv=$!
@@ -142,10 +142,10 @@ check "brief: both ends named (client $bc, server $bs)" \
 # veth's one link type and tcpdump -r reads it, while its packets still name their
 # processes. The file with events (two link types) is the one tcpdump refuses.
 "$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --extcap-capture-filter "tcp port 7001" \
-	--no-event-frames --fifo "$T/noev.pcapng" >/dev/null 2>"$T/noev.err" &
+	--no-event-frames --fifo "$T/noev.pcapng" --debug-file "$T/noev.pcapng.log" >/dev/null 2>"$T/noev.err" &
 cap=$!
 E2E_PIDS+=("$cap")
-for _ in $(seq 100); do [ -s "$T/noev.pcapng" ] && break; sleep 0.05; done
+wait_started "$T/noev.pcapng.log"
 ip netns exec "$NS" "$tools/tcp_server" --listen 198.18.7.2 --port 7001 --send 100 --recv 100 \
 	--count 1 >"$T/nsrv" &
 srv=$!
@@ -171,10 +171,10 @@ check "with event frames: tcpdump refuses the two link types" '! tcpdump -r "$ou
 # 5.4). Ground truth: the process escapes its own /proc/self/cmdline the same way
 # (Python's backslashreplace) before it connects.
 "$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --extcap-capture-filter "tcp port 7003" \
-	--fifo "$T/argv.pcapng" >/dev/null 2>"$T/argv.err" &
+	--fifo "$T/argv.pcapng" --debug-file "$T/argv.pcapng.log" >/dev/null 2>"$T/argv.err" &
 cap=$!
 E2E_PIDS+=("$cap")
-for _ in $(seq 100); do [ -s "$T/argv.pcapng" ] && break; sleep 0.05; done
+wait_started "$T/argv.pcapng.log"
 ip netns exec "$NS" "$tools/tcp_server" --listen 198.18.7.2 --port 7003 --send 100 --recv 100 \
 	--count 1 >"$T/asrv" &
 srv=$!
@@ -201,10 +201,10 @@ pk=$(tshark -r "$T/argv.pcapng" "${tshark_lua[@]}" -Y "tcp.dstport == 7003 && eb
 check "argv not UTF-8: the packets' sender cmdline is the same ($pk)" '[ "$pk" = "$truth" ]'
 
 # The interface vanishes mid-capture: a clean stop, a message, a valid file.
-"$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --fifo "$T/gone.pcapng" \
+"$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --fifo "$T/gone.pcapng" --debug-file "$T/gone.pcapng.log" \
 	>/dev/null 2>"$T/gone.err" &
 cap=$!
-for _ in $(seq 100); do [ -s "$T/gone.pcapng" ] && break; sleep 0.05; done
+wait_started "$T/gone.pcapng.log"
 ip link del "$VH"
 for _ in $(seq 50); do kill -0 "$cap" 2>/dev/null || break; sleep 0.1; done
 check "vanished interface: the capture stopped by itself" '! kill -0 $cap 2>/dev/null'

@@ -25,12 +25,12 @@ ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port $port --count 
 E2E_PIDS+=("$!")
 srv=$!
 netns=$(ip netns exec "$NS_C" stat -L -c %i /proc/self/ns/net)
-"$tool" --capture --extcap-interface ebpfevents --fifo "$T/o.pcapng" --ring-buffer-size 1 \
+"$tool" --capture --extcap-interface ebpfevents --fifo "$T/o.pcapng" --debug-file "$T/o.pcapng.log" --ring-buffer-size 1 \
 	--netns "$netns" --events TCP_Connect,TCP_Close --no-snapshot \
 	>/dev/null 2>"$T/o.err" &
 cap=$!
 E2E_PIDS+=("$cap")
-for _ in $(seq 100); do [ -s "$T/o.pcapng" ] && break; sleep 0.05; done
+wait_started "$T/o.pcapng.log"
 sleep 1
 kill -STOP "$cap"
 ip netns exec "$NS_C" "$tools/tcp_client" --connect "$V4_S" --port $port --repeat $conns \

@@ -45,11 +45,11 @@ tier=$(grep -o 'loaded ([a-z -]* hooks' "$T/auto.err")
 check "tracefs mounted, --hooks auto: fentry where allowed, else tracepoint ($tier)" \
 	'grep -qE "loaded \((fentry|tracepoint) hooks" "$T/auto.err"'
 
-"$tool" --capture --extcap-interface ebpfevents --hooks tracepoint --fifo "$T/tp.pcapng" \
+"$tool" --capture --extcap-interface ebpfevents --hooks tracepoint --fifo "$T/tp.pcapng" --debug-file "$T/tp.pcapng.log" \
 	>/dev/null 2>"$T/tp.err" &
 cap=$!
 E2E_PIDS+=("$cap")
-for _ in $(seq 100); do [ -s "$T/tp.pcapng" ] && break; sleep 0.05; done
+wait_started "$T/tp.pcapng.log"
 sleep 1
 progs=$(bpftool prog show 2>/dev/null | grep -oE 'name ebd_[a-z0-9_]+' | sort -u | tr '\n' ' ')
 check "tracepoint tier: syscall tracepoint programs loaded ($progs)" \

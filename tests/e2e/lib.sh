@@ -28,6 +28,21 @@ e2e_cleanup() {
 trap e2e_cleanup EXIT
 trap 'exit 1' INT TERM
 
+# wait_started LOG: wait (up to 60 s) until an ebpfdump run with
+# --debug-file LOG says "capture started": the kernel's events are being
+# collected from then on. (The pcapng header reaches the output earlier,
+# before the programs load: a slow or loaded machine took over a second
+# between the two, and the connections made meanwhile were never seen.)
+wait_started() {
+	local _
+	for _ in $(seq 600); do
+		grep -q "capture started" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "FAIL: no \"capture started\" in $1 after 60 s"
+	return 1
+}
+
 need_root() {
 	if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
 }

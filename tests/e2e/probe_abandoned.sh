@@ -18,10 +18,10 @@ ip -n "$ns" link set lo up
 # SYNs to 192.0.2.1 go out on lo and are never answered (not a local address).
 ip -n "$ns" route add 192.0.2.0/24 dev lo
 out=$E2E_TMP/ab.pcapng
-"$tool" --capture --extcap-interface ebpfevents --fifo "$out" >/dev/null 2>"$E2E_TMP/cap.err" &
+"$tool" --capture --extcap-interface ebpfevents --fifo "$out" --debug-file "$out.log" >/dev/null 2>"$E2E_TMP/cap.err" &
 cap=$!
 E2E_PIDS+=("$cap")
-for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+wait_started "$out.log"
 ip netns exec "$ns" "$tools/tcp_client" --connect 192.0.2.1 --port 7400 --abandon-ms 300 \
 	>"$E2E_TMP/ab.cli" 2>&1
 ip netns exec "$ns" "$tools/tcp_client" --connect 127.0.0.1 --port 7401 >"$E2E_TMP/ref.cli" 2>&1
