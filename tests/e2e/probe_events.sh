@@ -488,7 +488,7 @@ unshare -m --propagation private sh -c \
 	>/dev/null 2>"$tmp/nobtf.err"
 rc=$?
 check "no BTF: exit 1 and the BTF reason ($(cat "$tmp/nobtf.err"))" \
-	'[ $rc = 1 ] && grep -q "this kernel has no BTF (/sys/kernel/btf/vmlinux missing): ebpfdump needs a kernel built with CONFIG_DEBUG_INFO_BTF=y" "$tmp/nobtf.err"'
+	'[ $rc = 1 ] && grep -q "this kernel has no BTF (/sys/kernel/btf/vmlinux missing or unreadable): ebpfdump needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or the kernel.s BTF in a file given with --btf FILE" "$tmp/nobtf.err"'
 # BTF visible, no tracefs and nowhere to mount one (read-only, no
 # /sys/kernel/tracing): raw tracepoints need none, so it runs.
 mkdir -p "$tmp/btf"

@@ -26,6 +26,18 @@ check "Lua dir is tshark's global Lua plugin dir ($lua_dir)" \
 check "profile parent is tshark's global configuration dir ($conf_dir)" \
 	'grep -qE "^Global configuration:[[:space:]]+$conf_dir\$" <<<"$folders"'
 
+# --- another prefix at install time: refused before anything is written --------------
+other=$E2E_TMP/other-prefix
+before=$(ls -l --time-style=+%s.%N "$extcap_dir" "$lua_dir" 2>/dev/null | md5sum)
+cmake --install "$build" --prefix "$other" >"$E2E_TMP/prefix.log" 2>&1
+rc=$?
+check "cmake --install --prefix elsewhere: refused ($rc)" '[ "$rc" != 0 ]'
+said=$(tr -s ' \n' ' ' <"$E2E_TMP/prefix.log") # CMake folds its messages
+check "--prefix elsewhere: says what to do instead ($(grep -o "For a staged tree use DESTDIR" <<<"$said"))" \
+	'grep -q "Nothing was installed. For a staged tree use DESTDIR=$other" <<<"$said"'
+check "--prefix elsewhere: nothing written there or in Wireshark's directories" \
+	'[ ! -e "$other" ] && [ "$(ls -l --time-style=+%s.%N "$extcap_dir" "$lua_dir" 2>/dev/null | md5sum)" = "$before" ]'
+
 # --- staged ---------------------------------------------------------------------------
 dest=$E2E_TMP/dest
 EBPFDUMP_SETCAP=1 DESTDIR=$dest cmake --install "$build" >"$E2E_TMP/staged.log" 2>&1
