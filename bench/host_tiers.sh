@@ -8,7 +8,8 @@
 #    CONNS connections with 10 bytes each way);
 #  - the time of DD one-byte dd read/write pairs (system calls that have
 #    nothing to do with networking), interleaved with runs without any
-#    capture over ROUNDS rounds: median and range of the ratio to none.
+#    capture over ROUNDS rounds: median and range of the ratio to none;
+#  - the stop: SIGINT to exit, over the same rounds.
 #
 # usage: bench/host_tiers.sh BUILD_DIR   (root; env: ROUNDS=5 DD=2000000 CONNS=300)
 set -euo pipefail
@@ -30,13 +31,24 @@ cleanup() {
 trap cleanup EXIT
 
 start() { # TIER
+	rm -f "$tmp/$1.log"
 	"$tool" --capture --extcap-interface ebpfevents --hooks "$1" --fifo "$tmp/out.pcapng" \
-		--no-snapshot 2>"$tmp/$1.err" &
+		--no-snapshot --debug-file "$tmp/$1.log" 2>"$tmp/$1.err" &
 	cap=$!
-	for _ in $(seq 100); do [ -s "$tmp/out.pcapng" ] && break; sleep 0.05; done
+	for _ in $(seq 300); do grep -q "capture started" "$tmp/$1.log" 2>/dev/null && break; sleep 0.05; done
 	sleep 0.5
 }
-stop() { kill -INT "$cap"; wait "$cap" || true; cap=; }
+# stop [TIER]: SIGINT, wait for the exit; with TIER, its stop time (ms) is
+# appended to $tmp/stops.
+stop() {
+	local t0 t1
+	t0=$(date +%s%N)
+	kill -INT "$cap"
+	wait "$cap" || true
+	t1=$(date +%s%N)
+	[ -n "${1:-}" ] && echo "$1 $(((t1 - t0) / 1000000))" >>"$tmp/stops"
+	cap=
+}
 dd_ns() {
 	local t0 t1
 	t0=$(date +%s%N)
@@ -66,13 +78,14 @@ for tier in raw tracepoint; do
 done
 
 : >"$tmp/ratios"
+: >"$tmp/stops"
 sum_none=0
 for r in $(seq "$rounds"); do
 	n1=$(dd_ns)
 	for tier in raw tracepoint; do
 		start "$tier"
 		eval "t_$tier=\$(dd_ns)"
-		stop
+		stop "$tier"
 	done
 	n2=$(dd_ns)
 	sum_none=$((sum_none + n1 + n2))
@@ -87,3 +100,9 @@ for tier in raw tracepoint; do
 		END { printf "%s: dd %d one-byte calls: %.3f x the time without a capture (median; range %.3f-%.3f, %d rounds)\n", t, n, v[int((NR + 1) / 2)], v[1], v[NR], NR }'
 done
 awk -v s="$sum_none" -v n="$ddn" -v r="$rounds" 'BEGIN { printf "none: %.1f ns per dd call pair\n", s / (2 * r) / n }'
+# Stop: SIGINT to exit, the file finished and every program detached.
+for tier in raw tracepoint; do
+	awk -v t="$tier" '$1 == t { print $2 }' "$tmp/stops" | sort -n | awk -v t="$tier" '
+		{ v[NR] = $1 }
+		END { printf "%s: stop (SIGINT to exit) %d ms (median; range %d-%d, %d stops)\n", t, v[int((NR + 1) / 2)], v[1], v[NR], NR }'
+done

@@ -7,6 +7,7 @@
 #include "bpf/probe.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1364,12 +1365,31 @@ int probe_flush(struct probe *p, bool all)
 	return r < 0 ? r : p->flush_events;
 }
 
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
 int probe_detach(struct probe *p)
 {
+	pthread_t threads[PROBE_PROGS_MAX];
+	bool started[PROBE_PROGS_MAX] = { false };
+
 	if (!p)
 		return -EBADF;
+	/* Each syscalls:* tracepoint waits for an RCU grace period when its
+	 * last program leaves (about 50 ms): one thread per link lets those
+	 * waits overlap. Raw tracepoints and fexit links leave at once. */
 	for (unsigned i = 0; i < p->n_links; i++)
-		bpf_link__destroy(p->links[i]);
+		started[i] = p->tier == PROBE_HOOKS_TRACEPOINT &&
+			     pthread_create(&threads[i], NULL, destroy_link, p->links[i]) == 0;
+	for (unsigned i = 0; i < p->n_links; i++) {
+		if (started[i])
+			pthread_join(threads[i], NULL);
+		else
+			bpf_link__destroy(p->links[i]);
+	}
 	p->n_links = 0;
 	return 0;
 }

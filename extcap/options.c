@@ -17,122 +17,90 @@
  * takes their names. */
 #define FOR_EACH_TYPE(t) for (unsigned t = 1; t < EVENT_TYPE_MAX; t++)
 
+/* Every long option, once: its id (OPT_ID), its name, and whether it takes
+ * a value. The enum of ids and getopt's table are made from this list,
+ * options_name() lists it, and options_drift checks that --help, the man
+ * page and the extcap dialog name no option outside it and --help none
+ * missing (issue 16). */
+#define OPTIONS(X) \
+	X(EXTCAP_INTERFACES, "extcap-interfaces", NONE) \
+	X(EXTCAP_VERSION, "extcap-version", OPTIONAL) \
+	X(EXTCAP_DLTS, "extcap-dlts", NONE) \
+	X(EXTCAP_INTERFACE, "extcap-interface", REQUIRED) \
+	X(EXTCAP_CONFIG, "extcap-config", NONE) \
+	X(EXTCAP_RELOAD_OPTION, "extcap-reload-option", REQUIRED) \
+	X(CAPTURE, "capture", NONE) \
+	X(FIFO, "fifo", REQUIRED) \
+	X(CAPTURE_FILTER, "extcap-capture-filter", REQUIRED) \
+	X(CONTROL_IN, "extcap-control-in", REQUIRED) \
+	X(CONTROL_OUT, "extcap-control-out", REQUIRED) \
+	X(DEBUG, "debug", NONE) \
+	X(DEBUG_FILE, "debug-file", REQUIRED) \
+	X(HELP, "help", NONE) \
+	X(VERSION, "version", NONE) \
+	X(EVENTS, "events", REQUIRED) \
+	X(RINGBUF, "ring-buffer-size", REQUIRED) \
+	X(DURATION, "duration", REQUIRED) \
+	X(HOST, "host", REQUIRED) \
+	X(NO_SNAPSHOT, "no-snapshot", NONE) \
+	X(NO_CONTAINERS, "no-containers", NONE) \
+	X(IFNAME, "ifname", REQUIRED) \
+	X(CONTAINER, "container", REQUIRED) \
+	X(POD, "pod", REQUIRED) \
+	X(SNAPLEN, "snaplen", REQUIRED) \
+	X(PROMISC, "promisc", NONE) \
+	X(NO_PROMISC, "no-promisc", NONE) \
+	X(BUFFER, "buffer-size", REQUIRED) \
+	X(WINDOW, "reorder-window", REQUIRED) \
+	X(FLOWS, "flows", REQUIRED) \
+	X(LINGER, "linger", REQUIRED) \
+	X(NO_EVENT_FRAMES, "no-event-frames", NONE) \
+	X(PACKET_COMMENT, "packet-comment", REQUIRED) \
+	X(HOOKS, "hooks", REQUIRED) \
+	X(BTF, "btf", REQUIRED) \
+	X(ZMQ_KEYGEN, "zmq-keygen", REQUIRED) \
+	X(MERGE, "merge", NONE) \
+	X(ZMQ_PUBLISH, "zmq-publish", REQUIRED) \
+	X(ZMQ_BIND, "zmq-bind", NONE) \
+	X(ZMQ_JSON, "zmq-json", NONE) \
+	X(ZMQ_PLAINTEXT, "zmq-plaintext", NONE) \
+	X(ZMQ_KEY, "zmq-key", REQUIRED) \
+	X(ZMQ_SERVER_KEY, "zmq-server-key", REQUIRED) \
+	X(ZMQ_AUTHORIZED_KEYS, "zmq-authorized-keys", REQUIRED) \
+	X(ZMQ_LISTEN, "zmq-listen", REQUIRED) \
+	X(ZMQ_CONNECT, "zmq-connect", REQUIRED) \
+	X(NETNS, "netns", REQUIRED) \
+	X(PID, "pid", REQUIRED) \
+	X(PID_TREE, "pid-tree", REQUIRED) \
+	X(UID, "uid", REQUIRED) \
+	X(COMM, "comm", REQUIRED) \
+	X(CGROUP, "cgroup", REQUIRED) \
+	X(UDP_INTERVAL, "udp-interval", REQUIRED) \
+	X(TLS, "tls", NONE) \
+	X(PRINT, "print", NONE)
+
+#define ARG_NONE no_argument
+#define ARG_REQUIRED required_argument
+#define ARG_OPTIONAL optional_argument
+
 enum {
-	OPT_EXTCAP_INTERFACES = 1000,
-	OPT_EXTCAP_VERSION,
-	OPT_EXTCAP_DLTS,
-	OPT_EXTCAP_INTERFACE,
-	OPT_EXTCAP_CONFIG,
-	OPT_EXTCAP_RELOAD_OPTION,
-	OPT_CAPTURE,
-	OPT_FIFO,
-	OPT_CAPTURE_FILTER,
-	OPT_CONTROL_IN,
-	OPT_CONTROL_OUT,
-	OPT_DEBUG,
-	OPT_DEBUG_FILE,
-	OPT_HELP,
-	OPT_VERSION,
-	OPT_EVENTS,
-	OPT_RINGBUF,
-	OPT_DURATION,
-	OPT_HOST,
-	OPT_NO_SNAPSHOT,
-	OPT_NO_CONTAINERS,
-	OPT_IFNAME,
-	OPT_CONTAINER,
-	OPT_POD,
-	OPT_SNAPLEN,
-	OPT_PROMISC,
-	OPT_NO_PROMISC,
-	OPT_BUFFER,
-	OPT_WINDOW,
-	OPT_FLOWS,
-	OPT_LINGER,
-	OPT_NO_EVENT_FRAMES,
-	OPT_PACKET_COMMENT,
-	OPT_HOOKS,
-	OPT_BTF,
-	OPT_ZMQ_KEYGEN,
-	OPT_MERGE,
-	OPT_ZMQ_PUBLISH,
-	OPT_ZMQ_BIND,
-	OPT_ZMQ_JSON,
-	OPT_ZMQ_PLAINTEXT,
-	OPT_ZMQ_KEY,
-	OPT_ZMQ_SERVER_KEY,
-	OPT_ZMQ_AUTHORIZED_KEYS,
-	OPT_ZMQ_LISTEN,
-	OPT_ZMQ_CONNECT,
-	OPT_NETNS,
-	OPT_PID,
-	OPT_PID_TREE,
-	OPT_UID,
-	OPT_COMM,
-	OPT_CGROUP,
-	OPT_UDP_INTERVAL,
-	OPT_TLS,
-	OPT_PRINT,
+	OPT_FIRST_ = 999, /* above every short option character */
+#define OPTION_ID(id, name, arg) OPT_##id,
+	OPTIONS(OPTION_ID)
+#undef OPTION_ID
 };
 
 static const struct option long_options[] = {
-	{ "extcap-interfaces", no_argument, NULL, OPT_EXTCAP_INTERFACES },
-	{ "extcap-version", optional_argument, NULL, OPT_EXTCAP_VERSION },
-	{ "extcap-dlts", no_argument, NULL, OPT_EXTCAP_DLTS },
-	{ "extcap-interface", required_argument, NULL, OPT_EXTCAP_INTERFACE },
-	{ "extcap-config", no_argument, NULL, OPT_EXTCAP_CONFIG },
-	{ "extcap-reload-option", required_argument, NULL, OPT_EXTCAP_RELOAD_OPTION },
-	{ "capture", no_argument, NULL, OPT_CAPTURE },
-	{ "fifo", required_argument, NULL, OPT_FIFO },
-	{ "extcap-capture-filter", required_argument, NULL, OPT_CAPTURE_FILTER },
-	{ "extcap-control-in", required_argument, NULL, OPT_CONTROL_IN },
-	{ "extcap-control-out", required_argument, NULL, OPT_CONTROL_OUT },
-	{ "debug", no_argument, NULL, OPT_DEBUG },
-	{ "debug-file", required_argument, NULL, OPT_DEBUG_FILE },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "events", required_argument, NULL, OPT_EVENTS },
-	{ "ring-buffer-size", required_argument, NULL, OPT_RINGBUF },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "host", required_argument, NULL, OPT_HOST },
-	{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
-	{ "no-containers", no_argument, NULL, OPT_NO_CONTAINERS },
-	{ "ifname", required_argument, NULL, OPT_IFNAME },
-	{ "container", required_argument, NULL, OPT_CONTAINER },
-	{ "pod", required_argument, NULL, OPT_POD },
-	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
-	{ "promisc", no_argument, NULL, OPT_PROMISC },
-	{ "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
-	{ "buffer-size", required_argument, NULL, OPT_BUFFER },
-	{ "reorder-window", required_argument, NULL, OPT_WINDOW },
-	{ "flows", required_argument, NULL, OPT_FLOWS },
-	{ "linger", required_argument, NULL, OPT_LINGER },
-	{ "no-event-frames", no_argument, NULL, OPT_NO_EVENT_FRAMES },
-	{ "packet-comment", required_argument, NULL, OPT_PACKET_COMMENT },
-	{ "hooks", required_argument, NULL, OPT_HOOKS },
-	{ "btf", required_argument, NULL, OPT_BTF },
-	{ "zmq-keygen", required_argument, NULL, OPT_ZMQ_KEYGEN },
-	{ "merge", no_argument, NULL, OPT_MERGE },
-	{ "zmq-publish", required_argument, NULL, OPT_ZMQ_PUBLISH },
-	{ "zmq-bind", no_argument, NULL, OPT_ZMQ_BIND },
-	{ "zmq-json", no_argument, NULL, OPT_ZMQ_JSON },
-	{ "zmq-plaintext", no_argument, NULL, OPT_ZMQ_PLAINTEXT },
-	{ "zmq-key", required_argument, NULL, OPT_ZMQ_KEY },
-	{ "zmq-server-key", required_argument, NULL, OPT_ZMQ_SERVER_KEY },
-	{ "zmq-authorized-keys", required_argument, NULL, OPT_ZMQ_AUTHORIZED_KEYS },
-	{ "zmq-listen", required_argument, NULL, OPT_ZMQ_LISTEN },
-	{ "zmq-connect", required_argument, NULL, OPT_ZMQ_CONNECT },
-	{ "netns", required_argument, NULL, OPT_NETNS },
-	{ "pid", required_argument, NULL, OPT_PID },
-	{ "pid-tree", required_argument, NULL, OPT_PID_TREE },
-	{ "uid", required_argument, NULL, OPT_UID },
-	{ "comm", required_argument, NULL, OPT_COMM },
-	{ "cgroup", required_argument, NULL, OPT_CGROUP },
-	{ "udp-interval", required_argument, NULL, OPT_UDP_INTERVAL },
-	{ "tls", no_argument, NULL, OPT_TLS },
-	{ "print", no_argument, NULL, OPT_PRINT },
+#define OPTION_ROW(id, name, arg) { name, ARG_##arg, NULL, OPT_##id },
+	OPTIONS(OPTION_ROW)
+#undef OPTION_ROW
 	{ NULL, 0, NULL, 0 },
 };
+
+const char *options_name(size_t i)
+{
+	return i < sizeof(long_options) / sizeof(long_options[0]) - 1 ? long_options[i].name : NULL;
+}
 
 const char *options_usage(void)
 {
@@ -157,6 +125,8 @@ const char *options_usage(void)
 	       "  --capture                    capture on IFACE into --fifo\n"
 	       "  --fifo PATH                  output: fifo or file; - is stdout\n"
 	       "  --extcap-capture-filter F    capture filter (packet interfaces only)\n"
+	       "  --extcap-control-in PIPE, --extcap-control-out PIPE\n"
+	       "                               the toolbar's pipes (Wireshark passes them)\n"
 	       "  --debug                      debug messages on stderr\n"
 	       "  --debug-file PATH            debug messages appended to PATH\n"
 	       "\n"

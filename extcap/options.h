@@ -149,5 +149,8 @@ int options_parse_events(const char *list, uint32_t *ret_mask, char *errbuf, siz
 const char *options_event_names(void);
 /* The --help text. */
 const char *options_usage(void);
+/* The i-th long option's name (without "--"), NULL past the last: the
+ * OPTIONS list in options.c. */
+const char *options_name(size_t i);
 
 #endif

@@ -98,6 +98,24 @@ fetch() { # ADDR PORT
 	bash -c "exec 3<>/dev/tcp/$1/$2; printf 'GET /index.html HTTP/1.0\r\n\r\n' >&3; cat <&3" \
 		>"$T/page" 2>/dev/null
 }
+# finish_web_capture LABEL STDERR: a last fetch, then the capture $cap of
+# $out stops; it must exit 0 and hold events of the web container's network
+# namespace only.
+finish_web_capture() {
+	local label=$1 err=$2 own foreign noisy
+	fetch "$web_ip" 80
+	sleep 0.5
+	kill -INT "$cap"
+	wait "$cap"
+	check "$label: capture exits 0 ($(head -1 "$err"))" '[ $? = 0 ]'
+	tshark -r "$out" "${tshark_lua[@]}" -Y ebpf.netns -T fields -e ebpf.netns >"$out.netns" 2>/dev/null
+	own=$(grep -cx "$web_netns" "$out.netns")
+	foreign=$(grep -cvx "$web_netns" "$out.netns")
+	noisy=$(grep -cx "$noise_netns" "$out.netns")
+	check "$label: events of the container ($own)" '[ "$own" -ge 2 ]'
+	check "$label: no event of another namespace ($foreign, of them $noisy from the loopback load)" \
+		'[ "$foreign" = 0 ]'
+}
 out=$T/web.pcapng
 "$tool" --capture --extcap-interface "ebpf@$web_veth@$web" --fifo "$out" --debug-file "$out.log" >/dev/null 2>"$T/web.err" &
 cap=$!
@@ -109,18 +127,7 @@ new=ebpfdump-sweb2-$E2E_SFX
 DOCKER_CONTAINERS+=("$new")
 $DOCKER rename "$web" "$new"
 sleep 6 # past the names' revalidation age (CONTAINER_POSITIVE_TTL_MS, 5 s)
-fetch "$web_ip" 80
-sleep 0.5
-kill -INT "$cap"
-wait "$cap"
-check "capture exits 0 ($(head -1 "$T/web.err"))" '[ $? = 0 ]'
-tshark -r "$out" "${tshark_lua[@]}" -Y ebpf.netns -T fields -e ebpf.netns >"$T/netns" 2>/dev/null
-own=$(grep -cx "$web_netns" "$T/netns")
-foreign=$(grep -cvx "$web_netns" "$T/netns")
-noisy=$(grep -cx "$noise_netns" "$T/netns")
-check "scope: events of the container ($own)" '[ "$own" -ge 2 ]'
-check "scope: no event of another namespace ($foreign, of them $noisy from the loopback load)" \
-	'[ "$foreign" = 0 ]'
+finish_web_capture scope "$T/web.err"
 tshark -r "$out" "${tshark_lua[@]}" -Y "ebpf.event == \"TCP_Accept\" && ebpf.netns == $web_netns" \
 	-T fields -e ebpf.container \
 	>"$T/accepts" 2>/dev/null
@@ -135,16 +142,7 @@ out=$T/byname.pcapng
 	--debug-file "$out.log" >/dev/null 2>"$T/byname.err" &
 cap=$!
 wait_started "$out.log"
-fetch "$web_ip" 80
-sleep 0.5
-kill -INT "$cap"
-wait "$cap"
-check "--container $new: capture exits 0 ($(head -1 "$T/byname.err"))" '[ $? = 0 ]'
-tshark -r "$out" "${tshark_lua[@]}" -Y ebpf.netns -T fields -e ebpf.netns >"$T/byname.netns" 2>/dev/null
-check "--container: events of the container ($(grep -cx "$web_netns" "$T/byname.netns"))" \
-	'[ "$(grep -cx "$web_netns" "$T/byname.netns")" -ge 2 ]'
-check "--container: no event of another namespace" \
-	'[ "$(grep -cvx "$web_netns" "$T/byname.netns")" = 0 ]'
+finish_web_capture "--container $new" "$T/byname.err"
 pk=$(tshark -r "$out" -Y "tcp.port == 80" 2>/dev/null | wc -l)
 check "--container: the packets of the fetch on its veth ($pk)" '[ "$pk" -ge 6 ]'
 "$tool" --capture --extcap-interface ebpfevents --pod "$pod" --fifo "$T/amb.pcapng" \

@@ -22,11 +22,14 @@ log() { echo "guest: $*" >>$out/log; echo "guest: $*" >/dev/console; }
 # section header is written (the probes are attached then).
 cap() {
 	name=$1; shift
-	ebpfdump --capture --fifo $out/$name.pcapng "$@" >$out/$name.stdout 2>$out/$name.stderr &
+	# Started once its programs are attached ("capture started" in the
+	# debug file); the file's header comes before that.
+	ebpfdump --capture --fifo $out/$name.pcapng --debug-file /tmp/$name.debug "$@" \
+		>$out/$name.stdout 2>$out/$name.stderr &
 	echo $! >/tmp/$name.pid
 	i=0
 	while [ $i -lt 600 ]; do
-		[ -s $out/$name.pcapng ] && return 0
+		grep -q "capture started" /tmp/$name.debug 2>/dev/null && return 0
 		kill -0 "$(cat /tmp/$name.pid)" 2>/dev/null || break
 		sleep 0.1; i=$((i + 1))
 	done
@@ -116,6 +119,14 @@ stop merged
 cap raw --extcap-interface ebpfevents --hooks raw
 workload raw 7031
 stop raw
+
+# 3b. The system calls' own tracepoints, with tracefs mounted as systemd
+#     does (auto would pick fentry here: forced).
+mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+cap tracepoint --extcap-interface ebpfevents --hooks tracepoint
+workload tracepoint 7041
+stop tracepoint
+grep -E "probe: loaded" /tmp/tracepoint.debug >$out/tracepoint.hooks
 
 # 4. cgroup v2 paths of Docker with systemd, containerd (Kubernetes) and
 #    CRI-O: a client in each; its events must name the container id.
