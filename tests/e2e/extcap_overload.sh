@@ -51,10 +51,22 @@ sum=0
 for t in TCP_Connect TCP_Close; do
 	w=$(written $t) l=$(lost $t)
 	sum=$((sum + l))
-	want=$conns
 	echo "MEASURED: $t: $w written + $l lost = $((w + l)) (connections: $conns)"
-	check "$t: written + lost = $want ($w + $l)" '[ $((w + l)) = "$want" ]'
 done
+# Every event our programs saw is written or counted lost, exactly.
+read -r seen filt ring skipped delivered < <(sed -n 's/.*debug: kernel: \([0-9]*\) events seen, \([0-9]*\) filtered, \([0-9]*\) lost (ring full), \([0-9]*\) lost (programs skipped); \([0-9]*\) delivered.*/\1 \2 \3 \4 \5/p' "$T/o.pcapng.log")
+written_all=$(sed -n 's/^ebpfdump: \([0-9]*\) events written.*/\1/p' "$T/o.err")
+echo "MEASURED: the programs saw $seen, filtered $filt, lost $ring in the ring and ${skipped:-?} to skipped runs, delivered $delivered; $written_all written"
+check "every event seen is written or counted ($seen = $filt + $ring + $delivered, $delivered = $written_all)" \
+	'[ -n "$seen" ] && [ "$seen" = $((filt + ring + delivered)) ] && [ "$delivered" = "$written_all" ] && [ "$skipped" = 0 ]'
+w=$(written TCP_Connect) l=$(lost TCP_Connect)
+check "TCP_Connect: written + lost = $conns ($w + $l)" '[ $((w + l)) = "$conns" ]'
+# A client socket now and then leaves FIN_WAIT1 without the kernel firing
+# inet_sock_set_state (docs/kernel-side.md; a CI run: 32 of 3,000 here):
+# its TCP_Close cannot be seen. Within 2 %, never more than one a connection.
+w=$(written TCP_Close) l=$(lost TCP_Close)
+check "TCP_Close: written + lost = $conns, or up to 2 % fewer ($w + $l)" \
+	'[ $((w + l)) -le "$conns" ] && [ $((w + l)) -ge $((conns * 98 / 100)) ]'
 check "the kernel did lose events: the test overloaded it (${total_lost:-0})" \
 	'[ "${total_lost:-0}" -gt 0 ]'
 check "lost by type adds up to the total lost ($sum = ${total_lost:-?})" \
