@@ -216,11 +216,11 @@ echo "MEASURED: events-only file: the kernel's programs saw $seen, filtered $fil
 	"ring and ${skipped:-?} to skipped runs, delivered $delivered; $written written"
 check "every event seen is written or counted ($seen = $filt + $ring + $delivered, $delivered = $written)" \
 	'[ -n "$seen" ] && [ "$seen" = $((filt + ring + delivered)) ] && [ "$delivered" = "$written" ] && [ "$skipped" = 0 ]'
-# Not every close reaches the tracepoint: in about one run in five here a
-# few dozen client sockets leave FIN_WAIT1 without the kernel firing
-# sock:inet_sock_set_state (bpftrace's own count on it agrees: 29,977 of
-# 30,000 FIN_WAIT1 -> FIN_WAIT2 and FIN_WAIT2 -> CLOSE over five runs), so
-# their TCP_Close cannot be observed there. Checked within 1 %.
+# Not exact yet (issue 22): in about one run in five here a few dozen
+# client sockets' FIN_WAIT1 -> FIN_WAIT2 -> CLOSE reach no BPF program
+# (ours nor bpftrace's, no recursion miss counted) although the kernel
+# fires sock:inet_sock_set_state for them (a tracefs instance saw them
+# all): their TCP_Close is lost uncounted. Checked within 1 %.
 check "events of our connections: 4 per connection made, within 1 % ($mine + ${lost:-0} of $((4 * made)))" \
 	'[ $((mine + ${lost:-0})) -ge $((4 * made * 99 / 100)) ] && [ $((mine + ${lost:-0})) -le $((4 * made + 4 * failed)) ]'
 check "events in time order: none earlier than the one before ($back of $total)" '[ "$back" = 0 ]'
