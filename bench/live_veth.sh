@@ -59,6 +59,8 @@ t_written=$(grep -o '^[0-9]* packets captured' "$tmp/tcpdump.err" | awk '{print 
 t_recv=$(grep -o '^[0-9]* packets received by filter' "$tmp/tcpdump.err" | awk '{print $1}')
 t_drop=$(grep -o '^[0-9]* packets dropped by kernel' "$tmp/tcpdump.err" | awk '{print $1}')
 echo "datagrams sent: $sent in $secs s ($((sent / secs)) /s, $bytes payload bytes)"
+per_packet() { [ "${2:-0}" -gt 0 ] && echo "$(( $(stat -c %s "$1") / $2 )) bytes/packet" || echo "-"; }
 echo "ebpfdump --ifname: written=$e_written received=${e_recv:-?} dropped=${e_drop:-?}" \
-	"events=$(field events_total "$tmp/count")"
-echo "tcpdump -w:        written=$t_written received=$t_recv dropped=$t_drop"
+	"events=$(field events_total "$tmp/count") $(per_packet "$tmp/ebpfdump.pcapng" "$e_written")"
+echo "tcpdump -w:        written=$t_written received=$t_recv dropped=$t_drop" \
+	"$(per_packet "$tmp/tcpdump.pcap" "$t_written")"

@@ -3,7 +3,7 @@
  * the offline merge test and benchmark.
  *
  *   offline_gen [--flows F] [--packets N] [--payload B] [--burst K] [--ns] [--reopen]
- *               PACKETS.pcap EVENTS.pcapng
+ *               [--rich] PACKETS.pcap EVENTS.pcapng
  *
  * F TCP/IPv4 connections (default 1000) between clients and one server,
  * N packets in all (default 1,000,000) of B payload bytes (default 64) in
@@ -26,6 +26,11 @@
  * 5-tuples for other clients: pid 3000 + k % 89, comm "new<k % 89>". The
  * old owners expire from the merge's table meanwhile, so their memory can
  * be reused for the new ones: the tags must follow.
+ *
+ * --rich: each identity also has what a live capture's events carry (exe,
+ * a 90-byte command line, uid/gid, user and group names, parent, cgroup),
+ * so a full comment is as long as on a real host (about 400 bytes for
+ * both sides) instead of pid and comm only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -126,14 +131,40 @@ static size_t build_frame(uint8_t *f, uint32_t k, bool to_server, bool syn, uint
 	return FRAME_HEAD + payload;
 }
 
+static bool rich;
+
+static void set_str(struct event *ev, unsigned item, char *field, size_t size, const char *s)
+{
+	event_copy_str(field, size, s, strlen(s));
+	EVENT_SET(ev, item);
+}
+
 static void set_identity(struct event *ev, uint32_t pid, const char *comm)
 {
+	char text[256];
+
 	ev->pid = pid;
 	ev->tid = pid;
 	EVENT_SET(ev, ITEM_PID);
 	EVENT_SET(ev, ITEM_TID);
-	event_copy_str(ev->comm, sizeof(ev->comm), comm, strlen(comm));
-	EVENT_SET(ev, ITEM_COMM);
+	set_str(ev, ITEM_COMM, ev->comm, sizeof(ev->comm), comm);
+	if (!rich)
+		return;
+	ev->uid = ev->gid = 33;
+	ev->ppid = 1;
+	ev->cgroup_id = 4242;
+	ev->present |= EVENT_BIT(ITEM_UID) | EVENT_BIT(ITEM_GID) | EVENT_BIT(ITEM_PPID) |
+		       EVENT_BIT(ITEM_CGROUP_ID);
+	snprintf(text, sizeof(text), "/usr/local/bin/%s", comm);
+	set_str(ev, ITEM_EXE, ev->exe, sizeof(ev->exe), text);
+	snprintf(text, sizeof(text),
+		 "%s --connect 10.2.0.1:80 --threads 4 --duration 30 --json --log /var/log/%s.log",
+		 comm, comm);
+	set_str(ev, ITEM_CMDLINE, ev->cmdline, sizeof(ev->cmdline), text);
+	set_str(ev, ITEM_USER, ev->user, sizeof(ev->user), "www-data");
+	set_str(ev, ITEM_GROUP, ev->group, sizeof(ev->group), "www-data");
+	set_str(ev, ITEM_PCOMM, ev->pcomm, sizeof(ev->pcomm), "systemd");
+	set_str(ev, ITEM_CGROUP, ev->cgroup, sizeof(ev->cgroup), "app.service");
 }
 
 /* One event record into the events file. */
@@ -231,6 +262,7 @@ int main(int argc, char **argv)
 	    {"burst", required_argument, NULL, 'b'},
 	    {"ns", no_argument, NULL, 's'},
 	    {"reopen", no_argument, NULL, 'r'},
+	    {"rich", no_argument, NULL, 'R'},
 	    {0},
 	};
 	static uint8_t frame[FRAME_HEAD + PAYLOAD_MAX];
@@ -251,6 +283,9 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'f':
 			flows = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'R':
+			rich = true;
 			break;
 		case 'n':
 			packets = strtoull(optarg, NULL, 0);

@@ -7,7 +7,9 @@
 --  * exported-PDU frames (LINKTYPE_WIRESHARK_UPPER_PDU) name the dissector "ebpf";
 --    their payload is one binary event record (event/record.h, docs/event-format.md);
 --  * as a postdissector it reads frame.comment; a comment starting "ebpf:1" carries
---    "src.<item>=<value>" (the packet's sender) and "dst.<item>=<value>" (its receiver).
+--    "src.<item>=<value>" (the packet's sender) and "dst.<item>=<value>" (its receiver),
+--    or, compact, "src=comm[pid]@pod#identity": the rest of that process is in the
+--    Identity record with that number, written once before the process's first packet.
 --
 -- Uses only Lua API present in Wireshark 3.6 (and Lua 5.1 syntax); tested on 4.0 (Lua 5.2).
 -- Records are recognised as such because exported-PDU hands over a sub-tvb (offset > 0);
@@ -49,9 +51,11 @@ local event_names = {
 	[7] = "UDP_Recv",
 	[8] = "TCP_Open",
 	[9] = "UDP_Open",
+	[10] = "Identity",
 }
 local EVENT_TCP_CONNECT_FAILED = 2
 local EVENT_TCP_RETRANSMIT = 5
+local EVENT_IDENTITY = 10
 
 local ip_proto_names = { [6] = "TCP", [17] = "UDP" }
 
@@ -105,6 +109,7 @@ local f = {
 	group = ProtoField.string("ebpf.group", "Group"),
 	comm = ProtoField.string("ebpf.comm", "Command"),
 	thread = ProtoField.string("ebpf.thread", "Thread name"),
+	identity = ProtoField.uint64("ebpf.identity", "Identity", base.HEX),
 	exe = ProtoField.string("ebpf.exe", "Executable"),
 	cmdline = ProtoField.string("ebpf.cmdline", "Command line"),
 	ppid = ProtoField.uint32("ebpf.ppid", "Parent PID", base.DEC),
@@ -180,9 +185,12 @@ local ef = {
 		expert.group.UNDECODED, expert.severity.NOTE),
 	bad_comment = ProtoExpert.new("ebpf.bad_comment", "Malformed ebpf:1 comment",
 		expert.group.MALFORMED, expert.severity.WARN),
+	identity_missing = ProtoExpert.new("ebpf.identity_missing",
+		"Identity record not in this file: only the process name and pid are known",
+		expert.group.UNDECODED, expert.severity.NOTE),
 }
 ebpf.experts = { ef.malformed, ef.connect_failed, ef.connect_abandoned, ef.retransmission, ef.unknown_item,
-	ef.bad_comment }
+	ef.bad_comment, ef.identity_missing }
 
 -- Items of the record (event/event.h). kind: u8/u16/u32/u64 (big-endian, exact width),
 -- str (UTF-8, no NUL; limit: bytes a reader keeps) or addr (4 bytes IPv4 or 16 bytes IPv6).
@@ -234,6 +242,7 @@ local items = {
 	[36] = { name = "socket_cookie", kind = "u64", field = f.socket_cookie, group = "connection" },
 	[37] = { name = "image", kind = "str", limit = 256, field = f.image, group = "container" },
 	[38] = { name = "thread", kind = "str", limit = 16, field = f.thread, group = "process" },
+	[39] = { name = "identity", kind = "u64", field = f.identity, group = "process" },
 }
 
 local int_widths = { u8 = 1, u16 = 2, u32 = 4, u64 = 8 }
@@ -244,7 +253,7 @@ local int_widths = { u8 = 1, u16 = 2, u32 = 4, u64 = 8 }
 local tree_groups = {
 	{ key = "process", field = f.tree_process,
 		order = { "pid", "tid", "comm", "thread", "exe", "cmdline", "ppid", "pcomm", "uid",
-			"user", "gid", "group", "cgroup_id", "cgroup" } },
+			"user", "gid", "group", "cgroup_id", "cgroup", "identity" } },
 	{ key = "container", field = f.tree_container,
 		order = { "container", "container_id", "image", "pod", "namespace", "runtime", "host" } },
 	{ key = "connection", field = f.tree_connection,
@@ -425,6 +434,11 @@ local function info_text(v)
 	end
 	if v.bytes then
 		parts[#parts + 1] = "bytes " .. tostring(v.bytes)
+	end
+	if v.event == "Identity" then
+		-- the details the packets' compact tags refer to
+		parts[#parts + 1] = v.container and ("@" .. v.container) or nil
+		parts[#parts + 1] = v.exe
 	end
 	return table.concat(parts, " ")
 end
@@ -647,6 +661,8 @@ local function set_endpoints(pinfo, v)
 	end
 end
 
+local remember_identity -- Merged packets, below
+
 local function dissect_record(tvb, pinfo, tree)
 	pinfo.cols.protocol = "eBPF"
 	local root = tree:add(ebpf, tvb())
@@ -723,6 +739,9 @@ local function dissect_record(tvb, pinfo, tree)
 	elseif type == EVENT_TCP_RETRANSMIT then
 		root:add_proto_expert_info(ef.retransmission)
 	end
+	if type == EVENT_IDENTITY and v.identity then
+		remember_identity(v, pinfo.number)
+	end
 	set_endpoints(pinfo, v)
 	pinfo.cols.info:set(info)
 	return s.avail
@@ -745,6 +764,28 @@ do
 		end
 	end
 end
+-- Identity records seen in this file: normalized hex identity → { values = the comment
+-- items' values by name, frame = its frame number }. Filled as frames are dissected, so
+-- a packet after its Identity frame (the writer's order) finds it in a single pass;
+-- emptied when a file is (re)loaded.
+local identities = {}
+
+function ebpf.init()
+	identities = {}
+end
+
+local function identity_key(hex)
+	return (hex:lower():gsub("^0+(%x)", "%1"))
+end
+
+remember_identity = function(v, frame)
+	local values = {}
+	for name in pairs(comment_items) do
+		values[name] = v[name]
+	end
+	identities[identity_key(v.identity:tohex())] = { values = values, frame = frame }
+end
+
 -- Order of the fields inside a Sender/Receiver subtree (comment order does not matter).
 local comment_order = { "pid", "tid", "comm", "exe", "cmdline", "ppid", "pcomm", "uid",
 	"user", "gid", "group", "cgroup_id", "cgroup", "container_id", "container", "pod",
@@ -811,10 +852,55 @@ local function percent_decode(s)
 	return table.concat(out)
 end
 
--- Parse "ebpf:1 key=value ..." into { src = {...}, dst = {...} }, or nil, the reason and the
--- offending pair: one bad pair makes the whole line malformed (as event_comment_parse).
+-- A compact process tag, "comm[pid]@name#identity" (docs/event-format.md 9.1): the
+-- side's values (comm, pid) and the identity's hex, or nil and the C parser's reason.
+local function parse_tag(value)
+	local open = value:find("[", 1, true)
+	local close = open and value:find("]", open + 1, true)
+	if not close then
+		return nil, "process tag without [pid]"
+	end
+	local hash = value:find("#", close + 1, true)
+	if not hash then
+		return nil, "process tag without #identity"
+	end
+	local comm, why = percent_decode(value:sub(1, open - 1))
+	if not comm then
+		return nil, why
+	end
+	local out = {}
+	local pid_text = value:sub(open + 1, close - 1)
+	if pid_text ~= "" then
+		out.pid, why = parse_uint(pid_text, "u32")
+		if out.pid == nil then
+			return nil, why
+		end
+	end
+	if hash > close + 1 then
+		if value:sub(close + 1, close + 1) ~= "@" then
+			return nil, "process tag: text between [pid] and #identity without '@'"
+		end
+		local name
+		name, why = percent_decode(value:sub(close + 2, hash - 1))
+		if not name then
+			return nil, why
+		end
+	end
+	local hex = value:sub(hash + 1)
+	if #hex < 1 or #hex > 16 or not hex:match("^%x+$") then
+		return nil, "process tag identity is not 1 to 16 hex digits"
+	end
+	if comm ~= "" then
+		out.comm = utf8_escape(cut_to_limit(comm, 16))
+	end
+	return out, nil, identity_key(hex)
+end
+
+-- Parse "ebpf:1 key=value ..." into { src = {...}, dst = {...}, ident = {...} }, or nil,
+-- the reason and the offending pair: one bad pair makes the whole line malformed (as
+-- event_comment_parse). ident.src/ident.dst: the compact tags' identities.
 local function parse_comment(text)
-	local sides = { src = {}, dst = {} }
+	local sides = { src = {}, dst = {}, ident = {} }
 	if #text > COMMENT_MAX_LEN then
 		return nil, "comment line longer than EVENT_COMMENT_MAX"
 	end
@@ -826,7 +912,16 @@ local function parse_comment(text)
 		local key, value = token:sub(1, eq - 1), token:sub(eq + 1)
 		local side, name = key:match("^(%l%l%l)%.(.+)$")
 		local spec = comment_items[name]
-		if sides[side] and spec then
+		if key == "src" or key == "dst" then
+			local tag, why, hex = parse_tag(value)
+			if not tag then
+				return nil, why, token
+			end
+			for k, val in pairs(tag) do
+				sides[key][k] = val
+			end
+			sides.ident[key] = hex
+		elseif (side == "src" or side == "dst") and spec then
 			local decoded, why = percent_decode(value)
 			if not decoded then
 				return nil, why, token
@@ -850,7 +945,10 @@ local function side_label(values)
 	return process_text(values.pid, values.comm) or "?"
 end
 
-local function add_side(root, field, label, role, values)
+-- link: a compact tag's identity (hex, and the frame of its Identity record when seen).
+-- Shown as text, not as a field, so that a compact and a full file of one capture give
+-- a packet the same ebpf.* fields.
+local function add_side(root, field, label, role, values, link)
 	local sub = root:add(field)
 	sub:set_text(string.format("%s: %s", label, side_label(values)))
 	sub:add(f.role, role):set_generated()
@@ -859,6 +957,14 @@ local function add_side(root, field, label, role, values)
 		if value ~= nil then
 			sub:add(comment_items[name].field, value):set_generated()
 		end
+	end
+	if link and link.frame then
+		sub:add(string.format("Identity %s: details from frame %d", link.hex, link.frame))
+	elseif link then
+		local item = sub:add(string.format("Identity %s: not in this file", link.hex))
+		item:add_proto_expert_info(ef.identity_missing,
+				string.format("Identity record %s not in this file (removed, or not "
+					.. "captured): only the process name and pid are known", link.hex))
 	end
 end
 
@@ -899,6 +1005,21 @@ local function dissect_comment(tvb, pinfo, tree)
 		root:add_proto_expert_info(ef.bad_comment, "Malformed ebpf:1 comment: " .. why)
 		return 0
 	end
+	-- Compact tags: the rest of each process from its Identity record (the tag's own
+	-- values agree with it); without the record, only what the tag says.
+	local links = {}
+	for _, side in ipairs({ "src", "dst" }) do
+		local hex = sides.ident[side]
+		if hex then
+			local known = identities[hex]
+			links[side] = { hex = hex, frame = known and known.frame }
+			if known then
+				for name, value in pairs(known.values) do
+					sides[side][name] = value
+				end
+			end
+		end
+	end
 	local has_src, has_dst = next(sides.src) ~= nil, next(sides.dst) ~= nil
 	local label = "eBPF:"
 	if has_src then
@@ -909,10 +1030,10 @@ local function dissect_comment(tvb, pinfo, tree)
 	end
 	root:set_text(label)
 	if has_src then
-		add_side(root, f.tree_sender, "Sender", "sender", sides.src)
+		add_side(root, f.tree_sender, "Sender", "sender", sides.src, links.src)
 	end
 	if has_dst then
-		add_side(root, f.tree_receiver, "Receiver", "receiver", sides.dst)
+		add_side(root, f.tree_receiver, "Receiver", "receiver", sides.dst, links.dst)
 	end
 	return 0
 end

@@ -67,6 +67,86 @@ static void out_escaped(struct out_buf *o, const char *s, size_t n)
 	}
 }
 
+/* Inside a compact process tag the tag's own delimiters travel as %XX too. */
+static void out_tag_escaped(struct out_buf *o, const char *s, size_t n)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i <= n && !o->full; i++) {
+		char esc[3];
+
+		if (i < n && s[i] != '[' && s[i] != ']' && s[i] != '@' && s[i] != '#')
+			continue;
+		out_escaped(o, s + start, i - start);
+		if (i < n) {
+			esc[0] = '%';
+			esc[1] = hex_digits[(unsigned char)s[i] >> 4];
+			esc[2] = hex_digits[(unsigned char)s[i] & 0xf];
+			out_bytes(o, esc, sizeof(esc));
+		}
+		start = i + 1;
+	}
+}
+
+static void out_hex(struct out_buf *o, uint64_t v)
+{
+	static const char lower[] = "0123456789abcdef";
+	char digits[16];
+	size_t n = sizeof(digits);
+
+	do {
+		digits[--n] = lower[v & 0xf];
+		v >>= 4;
+	} while (v);
+	out_bytes(o, digits + n, sizeof(digits) - n);
+}
+
+/* " src=comm[pid]@pod#identity" (docs/event-format.md 9.1). */
+static void out_tag(struct out_buf *o, const char *key, const struct event *ev)
+{
+	const char *name = EVENT_HAS(ev, ITEM_POD)	   ? ev->pod
+			   : EVENT_HAS(ev, ITEM_CONTAINER) ? ev->container
+							   : NULL;
+
+	out_bytes(o, " ", 1);
+	out_bytes(o, key, 3);
+	out_bytes(o, "=", 1);
+	if (EVENT_HAS(ev, ITEM_COMM))
+		out_tag_escaped(o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
+	out_bytes(o, "[", 1);
+	if (EVENT_HAS(ev, ITEM_PID))
+		out_u64(o, ev->pid);
+	out_bytes(o, "]", 1);
+	if (name && name[0]) {
+		out_bytes(o, "@", 1);
+		out_tag_escaped(o, name, strnlen(name, EVENT_NAME_MAX));
+	}
+	out_bytes(o, "#", 1);
+	out_hex(o, ev->identity);
+}
+
+int event_comment_format_compact(const struct event *sender, const struct event *receiver,
+				 char *buf, size_t size)
+{
+	struct out_buf o = {.p = buf, .size = size};
+
+	if ((sender && !EVENT_HAS(sender, ITEM_IDENTITY)) ||
+	    (receiver && !EVENT_HAS(receiver, ITEM_IDENTITY)))
+		return -EINVAL;
+	out_bytes(&o, EVENT_COMMENT_TAG, TAG_LEN);
+	if (sender)
+		out_tag(&o, "src", sender);
+	if (receiver)
+		out_tag(&o, "dst", receiver);
+	if (o.full) {
+		if (size)
+			buf[0] = '\0';
+		return -ENOSPC;
+	}
+	buf[o.len] = '\0';
+	return (int)o.len;
+}
+
 static void out_side(struct out_buf *o, const char *side, const struct event *ev)
 {
 	unsigned id;
@@ -190,7 +270,69 @@ static unsigned comment_item(const char *name, size_t n)
 	return 0;
 }
 
-/* One pair "side.name=value". With fill false only validates. */
+/* The value of a compact "src=" or "dst=" key: comm[pid]@name#identity,
+ * where comm and name are percent-encoded (their '[', ']', '@', '#' too),
+ * pid is decimal or empty, @name is optional and identity is 1 to 16 hex
+ * digits. Fills comm, pid and identity; name (the pod or container, for
+ * human readers) is only checked. */
+static const char *parse_tag(const char *v, size_t n, bool fill, struct event *ev)
+{
+	char value[EVENT_COMM_MAX + 1];
+	const char *open = memchr(v, '[', n), *close, *hash, *reason;
+	size_t len, i, digits;
+	uint64_t pid = 0, identity = 0;
+
+	if (!open || !(close = memchr(open, ']', n - (size_t)(open - v))))
+		return "process tag without [pid]";
+	hash = memchr(close, '#', n - (size_t)(close - v));
+	if (!hash)
+		return "process tag without #identity";
+	reason = decode_value(v, (size_t)(open - v), value, sizeof(value), &len);
+	if (reason)
+		return reason;
+	if (close > open + 1) {
+		reason = parse_uint(open + 1, (size_t)(close - open - 1), 4, &pid);
+		if (reason)
+			return reason;
+	}
+	if (close + 1 < hash) {
+		char scratch[1];
+		size_t name_len;
+
+		if (close[1] != '@')
+			return "process tag: text between [pid] and #identity without '@'";
+		reason = decode_value(close + 2, (size_t)(hash - close - 2), scratch, 0, &name_len);
+		if (reason)
+			return reason;
+	}
+	digits = n - (size_t)(hash + 1 - v);
+	if (digits == 0 || digits > 16)
+		return "process tag identity is not 1 to 16 hex digits";
+	for (i = 0; i < digits; i++) {
+		int d = hex_value(hash[1 + i]);
+
+		if (d < 0)
+			return "process tag identity is not 1 to 16 hex digits";
+		identity = identity << 4 | (unsigned)d;
+	}
+	if (fill && ev) {
+		if (len) {
+			memset(ev->comm, 0, sizeof(ev->comm));
+			event_copy_str(ev->comm, sizeof(ev->comm), value,
+				       len < sizeof(value) ? len : sizeof(value));
+			EVENT_SET(ev, ITEM_COMM);
+		}
+		if (close > open + 1) {
+			ev->pid = (uint32_t)pid;
+			EVENT_SET(ev, ITEM_PID);
+		}
+		ev->identity = identity;
+		EVENT_SET(ev, ITEM_IDENTITY);
+	}
+	return NULL;
+}
+
+/* One pair "side.name=value" or "side=tag". With fill false only validates. */
 static const char *parse_pair(const char *tok, size_t n, bool fill, struct event *src,
 			      struct event *dst)
 {
@@ -204,6 +346,8 @@ static const char *parse_pair(const char *tok, size_t n, bool fill, struct event
 
 	if (!eq)
 		return "pair without '='";
+	if (eq - tok == 3 && (memcmp(tok, "src", 3) == 0 || memcmp(tok, "dst", 3) == 0))
+		return parse_tag(eq + 1, n - 4, fill, tok[0] == 's' ? src : dst);
 	if ((size_t)(eq - tok) > SIDE_PREFIX_LEN && memcmp(tok, "src.", SIDE_PREFIX_LEN) == 0)
 		ev = src;
 	else if ((size_t)(eq - tok) > SIDE_PREFIX_LEN && memcmp(tok, "dst.", SIDE_PREFIX_LEN) == 0)

@@ -4,6 +4,11 @@
  *
  *   ebpf:1 src.pid=4242 src.comm=curl dst.pid=80 dst.comm=nginx
  *
+ * or, compact (the default), a process tag per side that names the
+ * Identity record holding the rest (docs/event-format.md 9.1):
+ *
+ *   ebpf:1 src=curl[4242]#1f3a0c dst=nginx[80]@web#1f3a0d
+ *
  * Keys are "src." (the packet's sender) or "dst." (its receiver) and an
  * item name from event_item_name(); only the identity items below are
  * written. Values are percent-encoded (%XX) for '%', ' ', '=' and bytes
@@ -44,6 +49,13 @@
 	(EVENT_BIT(ITEM_PID) | EVENT_BIT(ITEM_TID) | EVENT_BIT(ITEM_COMM) |                        \
 	 EVENT_BIT(ITEM_CONTAINER) | EVENT_BIT(ITEM_POD) | EVENT_BIT(ITEM_NAMESPACE))
 
+/* What a tagged packet's comment carries (--packet-comment). */
+enum comment_mode {
+	COMMENT_FULL,	 /* every identity item of both sides */
+	COMMENT_BRIEF,	 /* EVENT_COMMENT_BRIEF_ITEMS */
+	COMMENT_COMPACT, /* a process tag per side; the rest in Identity records */
+};
+
 /* Write the comment line for a packet from sender to receiver (either may
  * be NULL: that side is left out; both NULL gives just the tag) into buf,
  * NUL-terminated. Returns the length without the NUL, or -ENOSPC when it
@@ -51,8 +63,16 @@
 int event_comment_format(const struct event *sender, const struct event *receiver, char *buf,
 			 size_t size);
 
+/* The compact line: per side present, comm[pid], "@" and the pod (else
+ * the container) when known, "#" and the identity in hex. Both given
+ * events must have ITEM_IDENTITY (-EINVAL otherwise). Returns the length
+ * or -ENOSPC as event_comment_format. */
+int event_comment_format_compact(const struct event *sender, const struct event *receiver,
+				 char *buf, size_t size);
+
 /* Find the "ebpf:1" line in the comment s (the first line that starts with
- * the tag; other lines are ignored) and parse it. Returns 0 and fills
+ * the tag; other lines are ignored) and parse it, full pairs and compact
+ * tags alike (a tag gives comm, pid and identity). Returns 0 and fills
  * *ret_src and *ret_dst (each zeroed first, presence bits set per key;
  * either may be NULL to ignore that side). Returns -ENOMSG when s has no
  * such line, or -EBADMSG with *ret_reason (may be NULL) set to a static

@@ -29,7 +29,8 @@
 	X(EVENT_UDP_SEND, 6, "UDP_Send", "SEND", "datagrams sent, counted per flow and interval") \
 	X(EVENT_UDP_RECV, 7, "UDP_Recv", "RECV", "datagrams received, counted per flow and interval") \
 	X(EVENT_TCP_OPEN, 8, "TCP_Open", "OPEN", "connection already open at start (snapshot)") \
-	X(EVENT_UDP_OPEN, 9, "UDP_Open", "OPEN", "UDP socket already open at start (snapshot)")
+	X(EVENT_UDP_OPEN, 9, "UDP_Open", "OPEN", "UDP socket already open at start (snapshot)") \
+	X(EVENT_IDENTITY, 10, "Identity", "IDENTITY", "a process that packets' compact comments refer to")
 /* clang-format on */
 
 enum event_type {
@@ -38,6 +39,10 @@ enum event_type {
 #undef EVENT_TYPE_ENUM
 	EVENT_TYPE_MAX, /* first unassigned value */
 };
+
+/* Types a source reports (and --events selects); Identity records are
+ * written by ebpfdump's output for compact packet comments only. */
+#define EVENT_TYPE_CAPTURED(t) ((t) >= 1 && (t) < EVENT_TYPE_MAX && (t) != EVENT_IDENTITY)
 
 /* The one table of record items: X(ID, wire id, name) with the value's
  * encoding in a comment. Ids are on the wire (docs/event-format.md): never
@@ -83,7 +88,8 @@ enum event_type {
 	X(ITEM_BYTES, 35, "bytes") /* u64 bytes counted by this event */ \
 	X(ITEM_SOCK_COOKIE, 36, "socket_cookie") /* u64 kernel socket cookie */ \
 	X(ITEM_IMAGE, 37, "image") /* string, container image */ \
-	X(ITEM_THREAD, 38, "thread") /* string, the thread's own name (comm is the process's) */
+	X(ITEM_THREAD, 38, "thread") /* string, the thread's own name (comm is the process's) */ \
+	X(ITEM_IDENTITY, 39, "identity") /* u64 number of an Identity record, per output file */
 /* clang-format on */
 
 enum event_item {
@@ -133,6 +139,7 @@ struct event {
 	uint32_t error;
 	uint64_t packets, bytes;
 	uint64_t sock_cookie;
+	uint64_t identity;
 
 	char container_id[EVENT_NAME_MAX + 1];
 	char container[EVENT_NAME_MAX + 1];

@@ -55,6 +55,7 @@ const struct item_codec item_codecs[ITEM_MAX] = {
 	INT_ITEM(ITEM_SOCK_COOKIE, sock_cookie, 8, "socket_cookie"),
 	STR_ITEM(ITEM_IMAGE, image, "image"),
 	STR_ITEM(ITEM_THREAD, thread, "thread"),
+	INT_ITEM(ITEM_IDENTITY, identity, 8, "identity"),
 };
 /* clang-format on */
 

@@ -153,6 +153,7 @@ struct capture {
 	/* accounting */
 	uint64_t start_ns;
 	uint64_t events_written, events_snapshot, events_published;
+	uint64_t identities_written; /* Identity frames (compact comments), not events */
 	uint64_t lines_printed; /* --print */
 	uint64_t events_filtered; /* filtered in user space (--netns, container scope) */
 	uint64_t cmdline_missing; /* events of a process without its command line */
@@ -369,8 +370,25 @@ static void merge_on_packet(const struct merge_packet *pkt, const struct merge_t
 	if (tag->sender || tag->receiver) {
 		const struct tag_comment *tc = tag_comment_get(c->comments, pkt, tag);
 
+		/* Compact comments: each process's details, once, on the
+		 * events interface before its first packet. */
+		for (unsigned i = 0; tc && i < tc->n_announce && c->has_if_events; i++) {
+			int n = tag_comment_identity_record(c->comments, tc->announce[i],
+							    pkt->ts_ns, c->record, sizeof(c->record));
+
+			if (n < 0)
+				continue; /* cannot happen: an identity fits a record */
+			r = pcapng_write_event(c->writer, c->if_events, pkt->ts_ns, c->record,
+					       (size_t)n);
+			if (r < 0) {
+				c->write_error = r;
+				return;
+			}
+			c->identities_written++;
+		}
 		if (tc) {
 			meta.comment = tc->text;
+			meta.comment_len = tc->text_len;
 			meta.has_pid = tc->has_pid;
 			meta.pid = tc->pid;
 			meta.tid = tc->tid;
@@ -1304,7 +1322,8 @@ static void on_tls_data(const struct tls_data *d, void *ctx)
 		c->toolbar_filtered++;
 		return;
 	}
-	if (c->opt->comment_brief)
+	/* TLS frames are few: compact mode names their process briefly. */
+	if (c->opt->comment_mode != COMMENT_FULL)
 		ev->present &= EVENT_COMMENT_BRIEF_ITEMS;
 	if (event_comment_format(d->received ? NULL : ev, d->received ? ev : NULL, comment,
 				 sizeof(comment)) < 0)
@@ -1526,7 +1545,7 @@ static int start_live(struct capture *c)
 	}
 	if (live_warning(c->live)[0])
 		log_warn("%s", live_warning(c->live));
-	r = tag_comment_cache_new(o->comment_brief ? EVENT_COMMENT_BRIEF_ITEMS : 0, &c->comments);
+	r = tag_comment_cache_new((enum comment_mode)o->comment_mode, &c->comments);
 	if (r == 0)
 		r = start_merge(c, o->window_ms, 0);
 	return r;
@@ -1749,13 +1768,20 @@ static void report(struct capture *c, uint64_t dropped)
 		uint64_t ev = c->has_if_events ? pcapng_writer_written(c->writer, c->if_events) : 0;
 		uint64_t pk = c->live ? pcapng_writer_written(c->writer, c->if_packets) : 0;
 
-		if ((c->has_if_events && ev < c->events_written) || pk < c->packets_written)
+		/* The events interface also holds the Identity frames. */
+		uint64_t ev_frames = c->events_written + c->identities_written;
+
+		if ((c->has_if_events && ev < ev_frames) || pk < c->packets_written)
 			log_warn("%llu events and %llu packets did not reach %s",
-				 (unsigned long long)(c->events_written - ev),
+				 (unsigned long long)(c->has_if_events ? ev_frames - ev : 0),
 				 (unsigned long long)(c->packets_written - pk), output_name(c));
-		if (c->has_if_events)
-			c->events_written = ev;
+		if (c->has_if_events && ev < ev_frames)
+			c->events_written = ev > c->identities_written ? ev - c->identities_written : 0;
 		c->packets_written = pk;
+		if (c->identities_written)
+			log_debug("%llu Identity frames written (compact packet comments: each "
+				  "process's details once)",
+				  (unsigned long long)c->identities_written);
 	}
 	if (c->opt->print && !c->writer)
 		log_info("%llu lines printed", (unsigned long long)c->lines_printed);

@@ -175,8 +175,10 @@ static int arg_events(FILE *out, int arg)
 		"{group=Events}{save=false}\n",
 		arg);
 	for (unsigned t = 1; t < EVENT_TYPE_MAX; t++)
-		fprintf(out, "value {arg=%d}{value=%s}{display=%s: %s}{default=true}\n", arg,
-			event_type_name(t), event_type_name(t), event_type_description(t));
+		if (EVENT_TYPE_CAPTURED(t))
+			fprintf(out, "value {arg=%d}{value=%s}{display=%s: %s}{default=true}\n",
+				arg, event_type_name(t), event_type_name(t),
+				event_type_description(t));
 	return arg + 1;
 }
 
@@ -273,10 +275,13 @@ static int arg_packets(FILE *out, int arg, bool with_ifname, const struct netdev
 		arg++, OPTIONS_BUFFER_MB_MAX, OPTIONS_BUFFER_MB_DEFAULT);
 	fprintf(out,
 		"arg {number=%d}{call=--packet-comment}{display=Packet comment}{type=selector}"
-		"{tooltip=What each tagged packet names of its processes: everything, or pid, "
-		"comm, container and pod only (for high packet rates)}{group=Packets}\n",
+		"{tooltip=What each tagged packet names of its processes: name, pid and pod, "
+		"with the details once per process (compact); everything on every packet, for "
+		"tools without ebpf.lua (full); or pid, tid, comm, container and pod (brief)}"
+		"{group=Packets}\n",
 		arg);
-	fprintf(out, "value {arg=%d}{value=full}{display=Full}{default=true}\n", arg);
+	fprintf(out, "value {arg=%d}{value=compact}{display=Compact}{default=true}\n", arg);
+	fprintf(out, "value {arg=%d}{value=full}{display=Full}{default=false}\n", arg);
 	fprintf(out, "value {arg=%d}{value=brief}{display=Brief}{default=false}\n", arg);
 	arg++;
 #if EBPFDUMP_WITH_BPF

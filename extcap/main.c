@@ -33,7 +33,7 @@ static int run_merge(const struct options *o)
 	cfg.linger_ns = (uint64_t)o->linger_s * 1000000000u;
 	cfg.flows.capacity = o->flows;
 	r = offline_merge(o->merge_packets, o->merge_events, o->fifo, &cfg,
-			  o->comment_brief ? EVENT_COMMENT_BRIEF_ITEMS : 0,
+			  (enum comment_mode)o->comment_mode,
 			  o->event_frames ? 0 : OFFLINE_NO_EVENT_FRAMES, &st, err, sizeof(err));
 	if (r < 0)
 		log_error("%s", err);
@@ -47,6 +47,10 @@ static int run_merge(const struct options *o)
 		 (unsigned long long)m->packets_tagged_receiver,
 		 (unsigned long long)m->packets_untagged, (unsigned long long)st.events_written,
 		 strcmp(o->fifo, "-") ? o->fifo : "standard output");
+	if (st.identities_written)
+		log_info("%llu processes' details written once each, as Identity frames "
+			 "(--packet-comment compact; full writes them on every packet)",
+			 (unsigned long long)st.identities_written);
 	if (st.events_bad)
 		log_warn("%llu event frames of %s did not decode and were skipped",
 			    (unsigned long long)st.events_bad, o->merge_events);

@@ -11,11 +11,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "event/comment.h"
 #include "event/event.h"
 
-/* Every type of EVENT_TYPES (event/event.h) can be captured: --events
- * takes their names. */
-#define FOR_EACH_TYPE(t) for (unsigned t = 1; t < EVENT_TYPE_MAX; t++)
+/* Every captured type of EVENT_TYPES (event/event.h): --events takes their
+ * names. */
+#define FOR_EACH_TYPE(t)                                                                           \
+	for (unsigned t = 1; t < EVENT_TYPE_MAX; t++)                                              \
+		if (EVENT_TYPE_CAPTURED(t))
 
 /* Every long option, once: its id (OPT_ID), its name, and whether it takes
  * a value. The enum of ids and getopt's table are made from this list,
@@ -176,10 +179,14 @@ const char *options_usage(void)
 	       "  --no-event-frames            packets only: events tag packets but are not\n"
 	       "                               written as frames of their own (no events\n"
 	       "                               interface: a file tcpdump -r reads)\n"
-	       "  --packet-comment full|brief  what a tagged packet's comment names: every\n"
-	       "                               detail of both processes (full, the default)\n"
-	       "                               or pid, tid, comm, container, pod, namespace\n"
-	       "                               (brief: for high packet rates)\n"
+	       "  --packet-comment compact|full|brief\n"
+	       "                               what a tagged packet's comment names: each\n"
+	       "                               process as comm[pid]@pod, its details written\n"
+	       "                               once per process as an Identity frame (compact,\n"
+	       "                               the default; full with --no-event-frames);\n"
+	       "                               every detail of both processes on every packet\n"
+	       "                               (full: for tools without ebpf.lua); or pid, tid,\n"
+	       "                               comm, container, pod, namespace (brief)\n"
 	       "  --hooks auto|fentry|tracepoint|raw\n"
 	       "                               kernel hooks for accepts and UDP: fexit\n"
 	       "                               programs (fentry), the system calls' own\n"
@@ -256,7 +263,7 @@ int options_parse_events(const char *list, uint32_t *ret_mask, char *errbuf, siz
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		unsigned type = event_type_from_name(tok);
 
-		if (!type) {
+		if (!EVENT_TYPE_CAPTURED(type)) {
 			snprintf(errbuf, errlen,
 				 "unknown event type '%s' in --events; known: %s, all", tok,
 				 options_event_names());
@@ -409,8 +416,10 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 		.flows = OPTIONS_FLOWS_DEFAULT,
 		.linger_s = OPTIONS_LINGER_S_DEFAULT,
 		.event_frames = true,
+		.comment_mode = COMMENT_COMPACT,
 	};
 	int c, r;
+	bool comment_set = false;
 
 	r = options_parse_events("all", &o.event_mask, errbuf, errlen);
 	if (r < 0)
@@ -627,14 +636,20 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			}
 			break;
 		case OPT_PACKET_COMMENT:
-			if (strcmp(optarg, "full") != 0 && strcmp(optarg, "brief") != 0) {
+			if (strcmp(optarg, "compact") == 0) {
+				o.comment_mode = COMMENT_COMPACT;
+			} else if (strcmp(optarg, "full") == 0) {
+				o.comment_mode = COMMENT_FULL;
+			} else if (strcmp(optarg, "brief") == 0) {
+				o.comment_mode = COMMENT_BRIEF;
+			} else {
 				snprintf(errbuf, errlen,
-					 "invalid value '%s' for --packet-comment: expected full or "
-					 "brief",
+					 "invalid value '%s' for --packet-comment: expected compact, "
+					 "full or brief",
 					 optarg);
 				return -EINVAL;
 			}
-			o.comment_brief = strcmp(optarg, "brief") == 0;
+			comment_set = true;
 			break;
 		case OPT_NETNS:
 			r = need_value("--netns", optarg, "self, any or a namespace inode; leave it out for any", errbuf,
@@ -849,6 +864,16 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			 "--ifname or with --extcap-interface %s",
 			 o.ifname ? o.ifname : o.interface);
 		return -EINVAL;
+	}
+	if (!o.event_frames && o.comment_mode == COMMENT_COMPACT) {
+		if (comment_set) {
+			snprintf(errbuf, errlen,
+				 "--packet-comment compact needs the event frames (the processes' "
+				 "details are written once, as Identity frames): leave out "
+				 "--no-event-frames, or use --packet-comment full or brief");
+			return -EINVAL;
+		}
+		o.comment_mode = COMMENT_FULL;
 	}
 	if (o.command && !o.fifo)
 		o.print = true;

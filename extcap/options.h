@@ -110,7 +110,10 @@ struct options {
 	uint32_t flows;
 	uint32_t linger_s;
 	bool event_frames; /* write events as frames of their own */
-	bool comment_brief; /* --packet-comment brief: EVENT_COMMENT_BRIEF_ITEMS */
+	/* --packet-comment: enum comment_mode (event/comment.h); compact by
+	 * default, full with --no-event-frames (no interface for Identity
+	 * records). */
+	int comment_mode;
 	/* --hooks: same values as enum probe_hooks (bpf/probe.h), which this
 	 * header cannot include (the subscriber-only build has no bpf/). */
 	enum {

@@ -324,7 +324,13 @@ struct flow *flow_table_find_hint(const struct flow_table *t, const struct flow_
 
 struct flow *flow_table_lookup(struct flow_table *t, const struct flow_key *key)
 {
-	struct flow *f = flow_table_find(t, key);
+	return flow_table_lookup_hint(t, key, FLOW_NONE);
+}
+
+struct flow *flow_table_lookup_hint(struct flow_table *t, const struct flow_key *key,
+				    uint32_t hint)
+{
+	struct flow *f = flow_table_find_hint(t, key, hint);
 
 	if (f && t->lru_head != idx(t, f)) {
 		lru_unlink(t, f);

@@ -80,6 +80,7 @@ struct merge {
 	 * wildcard-bound sockets); when there are none, packets skip the
 	 * extra socket-level lookups. */
 	uint32_t wildcards;
+	uint32_t last_flow; /* flow_table_index of the last packet's flow: the next one's hint */
 	struct frag_slot *frags;
 	struct merge_stats stats;
 	uint8_t *enc;	    /* RECORD_MAX_LEN bytes: an event being held is encoded here */
@@ -153,6 +154,7 @@ int merge_new(const struct merge_config *cfg, struct merge **ret)
 	if (!m)
 		return -ENOMEM;
 	m->cfg = *cfg;
+	m->last_flow = FLOW_NONE;
 	r = owner_cache_new(&cfg->owners, &m->owners);
 	if (r < 0)
 		goto fail;
@@ -422,8 +424,10 @@ static void lookup_tag(struct merge *m, const struct packet_info *info, bool tou
 	s = flow_key_init(&key, info->family, info->proto, info->src, info->sport, info->dst,
 			  info->dport);
 	if (touch) {
-		f = flow_table_lookup(m->flows, &key);
+		f = flow_table_lookup_hint(m->flows, &key, m->last_flow);
 		*hint = flow_table_index(m->flows, f);
+		if (f)
+			m->last_flow = *hint;
 	} else {
 		f = flow_table_find_hint(m->flows, &key, *hint);
 	}

@@ -83,6 +83,7 @@ struct offline {
 	uint32_t n_slots, free_slot;
 
 	struct tag_comment_cache *comments;
+	uint8_t identity[RECORD_MAX_LEN]; /* an Identity record being written */
 };
 
 static void set_err(struct offline *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -290,7 +291,23 @@ static void on_packet(const struct merge_packet *pkt, const struct merge_tag *ta
 			note_write(o, -ENOMEM);
 			goto out;
 		}
+		/* Compact comments: each process's details, once, before its
+		 * first packet (the events interface exists in this mode). */
+		for (unsigned i = 0; i < c->n_announce && !o->write_error; i++) {
+			int n = tag_comment_identity_record(o->comments, c->announce[i], pkt->ts_ns,
+							    o->identity, sizeof(o->identity));
+
+			if (n < 0)
+				continue; /* cannot happen: an identity fits a record */
+			note_write(o, pcapng_write_event(o->w, o->if_events, pkt->ts_ns, o->identity,
+							 (size_t)n));
+			if (!o->write_error)
+				o->st.identities_written++;
+		}
+		if (o->write_error)
+			goto out;
 		meta.comment = with_original(o, c->text, meta.comment);
+		meta.comment_len = meta.comment == c->text ? c->text_len : 0;
 		if (c->has_pid) {
 			meta.has_pid = true;
 			meta.pid = c->pid;
@@ -497,7 +514,7 @@ static bool same_file(const char *a, const char *b)
 }
 
 int offline_merge(const char *packets_path, const char *events_path, const char *out_path,
-		  const struct merge_config *cfg, uint64_t comment_items, unsigned flags,
+		  const struct merge_config *cfg, enum comment_mode comment, unsigned flags,
 		  struct offline_stats *stats, char *err, size_t errlen)
 {
 	struct pcapng_interface events_if = {
@@ -511,7 +528,8 @@ int offline_merge(const char *packets_path, const char *events_path, const char 
 	char app[64];
 	int r;
 
-	if (!packets_path || !events_path || !out_path)
+	if (!packets_path || !events_path || !out_path ||
+	    (comment == COMMENT_COMPACT && (flags & OFFLINE_NO_EVENT_FRAMES)))
 		return -EINVAL;
 	if (err && errlen)
 		err[0] = '\0';
@@ -525,7 +543,7 @@ int offline_merge(const char *packets_path, const char *events_path, const char 
 	o->err = err;
 	o->errlen = errlen;
 	o->free_slot = NO_SLOT;
-	if (tag_comment_cache_new(comment_items, &o->comments) < 0) {
+	if (tag_comment_cache_new(comment, &o->comments) < 0) {
 		free(o);
 		return -ENOMEM;
 	}

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event/comment.h"
+
 #include "merge/merge.h"
 
 /* Reasons handed back through err. */
@@ -38,6 +40,7 @@ struct offline_stats {
 	uint64_t events_bad;	    /* event frames that did not decode: skipped */
 	uint64_t events_file_other; /* non-event frames in the events file: ignored */
 	uint64_t packets_written, events_written;
+	uint64_t identities_written; /* Identity records (compact comments), not in events_written */
 	uint64_t packets_cut;	    /* over PCAPNG_MAX_CAPLEN or the snaplen: cut, length kept */
 	uint64_t packets_bad_len;   /* original length below the captured one: raised */
 	uint64_t packets_no_ts;	    /* SPB packets: given the previous packet's time */
@@ -55,8 +58,9 @@ enum {
 
 /* Merge packets_path and events_path into out_path ("-": standard output;
  * a fifo works). cfg may be NULL for merge_config_init()'s defaults; its
- * callbacks are replaced. comment_items: what the tagged packets'
- * comments carry (tag_comment_cache_new(); 0 for everything). flags:
+ * callbacks are replaced. comment: what the tagged packets' comments
+ * carry (COMMENT_COMPACT needs the events interface: with
+ * OFFLINE_NO_EVENT_FRAMES it is -EINVAL). flags:
  * OFFLINE_* above. stats may be NULL.
  *
  * Returns 0, or a negative errno with a one-line reason in err (may be
@@ -69,7 +73,7 @@ enum {
  *     merge stops; what was written is whole blocks.
  * On failure after the start, stats still describe what was done. */
 int offline_merge(const char *packets_path, const char *events_path, const char *out_path,
-		  const struct merge_config *cfg, uint64_t comment_items, unsigned flags,
+		  const struct merge_config *cfg, enum comment_mode comment, unsigned flags,
 		  struct offline_stats *stats, char *err, size_t errlen);
 
 /* Find the event record inside an event frame's bytes (after the

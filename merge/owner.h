@@ -47,6 +47,10 @@ struct owner {
 	 * serial name one identity even after the memory is reused, so a
 	 * cache of something derived from owners compares two numbers. */
 	uint64_t serial;
+	/* Set once an output wrote this owner's Identity record (compact
+	 * comments, tag_comment.c): the one field of an owner that changes,
+	 * output bookkeeping, not identity. One output per cache. */
+	bool announced;
 	uint64_t present; /* EVENT_BIT(item) of the items held, within OWNER_ITEMS */
 	uint64_t cgroup_id;
 	uint32_t pid, tid, uid, gid, ppid, netns;

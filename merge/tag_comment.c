@@ -6,8 +6,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "event/comment.h"
+#include "event/record.h"
 #include "merge/hash.h"
 #include "merge/owner.h"
 
@@ -30,22 +34,73 @@ struct comment_slot {
 	size_t text_size;
 };
 
+/* Identity numbers are base + owner serial: 40 random bits leave room
+ * for 2^24 owners per run before the hex grows past 10 digits, and make
+ * two runs' ranges overlap with a chance near (their owners) / 2^40. */
+#define IDENTITY_BASE_BITS 40
+
 struct tag_comment_cache {
+	enum comment_mode mode;
 	uint64_t items; /* presence bits the comments carry */
+	uint64_t identity_base;
+	uint32_t identity_seq; /* sequence numbers of the Identity records */
+	struct tag_comment result;
+	struct comment_slot *last; /* the slot of the previous call */
 	struct event sender, receiver; /* scratch */
 	char comment[EVENT_COMMENT_MAX];
 	struct comment_slot slots[COMMENT_CACHE_SLOTS];
 };
 
-int tag_comment_cache_new(uint64_t items, struct tag_comment_cache **ret)
+static uint64_t random_base(void)
+{
+	uint64_t r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r = hash_u64(hash_u64((uint64_t)ts.tv_nsec, (uint64_t)ts.tv_sec), (uint64_t)getpid());
+	}
+	return r & ((UINT64_C(1) << IDENTITY_BASE_BITS) - 1);
+}
+
+int tag_comment_cache_new(enum comment_mode mode, struct tag_comment_cache **ret)
 {
 	struct tag_comment_cache *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return -ENOMEM;
-	c->items = items ? items & EVENT_COMMENT_ITEMS : EVENT_COMMENT_ITEMS;
+	c->mode = mode;
+	c->items = mode == COMMENT_BRIEF ? EVENT_COMMENT_BRIEF_ITEMS : EVENT_COMMENT_ITEMS;
+	if (mode == COMMENT_COMPACT)
+		c->identity_base = random_base();
 	*ret = c;
 	return 0;
+}
+
+static uint64_t identity_of(const struct tag_comment_cache *c, const struct owner *o)
+{
+	return c->identity_base + o->serial;
+}
+
+int tag_comment_identity_record(struct tag_comment_cache *c, const struct owner *o,
+				uint64_t ts_ns, uint8_t *buf, size_t size)
+{
+	struct event *ev = &c->sender;
+	int n;
+
+	memset(ev, 0, sizeof(*ev));
+	owner_to_event(o, ev);
+	ev->present &= EVENT_COMMENT_ITEMS;
+	ev->type = EVENT_IDENTITY;
+	ev->seq = c->identity_seq++;
+	ev->ts_ns = ts_ns;
+	ev->identity = identity_of(c, o);
+	EVENT_SET(ev, ITEM_IDENTITY);
+	n = record_encode(ev, buf, size);
+	if (n >= 0)
+		((struct owner *)o)->announced = true; /* see owner.h */
+	return n;
 }
 
 struct tag_comment_cache *tag_comment_cache_free(struct tag_comment_cache *c)
@@ -82,8 +137,22 @@ static int comment_slot_fill(struct tag_comment_cache *o, struct comment_slot *c
 	has_d = merge_tag_event(pkt, tag, true, &o->receiver);
 	o->sender.present &= o->items;
 	o->receiver.present &= o->items;
-	n = event_comment_format(has_s ? &o->sender : NULL, has_d ? &o->receiver : NULL, o->comment,
-				 sizeof(o->comment));
+	if (o->mode == COMMENT_COMPACT) {
+		if (has_s) {
+			o->sender.identity = identity_of(o, tag->sender);
+			EVENT_SET(&o->sender, ITEM_IDENTITY);
+		}
+		if (has_d) {
+			o->receiver.identity = identity_of(o, tag->receiver);
+			EVENT_SET(&o->receiver, ITEM_IDENTITY);
+		}
+		n = event_comment_format_compact(has_s ? &o->sender : NULL,
+						 has_d ? &o->receiver : NULL, o->comment,
+						 sizeof(o->comment));
+	} else {
+		n = event_comment_format(has_s ? &o->sender : NULL, has_d ? &o->receiver : NULL,
+					 o->comment, sizeof(o->comment));
+	}
 	if (n < 0)
 		return n;
 	/* The slot's buffer is reused; it grows to the longest comment it
@@ -104,7 +173,7 @@ static int comment_slot_fill(struct tag_comment_cache *o, struct comment_slot *c
 	c->receiver = tag->receiver;
 	c->sender_serial = serial_of(tag->sender);
 	c->receiver_serial = serial_of(tag->receiver);
-	c->out = (struct tag_comment){.text = c->text};
+	c->out = (struct tag_comment){.text = c->text, .text_len = (size_t)n};
 	/* pid/tid: the sender's when known, else the receiver's. */
 	p = has_s && EVENT_HAS(&o->sender, ITEM_PID) ? &o->sender : &o->receiver;
 	if (EVENT_HAS(p, ITEM_PID)) {
@@ -119,11 +188,27 @@ const struct tag_comment *tag_comment_get(struct tag_comment_cache *o,
 					  const struct merge_packet *pkt,
 					  const struct merge_tag *tag)
 {
-	/* Not symmetric: the two directions of a flow need two slots. */
-	uint64_t h = hash_u64(hash_u64(0, serial_of(tag->sender)), serial_of(tag->receiver));
-	struct comment_slot *c = &o->slots[h % COMMENT_CACHE_SLOTS];
+	struct comment_slot *c = o->last;
+	uint64_t h;
 
-	if (comment_slot_matches(c, tag))
+	/* A flow's packets come in runs: the previous packet's slot first. */
+	if (!c || !comment_slot_matches(c, tag)) {
+		/* Not symmetric: the two directions of a flow need two slots. */
+		h = hash_u64(hash_u64(0, serial_of(tag->sender)), serial_of(tag->receiver));
+		c = &o->slots[h % COMMENT_CACHE_SLOTS];
+		if (!comment_slot_matches(c, tag) && comment_slot_fill(o, c, pkt, tag) < 0)
+			return NULL;
+		o->last = c;
+	}
+	/* Compact: the slot's answer unless an owner still needs its
+	 * Identity record (a pair's first packets). */
+	if (o->mode != COMMENT_COMPACT || ((!tag->sender || tag->sender->announced) &&
+					   (!tag->receiver || tag->receiver->announced)))
 		return &c->out;
-	return comment_slot_fill(o, c, pkt, tag) == 0 ? &c->out : NULL;
+	o->result = c->out;
+	if (tag->sender && !tag->sender->announced)
+		o->result.announce[o->result.n_announce++] = tag->sender;
+	if (tag->receiver && !tag->receiver->announced && tag->receiver != tag->sender)
+		o->result.announce[o->result.n_announce++] = tag->receiver;
+	return &o->result;
 }

@@ -11,26 +11,41 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "event/comment.h"
 #include "merge/merge.h"
 
 /* What a tagged packet carries into the pcapng EPB. */
 struct tag_comment {
 	const char *text; /* "ebpf:1 src.pid=... dst.comm=..." */
+	size_t text_len;
 	bool has_pid;	  /* the sender's pid/tid when known, else the receiver's */
 	uint32_t pid, tid;
+	/* Compact mode: the owners whose Identity record the output has not
+	 * had yet; the caller writes them (tag_comment_identity_record) on
+	 * the events interface before this packet. */
+	unsigned n_announce;
+	const struct owner *announce[2];
 };
 
 struct tag_comment_cache;
 
-/* items: the presence bits the comments carry, a subset of
- * EVENT_COMMENT_ITEMS (EVENT_COMMENT_BRIEF_ITEMS...); 0 for all of them.
- * Returns 0 or -ENOMEM. */
-int tag_comment_cache_new(uint64_t items, struct tag_comment_cache **ret);
+/* mode: what the comments carry (event/comment.h). In COMMENT_COMPACT
+ * mode each owner gets an identity number, unique within the output and,
+ * from a random base, unlikely to repeat another run's (files merged with
+ * mergecap keep their references apart). Returns 0 or -ENOMEM. */
+int tag_comment_cache_new(enum comment_mode mode, struct tag_comment_cache **ret);
 struct tag_comment_cache *tag_comment_cache_free(struct tag_comment_cache *c);
 /* The comment of a packet the merge tagged on at least one side; NULL on
  * -ENOMEM or when the comment does not fit. Valid until the next call. */
 const struct tag_comment *tag_comment_get(struct tag_comment_cache *c,
 					  const struct merge_packet *pkt,
 					  const struct merge_tag *tag);
+
+/* The Identity record of owner o (type EVENT_IDENTITY, timestamp ts_ns,
+ * the owner's comment items and its identity number) into buf; marks o
+ * as announced, so no later packet asks for it again. Returns the record
+ * length or a negative errno from record_encode. */
+int tag_comment_identity_record(struct tag_comment_cache *c, const struct owner *o,
+				uint64_t ts_ns, uint8_t *buf, size_t size);
 
 #endif

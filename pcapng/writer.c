@@ -541,7 +541,9 @@ static int write_epb(struct pcapng_writer *w, uint32_t if_id, uint64_t ts_ns, ui
 	const char *comment = meta ? meta->comment : NULL;
 	bool has_pid = meta && meta->has_pid;
 	/* Measured once: the comment goes with most packets of a merge. */
-	size_t comment_len = opt_strlen(comment);
+	size_t comment_len = meta && meta->comment_len && meta->comment_len <= PCAPNG_MAX_STRING
+				     ? meta->comment_len
+				     : opt_strlen(comment);
 	size_t opts, size;
 	uint8_t *p;
 

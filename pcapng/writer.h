@@ -67,6 +67,7 @@ struct pcapng_packet_meta {
 	const char *comment;
 	bool has_pid;
 	uint32_t pid, tid;
+	size_t comment_len; /* strlen(comment) when known, else 0 (the writer measures) */
 };
 int pcapng_write_packet(struct pcapng_writer *w, uint32_t if_id, uint64_t ts_ns,
 			const uint8_t *data, uint32_t caplen, uint32_t origlen,

@@ -112,7 +112,7 @@ expect_usage_error bad-events "unknown event type 'TCP_Bogus'" --capture --extca
 expect_usage_error empty-events "lists no event type" --capture --extcap-interface ebpfevents --fifo - --events ,
 expect_usage_error ringbuf-range "expected a number from 1 to 1024" --capture --extcap-interface ebpfevents --fifo - --ring-buffer-size 4096
 expect_usage_error ringbuf-pow2 "power of two" --capture --extcap-interface ebpfevents --fifo - --ring-buffer-size 3
-expect_usage_error packet-comment "expected full or brief" --capture --extcap-interface ebpfevents --fifo - --packet-comment short
+expect_usage_error packet-comment "expected compact, full or brief" --capture --extcap-interface ebpfevents --fifo - --packet-comment short
 expect_usage_error duration-neg "invalid value '-5' for --duration" --capture --extcap-interface ebpfevents --fifo - --duration -5
 # Bad values of every kind (issue 22): empty, leading space, sign, overflow,
 # conflicting options, a host label that would break the section header.

@@ -70,8 +70,11 @@ for who in web app; do
 	kill -INT "$cap"
 	wait "$cap"
 	check "$who: capture exits 0 ($(head -1 "$T/$who.err"))" '[ $? = 0 ]'
+	# Compact comments: comm[pid]@container (or @pod) per side; the
+	# dissector adds the rest from the Identity frames.
 	tshark -r "$out" "${tshark_lua[@]}" -Y "tcp.port == $port && frame.comment" -T fields \
-		-e frame.comment >"$T/$who.comments" 2>/dev/null
+		-E separator='|' -e frame.comment -e ebpf.comm -e ebpf.container -e ebpf.pod \
+		-e ebpf.namespace >"$T/$who.comments" 2>/dev/null
 	n=$(wc -l <"$T/$who.comments")
 	check "$who: packets tagged ($n)" '[ "$n" -ge 5 ]'
 	tshark -r "$out" "${tshark_lua[@]}" -Y "ebpf.event == \"TCP_Accept\"" -T fields -E separator='|' \
@@ -79,11 +82,11 @@ for who in web app; do
 		-e ebpf.runtime >"$T/$who.accept" 2>/dev/null
 	if [ $who = web ]; then
 		check "web: packets name the server process and the container" \
-			'grep -q "comm=busybox" "$T/web.comments" && grep -q "container=$web" "$T/web.comments"'
+			'grep -q "busybox\[[0-9]*\]@$web#" "$T/web.comments" && grep -q "busybox|$web|" "$T/web.comments"'
 		check "web: TCP_Accept by the server (busybox httpd) in the container ($(head -1 "$T/web.accept"))" \
 			'grep -q "^busybox|$web_id|$web|||docker$" "$T/web.accept"'
 	else
-		check "pod: packets name the pod" 'grep -q "pod=$pod" "$T/app.comments" && grep -q "namespace=shop" "$T/app.comments"'
+		check "pod: packets name the pod" 'grep -q "@$pod#" "$T/app.comments" && grep -q "|cart|$pod|shop$" "$T/app.comments"'
 		check "pod: TCP_Accept carries pod and namespace ($(head -1 "$T/app.accept"))" \
 			'grep -q "^busybox|[0-9a-f]*|cart|$pod|shop|docker$" "$T/app.accept"'
 	fi

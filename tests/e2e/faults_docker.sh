@@ -95,6 +95,6 @@ wait_exit "$cap" 3000
 ms=$((($(date +%s%N) - start) / 1000000))
 check "clean stop on SIGINT ($rc in $ms ms: $(grep -vi debug "$T/cap.err" | head -1))" '[ $rc = 0 ]'
 check "the file reads back" 'capinfos "$out" >/dev/null 2>&1'
-n=$(tshark -r "$out" -Y "tcp.port == 80 && frame.comment contains \"container=$web\"" 2>/dev/null | wc -l)
+n=$(tshark -r "$out" -Y "tcp.port == 80 && frame.comment contains \"@$web#\"" 2>/dev/null | wc -l)
 check "packets of the known container still tagged after the stop ($n)" '[ "$n" -ge 10 ]'
 finish

@@ -12,7 +12,7 @@ pass=0 fail=0
 
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { if eval "$2"; then ok; else bad "$1"; fi; } # check DESCRIPTION CONDITION
+check() { if eval "$2"; then ok; [ -z "${E2E_VERBOSE:-}" ] || echo "ok: $1"; else bad "$1"; fi; } # check DESCRIPTION CONDITION (E2E_VERBOSE=1: print passes too)
 finish() { echo "$pass passed, $fail failed"; [ "$fail" = 0 ]; }
 
 e2e_cleanup() {

@@ -122,6 +122,74 @@ for i in $(seq $N); do
 done
 check "no packet of the test left untagged" 'grep -q " 0 untagged)" "$E2E_TMP/merge.err"'
 
+# --packet-comment compact (the default, merged.pcapng above) against full:
+# every ebpf.* field of every packet the same, also after editcap -r keeps
+# only some frames, with tshark's two passes, and after mergecap joins two
+# compact files (their identity numbers must not collide); packets whose
+# Identity frame was cut away keep pid and comm and say the rest is missing.
+"$ebpfdump" --merge "$E2E_TMP/packets.pcap" "$E2E_TMP/events.pcapng" --packet-comment full \
+	--fifo "$E2E_TMP/full.pcapng" 2>/dev/null
+"$ebpfdump" --merge "$E2E_TMP/packets.pcap" "$E2E_TMP/events.pcapng" \
+	--fifo "$E2E_TMP/compact2.pcapng" 2>/dev/null
+mapfile -t efields < <(tshark -G fields "${load[@]}" 2>/dev/null </dev/null |
+	awk -F'\t' '$1 == "F" && $3 ~ /^ebpf\./ { print $3 }' | sort -u)
+eargs=()
+for fld in "${efields[@]}"; do eargs+=(-e "$fld"); done
+# One line per packet: a key (time, length, TCP sequence), then every
+# ebpf.* field; event and Identity frames (ebpf.event) left out.
+packet_fields() { # FILE [tshark options]
+	local f=$1
+	shift
+	tshark -r "$f" "${load[@]}" "$@" -Y "tcp && !ebpf.event" -T fields -E separator='|' \
+		-E occurrence=a -e frame.time_epoch -e frame.len -e tcp.seq_raw "${eargs[@]}" \
+		2>/dev/null
+}
+packet_fields "$E2E_TMP/full.pcapng" >"$E2E_TMP/f.full"
+packet_fields "$E2E_TMP/merged.pcapng" >"$E2E_TMP/f.compact"
+packet_fields "$E2E_TMP/merged.pcapng" -2 >"$E2E_TMP/f.compact2pass"
+nfull=$(wc -l <"$E2E_TMP/f.full")
+nexe=$(grep -c "/live_tcp_client" "$E2E_TMP/f.compact")
+check "compact vs full: ${#efields[@]} ebpf.* fields of $nfull packets identical ($nexe name the client's exe)" \
+	'[ "${#efields[@]}" -ge 40 ] && [ "$nfull" -ge 30 ] && [ "$nexe" -ge 30 ] && cmp -s "$E2E_TMP/f.full" "$E2E_TMP/f.compact"'
+check "compact, two passes (-2): the same fields" 'cmp -s "$E2E_TMP/f.full" "$E2E_TMP/f.compact2pass"'
+# Output size, per packet (the comments are most of the difference).
+sfull=$(stat -c %s "$E2E_TMP/full.pcapng") scompact=$(stat -c %s "$E2E_TMP/merged.pcapng")
+check "compact output smaller than full ($scompact vs $sfull bytes)" '[ "$scompact" -lt "$sfull" ]'
+# editcap -r keeping the Identity frames and every third other frame.
+total=$(tshark -r "$E2E_TMP/merged.pcapng" 2>/dev/null | wc -l)
+idf=$(tshark -r "$E2E_TMP/merged.pcapng" "${load[@]}" -Y 'ebpf.event == "Identity"' -T fields \
+	-e frame.number 2>/dev/null | tr '\n' ' ')
+keep=$( { echo "$idf" | tr ' ' '\n'; seq 3 3 "$total"; } | grep . | sort -nu | tr '\n' ' ')
+# shellcheck disable=SC2086 # frame numbers, one argument each
+editcap -r "$E2E_TMP/merged.pcapng" "$E2E_TMP/cut.pcapng" $keep 2>/dev/null
+packet_fields "$E2E_TMP/cut.pcapng" >"$E2E_TMP/f.cut"
+ncut=$(wc -l <"$E2E_TMP/f.cut")
+check "editcap -r kept Identity frames and $ncut packets: each as in the full file" \
+	'[ -n "$idf" ] && [ "$ncut" -ge 10 ] && [ "$ncut" -lt "$nfull" ] && [ -z "$(comm -23 <(sort "$E2E_TMP/f.cut") <(sort "$E2E_TMP/f.full"))" ]'
+# editcap -r dropping every Identity frame: pid and comm stay, the rest
+# (exe) is gone, and the dissector says why.
+last_id=$(echo "$idf" | tr ' ' '\n' | grep . | tail -1)
+editcap -r "$E2E_TMP/merged.pcapng" "$E2E_TMP/noid.pcapng" "$((last_id + 1))-$total" 2>/dev/null
+tshark -r "$E2E_TMP/noid.pcapng" "${load[@]}" -Y "tcp && !ebpf.event" -T fields -E separator='|' \
+	-e frame.time_epoch -e ebpf.pid -e ebpf.comm -e ebpf.exe 2>/dev/null >"$E2E_TMP/f.noid"
+tshark -r "$E2E_TMP/full.pcapng" "${load[@]}" -Y "tcp && !ebpf.event" -T fields -E separator='|' \
+	-e frame.time_epoch -e ebpf.pid -e ebpf.comm 2>/dev/null >"$E2E_TMP/f.pidcomm"
+nmiss=$(tshark -r "$E2E_TMP/noid.pcapng" "${load[@]}" -Y ebpf.identity_missing 2>/dev/null | wc -l)
+nnoid=$(wc -l <"$E2E_TMP/f.noid")
+check "Identity frames cut away: $nnoid packets keep pid and comm, no exe, $nmiss say the identity is missing" \
+	'[ "$nnoid" -ge 10 ] && [ "$nmiss" = "$nnoid" ] && ! cut -d"|" -f4 "$E2E_TMP/f.noid" | grep -q . && [ -z "$(cut -d"|" -f1-3 "$E2E_TMP/f.noid" | comm -23 <(sort) <(sort "$E2E_TMP/f.pidcomm"))" ]'
+# mergecap of two compact merges of the same data (two random identity
+# bases): every packet twice, each with its own file's identities.
+mergecap -w "$E2E_TMP/joined.pcapng" "$E2E_TMP/merged.pcapng" "$E2E_TMP/compact2.pcapng" 2>/dev/null
+packet_fields "$E2E_TMP/joined.pcapng" | sort >"$E2E_TMP/f.joined"
+check "mergecap of two compact files: every packet twice, fields as in the full file" \
+	'cmp -s "$E2E_TMP/f.joined" <(sort "$E2E_TMP/f.full" "$E2E_TMP/f.full")'
+"$ebpfdump" --merge "$E2E_TMP/packets.pcap" "$E2E_TMP/events.pcapng" --packet-comment compact \
+	--no-event-frames --fifo "$E2E_TMP/x2.pcapng" 2>"$E2E_TMP/noev.err"
+rc=$?
+check "compact with --no-event-frames: usage error ($rc: $(cat "$E2E_TMP/noev.err"))" \
+	'[ $rc = 2 ] && grep -q "compact needs the event frames" "$E2E_TMP/noev.err"'
+
 # The output naming an input is refused and the input stays as it was.
 cp "$E2E_TMP/events.pcapng" "$E2E_TMP/events-copy.pcapng"
 sum=$(md5sum <"$E2E_TMP/events-copy.pcapng")

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* merge_files: test and bench driver of merge/offline.
  *
- *   merge_files [--window-ms N] [--pass-tagged] [--flows N] [--brief] PACKETS EVENTS OUT
+ *   merge_files [--window-ms N] [--pass-tagged] [--flows N] [--comment full|brief|compact]
+ *               [--no-event-frames] PACKETS EVENTS OUT
+ *
+ * The comment is full unless --comment says otherwise (--brief is
+ * --comment brief).
  *
  * Merges PACKETS (pcap/pcapng) with EVENTS (an ebpfdump pcapng) into OUT
  * ("-" for stdout) and prints the counters as key=value lines on stdout.
@@ -19,8 +23,8 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: merge_files [--window-ms N] [--pass-tagged] [--flows N] [--brief] "
-		   "[--no-event-frames] PACKETS EVENTS OUT\n");
+	fprintf(f, "usage: merge_files [--window-ms N] [--pass-tagged] [--flows N] "
+		   "[--comment full|brief|compact] [--no-event-frames] PACKETS EVENTS OUT\n");
 }
 
 static double now_s(void)
@@ -40,6 +44,7 @@ int main(int argc, char **argv)
 	    {"pass-tagged", no_argument, NULL, 'p'},
 	    {"flows", required_argument, NULL, 'f'},
 	    {"brief", no_argument, NULL, 'b'},
+	    {"comment", required_argument, NULL, 'c'},
 	    {"no-event-frames", no_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -48,7 +53,7 @@ int main(int argc, char **argv)
 	struct offline_stats st;
 	char err[OFFLINE_REASON_MAX];
 	double t0, t1;
-	uint64_t items = 0;
+	enum comment_mode comment = COMMENT_FULL;
 	unsigned flags = 0;
 	int c, r;
 
@@ -62,7 +67,19 @@ int main(int argc, char **argv)
 			cfg.pass_tagged = true;
 			break;
 		case 'b':
-			items = EVENT_COMMENT_BRIEF_ITEMS;
+			comment = COMMENT_BRIEF;
+			break;
+		case 'c':
+			if (strcmp(optarg, "full") == 0) {
+				comment = COMMENT_FULL;
+			} else if (strcmp(optarg, "brief") == 0) {
+				comment = COMMENT_BRIEF;
+			} else if (strcmp(optarg, "compact") == 0) {
+				comment = COMMENT_COMPACT;
+			} else {
+				usage(stderr);
+				return 2;
+			}
 			break;
 		case 'n':
 			flags |= OFFLINE_NO_EVENT_FRAMES;
@@ -83,7 +100,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	t0 = now_s();
-	r = offline_merge(argv[optind], argv[optind + 1], argv[optind + 2], &cfg, items, flags, &st,
+	r = offline_merge(argv[optind], argv[optind + 1], argv[optind + 2], &cfg, comment, flags, &st,
 			  err, sizeof(err));
 	t1 = now_s();
 	if (r < 0)
@@ -94,6 +111,7 @@ int main(int argc, char **argv)
 	P("events_file_other", st.events_file_other);
 	P("packets_written", st.packets_written);
 	P("events_written", st.events_written);
+	P("identities_written", st.identities_written);
 	P("packets_cut", st.packets_cut);
 	P("packets_bad_len", st.packets_bad_len);
 	P("packets_no_ts", st.packets_no_ts);

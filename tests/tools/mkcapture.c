@@ -808,6 +808,19 @@ static int write_random_comments(struct capture *c, unsigned count)
 	    "src.cmdline=a%20b%3D",
 	    "dst.pod=web%",
 	    "src.uid=1",
+	    /* compact process tags (docs/event-format.md 9.1) */
+	    "src=curl[4242]#1f",
+	    "dst=nginx[80]@web%23a#A0",
+	    "src=cu%5Bx[]#ff",
+	    "src=curl#1f",
+	    "src=curl[12]",
+	    "dst=x[1]#",
+	    "src=x[1]#1g",
+	    "src=x[1x]#1",
+	    "src=x[4294967296]#1",
+	    "src=x[12]web#1",
+	    "dst=a[]@p%2#1",
+	    "src=[7]#12345678901234567",
 	};
 	uint8_t frame[FRAME_MAX];
 	size_t len = build_tcp_frame(frame, "10.0.0.1", "10.0.0.2", 40000, 80, 0x10, 0);

@@ -221,6 +221,67 @@ static void test_parse(void)
 	free(big);
 }
 
+/* Compact tags: format and parse back, the tag's delimiters inside a name
+ * escaped, and each malformed tag rejected with its reason. */
+static void test_compact(void)
+{
+	static const struct {
+		const char *comment, *reason;
+	} bad[] = {
+	    {"ebpf:1 src=curl#1f", "process tag without [pid]"},
+	    {"ebpf:1 src=curl[12]", "process tag without #identity"},
+	    {"ebpf:1 dst=curl[12]#", "process tag identity is not 1 to 16 hex digits"},
+	    {"ebpf:1 dst=curl[12]#12345678901234567", "process tag identity is not 1 to 16 hex digits"},
+	    {"ebpf:1 src=curl[12]#1g", "process tag identity is not 1 to 16 hex digits"},
+	    {"ebpf:1 src=curl[1x]#1f", "integer value is not decimal"},
+	    {"ebpf:1 src=curl[4294967296]#1f", "integer value out of range"},
+	    {"ebpf:1 src=curl[12]web#1f", "process tag: text between [pid] and #identity without '@'"},
+	    {"ebpf:1 src=cu%0g[12]#1f", "bad percent-encoding"},
+	    {"ebpf:1 src=curl[12]@w%00#1f", "value contains NUL"},
+	};
+	struct event a, b, pa, pb;
+	char buf[512];
+	const char *reason;
+	unsigned i;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	snprintf(a.comm, sizeof(a.comm), "a[1]#@ b%%");
+	a.pid = 4242;
+	a.identity = 0x1f3a0c;
+	a.present = EVENT_BIT(ITEM_PID) | EVENT_BIT(ITEM_COMM) | EVENT_BIT(ITEM_IDENTITY);
+	snprintf(b.comm, sizeof(b.comm), "nginx");
+	snprintf(b.container, sizeof(b.container), "web");
+	snprintf(b.pod, sizeof(b.pod), "shop#1");
+	b.identity = UINT64_MAX;
+	b.present = EVENT_BIT(ITEM_COMM) | EVENT_BIT(ITEM_CONTAINER) | EVENT_BIT(ITEM_POD) |
+		    EVENT_BIT(ITEM_IDENTITY);
+	CHECK(event_comment_format_compact(&a, &b, buf, sizeof(buf)) > 0);
+	CHECK_STR(buf, "ebpf:1 src=a%5B1%5D%23%40%20b%25[4242]#1f3a0c "
+		       "dst=nginx[]@shop%231#ffffffffffffffff");
+	CHECK(event_comment_parse(buf, &pa, &pb, NULL) == 0);
+	CHECK_STR(pa.comm, a.comm);
+	CHECK(pa.pid == 4242 && pa.identity == 0x1f3a0c && pa.present == a.present);
+	/* no pid in the tag: none parsed; the pod is for human readers only */
+	CHECK(pb.identity == UINT64_MAX && strcmp(pb.comm, "nginx") == 0 && !pb.pod[0]);
+	CHECK_EQ_U64(pb.present, EVENT_BIT(ITEM_COMM) | EVENT_BIT(ITEM_IDENTITY));
+	CHECK(event_comment_format_compact(NULL, &b, buf, sizeof(buf)) > 0);
+	CHECK_STR(buf, "ebpf:1 dst=nginx[]@shop%231#ffffffffffffffff");
+	CHECK(event_comment_format_compact(NULL, &b, buf, 20) == -ENOSPC);
+	b.present &= ~EVENT_BIT(ITEM_IDENTITY);
+	CHECK(event_comment_format_compact(&a, &b, buf, sizeof(buf)) == -EINVAL);
+	/* tags and pairs mix; the last value wins */
+	CHECK(event_comment_parse("ebpf:1 src=x[1]#a src.pid=2 src.exe=/bin/x", &pa, NULL, NULL) ==
+	      0);
+	CHECK(pa.pid == 2 && pa.identity == 0xa && strcmp(pa.exe, "/bin/x") == 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		reason = NULL;
+		if (!CHECK(event_comment_parse(bad[i].comment, &pa, &pb, &reason) == -EBADMSG))
+			fprintf(stderr, "  accepted: %s\n", bad[i].comment);
+		CHECK_STR(reason, bad[i].reason);
+	}
+}
+
 static uint64_t rng_state;
 
 static uint64_t rng_next(void)
@@ -283,6 +344,7 @@ int main(void)
 	test_format();
 	test_roundtrip();
 	test_parse();
+	test_compact();
 	test_fuzz();
 	return test_summary();
 }

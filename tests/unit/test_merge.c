@@ -51,8 +51,13 @@ static void on_event(const struct event *ev, const uint8_t *record, size_t recor
 }
 
 /* When set, on_packet keeps each packet's comment from both caches. */
-static struct tag_comment_cache *full_comments, *brief_comments;
+static struct tag_comment_cache *full_comments, *brief_comments, *compact_comments;
 static char full_text[EVENT_COMMENT_MAX], brief_text[EVENT_COMMENT_MAX];
+/* Compact mode: each packet's text and the Identity records it asked for. */
+#define COMPACT_MAX 4
+static char compact_text[COMPACT_MAX][EVENT_COMMENT_MAX];
+static struct event compact_ids[2 * COMPACT_MAX];
+static unsigned n_compact, n_compact_ids;
 
 static void on_packet(const struct merge_packet *pkt, const struct merge_tag *tag, void *ctx)
 {
@@ -64,6 +69,20 @@ static void on_packet(const struct merge_packet *pkt, const struct merge_tag *ta
 		snprintf(full_text, sizeof(full_text), "%s", tc->text);
 	if (brief_comments && (tc = tag_comment_get(brief_comments, pkt, tag)))
 		snprintf(brief_text, sizeof(brief_text), "%s", tc->text);
+	if (compact_comments && n_compact < COMPACT_MAX &&
+	    (tc = tag_comment_get(compact_comments, pkt, tag))) {
+		uint8_t rec[RECORD_MAX_LEN];
+
+		snprintf(compact_text[n_compact++], sizeof(compact_text[0]), "%s", tc->text);
+		for (unsigned i = 0; i < tc->n_announce && n_compact_ids < 2 * COMPACT_MAX; i++) {
+			int n = tag_comment_identity_record(compact_comments, tc->announce[i],
+							    pkt->ts_ns, rec, sizeof(rec));
+
+			if (!CHECK(n > 0 && record_decode(rec, (size_t)n,
+							  &compact_ids[n_compact_ids++], NULL) == 0))
+				n_compact_ids--;
+		}
+	}
 	if (tag->sender) {
 		o.spid = tag->sender->pid;
 		o.stype = tag->sender_event;
@@ -228,8 +247,8 @@ static void test_comment_brief(void)
 	snprintf(acc.pod, sizeof(acc.pod), "shop-1");
 	snprintf(acc.exe, sizeof(acc.exe), "/usr/sbin/nginx");
 	acc.present |= EVENT_BIT(ITEM_CONTAINER) | EVENT_BIT(ITEM_POD) | EVENT_BIT(ITEM_EXE);
-	if (!CHECK(tag_comment_cache_new(0, &full_comments) == 0 &&
-		   tag_comment_cache_new(EVENT_COMMENT_BRIEF_ITEMS, &brief_comments) == 0))
+	if (!CHECK(tag_comment_cache_new(COMMENT_FULL, &full_comments) == 0 &&
+		   tag_comment_cache_new(COMMENT_BRIEF, &brief_comments) == 0))
 		goto out;
 	full_text[0] = brief_text[0] = '\0';
 	merge_push_event(m, &conn);
@@ -245,6 +264,65 @@ static void test_comment_brief(void)
 out:
 	full_comments = tag_comment_cache_free(full_comments);
 	brief_comments = tag_comment_cache_free(brief_comments);
+	merge_free(m);
+}
+
+/* The compact comment names each side as comm[pid]@pod#identity, and the
+ * first packet of a pair asks for both Identity records, later ones for
+ * none; the records hold exactly what the full comment carries. */
+static void test_comment_compact(void)
+{
+	struct merge *m = new_merge(NULL);
+	struct event conn = event_of(EVENT_TCP_CONNECT, T0, 100, "curl", 6, client, server);
+	struct event acc = event_of(EVENT_TCP_ACCEPT, T0 + MS, 200, "nginx", 6, server, client);
+	struct merge_packet p1 = tcp_packet(T0 + 2 * MS, client, server);
+	struct merge_packet p2 = tcp_packet(T0 + 3 * MS, server, client);
+	struct event full_src, full_dst, tag_src, tag_dst;
+	char want[256];
+
+	snprintf(acc.container, sizeof(acc.container), "web");
+	snprintf(acc.pod, sizeof(acc.pod), "shop-1");
+	snprintf(acc.exe, sizeof(acc.exe), "/usr/sbin/nginx");
+	acc.present |= EVENT_BIT(ITEM_CONTAINER) | EVENT_BIT(ITEM_POD) | EVENT_BIT(ITEM_EXE);
+	n_compact = n_compact_ids = 0;
+	if (!CHECK(tag_comment_cache_new(COMMENT_FULL, &full_comments) == 0 &&
+		   tag_comment_cache_new(COMMENT_COMPACT, &compact_comments) == 0))
+		goto out;
+	merge_push_event(m, &conn);
+	merge_push_event(m, &acc);
+	merge_push_packet(m, &p1);
+	merge_push_packet(m, &p2);
+	merge_flush(m);
+	if (!CHECK(n_compact == 2 && n_compact_ids == 2))
+		goto out;
+	CHECK(compact_ids[0].type == EVENT_IDENTITY && compact_ids[1].type == EVENT_IDENTITY);
+	CHECK(compact_ids[0].pid == 100 && compact_ids[1].pid == 200);
+	CHECK(compact_ids[0].identity != compact_ids[1].identity);
+	snprintf(want, sizeof(want), "ebpf:1 src=curl[100]#%llx dst=nginx[200]@shop-1#%llx",
+		 (unsigned long long)compact_ids[0].identity,
+		 (unsigned long long)compact_ids[1].identity);
+	CHECK_STR(compact_text[0], want);
+	snprintf(want, sizeof(want), "ebpf:1 src=nginx[200]@shop-1#%llx dst=curl[100]#%llx",
+		 (unsigned long long)compact_ids[1].identity,
+		 (unsigned long long)compact_ids[0].identity);
+	CHECK_STR(compact_text[1], want);
+	/* Parsed back: the tag gives pid, comm and identity; the Identity
+	 * record gives every item of the full comment, and nothing else. */
+	CHECK(event_comment_parse(compact_text[0], &tag_src, &tag_dst, NULL) == 0);
+	CHECK(tag_src.present == (EVENT_BIT(ITEM_PID) | EVENT_BIT(ITEM_COMM) |
+				  EVENT_BIT(ITEM_IDENTITY)));
+	CHECK(tag_dst.pid == 200 && strcmp(tag_dst.comm, "nginx") == 0 &&
+	      tag_dst.identity == compact_ids[1].identity);
+	/* full_text is the last packet's, p2: nginx sends to curl. */
+	CHECK(event_comment_parse(full_text, &full_src, &full_dst, NULL) == 0);
+	CHECK_EQ_U64(compact_ids[1].present, full_src.present | EVENT_BIT(ITEM_IDENTITY));
+	CHECK_EQ_U64(compact_ids[0].present, full_dst.present | EVENT_BIT(ITEM_IDENTITY));
+	CHECK_STR(compact_ids[1].exe, full_src.exe);
+	CHECK_STR(compact_ids[1].pod, full_src.pod);
+	CHECK_STR(compact_ids[0].cmdline, full_dst.cmdline);
+out:
+	full_comments = tag_comment_cache_free(full_comments);
+	compact_comments = tag_comment_cache_free(compact_comments);
 	merge_free(m);
 }
 
@@ -869,6 +947,7 @@ int main(void)
 
 	test_event_after_packet_in_window();
 	test_comment_brief();
+	test_comment_compact();
 	test_event_beyond_window();
 	test_order_random();
 	test_queue_order_exact();

@@ -135,7 +135,7 @@ static int write_reference(struct pcapng_writer *w)
 			make_record(frame, f->len, f->ts_ns);
 			r = pcapng_write_event(w, f->if_id, f->ts_ns, frame, f->len);
 		} else {
-			struct pcapng_packet_meta meta = {f->comment, f->has_pid, f->pid, f->tid};
+			struct pcapng_packet_meta meta = {f->comment, f->has_pid, f->pid, f->tid, 0};
 
 			make_frame(frame, f->len);
 			r = pcapng_write_packet(w, f->if_id, f->ts_ns, frame, f->len, f->origlen,
@@ -485,7 +485,7 @@ static int mode_limits(const char *dir)
 	memcpy(longstr + PCAPNG_MAX_STRING - 1, "\xe2\x9c\x93", 3);
 	longstr[PCAPNG_MAX_STRING + 15] = 0;
 	{
-		struct pcapng_packet_meta meta = {longstr, false, 0, 0};
+		struct pcapng_packet_meta meta = {longstr, false, 0, 0, 0};
 
 		CHECK(pcapng_write_packet(w, id_eth, 5, big, 20, 20, &meta) == 0);
 		/* Exactly at the limit: kept whole. */
@@ -673,7 +673,7 @@ static int mode_enospc(const char *path)
 {
 	struct pcapng_interface eth = {LINKTYPE_ETHERNET, 0, "eth", NULL, NULL};
 	struct pcapng_interface ev = {LINKTYPE_WIRESHARK_UPPER_PDU, 0, "ev", NULL, NULL};
-	struct pcapng_packet_meta meta = {REF_COMMENT, true, 1, 2};
+	struct pcapng_packet_meta meta = {REF_COMMENT, true, 1, 2, 0};
 	struct pcapng_stats st = {1, 2, 3, 4, true};
 	struct pcapng_writer *w = NULL;
 	uint8_t frame[1500];
@@ -765,7 +765,7 @@ static size_t pipe_drain(int fd)
 static void check_hold(void)
 {
 	struct pcapng_interface eth = {LINKTYPE_ETHERNET, 0, "eth", NULL, NULL};
-	struct pcapng_packet_meta meta = {REF_COMMENT, true, 1, 2};
+	struct pcapng_packet_meta meta = {REF_COMMENT, true, 1, 2, 0};
 	struct pcapng_writer *w = NULL;
 	uint8_t frame[100];
 	size_t one;
@@ -877,7 +877,7 @@ static uint64_t now_ns(void)
 static int bench_one(const char *path, unsigned n, const char *label)
 {
 	struct pcapng_interface eth = {LINKTYPE_ETHERNET, 0, "eth", NULL, NULL};
-	struct pcapng_packet_meta meta = {REF_COMMENT, true, 1, 2};
+	struct pcapng_packet_meta meta = {REF_COMMENT, true, 1, 2, 0};
 	struct pcapng_writer *w = NULL;
 	uint8_t frame[128];
 	uint64_t t0;

@@ -741,7 +741,7 @@ static void test_writer_roundtrip(const char *path)
 			code = pcapng_write_event(w, ids[1], ts, f, len % 1000);
 		} else {
 			struct pcapng_packet_meta meta = {i % 2 ? comment : NULL, i % 4 == 0, i,
-							  i + 1};
+							  i + 1, 0};
 
 			code = pcapng_write_packet(w, ids[iface], ts, f, len, len + i % 5, &meta);
 		}
