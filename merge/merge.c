@@ -751,21 +751,42 @@ out:
 	return r;
 }
 
+/* settle_ns: may the queue's first item leave before its window ends?
+ * An event may, and a packet whose owners are all known by now (at its
+ * push, or since: the event it waited for has come). */
+static bool ready_early(struct merge *m, struct held *h)
+{
+	struct held_packet *hp = (struct held_packet *)h;
+	struct merge_tag tag = { .info = &hp->info };
+	uint32_t hint;
+
+	if (h->kind != HELD_PACKET || !h->waiting)
+		return true;
+	hint = hp->flow_hint;
+	lookup_tag(m, &hp->info, false, &hint, &tag);
+	return tag_complete(&hp->info, &tag);
+}
+
 int merge_advance(struct merge *m, uint64_t now_ns)
 {
+	const struct heap_slot *first;
 	uint64_t due;
 	int n = 0;
 
 	if (m->busy)
 		return -EBUSY;
-	if (now_ns < m->cfg.window_ns)
-		return 0;
 	m->busy = true;
-	due = now_ns - m->cfg.window_ns;
-	for (const struct heap_slot *first; (first = queue_first(m)) && first->ts_ns <= due &&
-					     n < INT32_MAX;) {
+	due = now_ns < m->cfg.window_ns ? 0 : now_ns - m->cfg.window_ns;
+	while ((first = queue_first(m)) && n < INT32_MAX &&
+	       ((now_ns >= m->cfg.window_ns && first->ts_ns <= due) ||
+		(m->cfg.settle_ns && now_ns - first->ts_ns >= m->cfg.settle_ns &&
+		 first->ts_ns <= now_ns && ready_early(m, first->h)))) {
 		release_one(m);
 		n++;
+	}
+	if (now_ns < m->cfg.window_ns) {
+		m->busy = false;
+		return n;
 	}
 	/* A flow closed at c is dropped once c + linger is behind the
 	 * release point, so no packet still queued can need it. */

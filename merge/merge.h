@@ -86,6 +86,15 @@ struct merge_config {
 	uint32_t hold_max;	/* queued items, 1..MERGE_HOLD_MAX_LIMIT */
 	uint64_t hold_bytes_max; /* queued bytes (packets, events, headers) */
 	bool pass_tagged;	/* see above; default false: total order */
+	/* 0, or how long an item that needs no owner (an event, a packet
+	 * whose owners are known, at its push or since) stays queued: once
+	 * now >= ts + settle_ns and nothing older is queued, merge_advance
+	 * lets it go before its window ends. Unsorted input stretches
+	 * shorter than settle_ns stay absorbed; packets still waiting for an
+	 * owner keep the whole window. For inputs that are sorted (the
+	 * offline merge), it holds ~settle_ns of traffic instead of a
+	 * window's. */
+	uint64_t settle_ns;
 	struct flow_table_config flows; /* capacity, buckets, seed, hash; release is ours */
 	struct owner_cache_config owners;
 	merge_event_fn on_event;

@@ -562,6 +562,12 @@ int offline_merge(const char *packets_path, const char *events_path, const char 
 	mc.on_event = on_event;
 	mc.on_packet = on_packet;
 	mc.ctx = o;
+	/* Both inputs are read in time order: what needs no owner leaves
+	 * after OFFLINE_SETTLE_NS, not the whole window (whose ~13 MB of
+	 * packets at 1 packet/us, touched page by page, cost a fifth of a
+	 * 200,000-packet merge). */
+	if (!mc.settle_ns)
+		mc.settle_ns = OFFLINE_SETTLE_NS;
 	r = merge_new(&mc, &o->m);
 	if (r < 0) {
 		set_err(o, "cannot set up the merge: %s", strerror(-r));

@@ -48,6 +48,11 @@ struct offline_stats {
 	struct merge_stats merge;
 };
 
+/* Unsorted stretches of an input shorter than this are put back in order;
+ * packets that wait for an owner keep the merge's whole window
+ * (merge_config.settle_ns). */
+#define OFFLINE_SETTLE_NS (1000ull * 1000) /* 1 ms */
+
 /* offline_merge() flags. */
 enum {
 	/* Events tag packets but are not written, and no events interface is

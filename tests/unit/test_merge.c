@@ -841,6 +841,51 @@ static void pass_tagged(struct merge_config *cfg)
 	cfg->pass_tagged = true;
 }
 
+static void settle_1ms(struct merge_config *cfg)
+{
+	cfg->settle_ns = MS;
+}
+
+/* settle_ns (the offline merge's): a SYN that waited for its owners leaves
+ * settle_ns after its time once they are known, not a window later; an
+ * item older than one already queued is put back in order within
+ * settle_ns; a packet whose owner never comes keeps the whole window and
+ * holds back what follows it. */
+static void test_settle(void)
+{
+	struct merge *m = new_merge(settle_1ms);
+	struct merge_packet syn = tcp_packet(T0, client, server);
+	struct event a = event_of(EVENT_TCP_CONNECT, T0 + 20000, 1, "a", 6, client, server);
+	struct event b = event_of(EVENT_TCP_ACCEPT, T0 + 30000, 2, "b", 6, server, client);
+	struct merge_packet p2 = tcp_packet(T0 + 50000, server, client);
+	struct merge_packet p1 = tcp_packet(T0 + 40000, client, server); /* unsorted */
+	struct merge_packet u = tcp_packet(T0 + 2 * MS, ep4(1, 1, 1, 1, 1), ep4(2, 2, 2, 2, 2));
+	struct merge_packet q = tcp_packet(T0 + 3 * MS, client, server);
+	struct merge_stats st;
+
+	merge_push_packet(m, &syn);
+	merge_advance(m, T0);
+	merge_push_event(m, &a);
+	merge_push_event(m, &b);
+	merge_push_packet(m, &p2);
+	merge_push_packet(m, &p1);
+	merge_advance(m, T0 + 50000);
+	CHECK(nout == 0); /* everything younger than settle_ns */
+	merge_advance(m, T0 + MS + 50000);
+	/* SYN, the two events, then p1 before p2 */
+	CHECK(nout == 5 && output_ordered());
+	CHECK(outs[0].spid == 1 && outs[0].rpid == 2);
+	merge_push_packet(m, &u);
+	merge_push_packet(m, &q);
+	merge_advance(m, T0 + 10 * MS);
+	CHECK(nout == 5); /* u may still get an owner: it and q wait */
+	merge_advance(m, T0 + 2 * MS + MERGE_WINDOW_DEFAULT_NS);
+	CHECK(nout == 7 && output_ordered());
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.packets_late, 0);
+	merge_free(m);
+}
+
 static void test_pass_tagged(void)
 {
 	struct merge *m = new_merge(pass_tagged);
@@ -959,6 +1004,7 @@ int main(void)
 	test_fragments();
 	test_non_ip_and_ethernet();
 	test_pass_tagged();
+	test_settle();
 	test_tag_event_and_reentry();
 	return test_summary();
 }
