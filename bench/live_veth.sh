@@ -8,8 +8,8 @@
 # block; tcpdump: "dropped by kernel").
 #
 # usage: bench/live_veth.sh BUILD_DIR
-#   env: SECS=10 BYTES=64, EBPFDUMP_ARGS="--packet-comment brief" (added to
-#   ebpfdump's command line)
+#   env: SECS=10 BYTES=64 CLIENTS=1 (sending threads), EBPFDUMP_ARGS="--packet-comment
+#   full" (added to ebpfdump's command line)
 set -euo pipefail
 build=$(cd "${1:?usage: live_veth.sh BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,7 +41,7 @@ tcpdump_pid=$!
 tracer_start ebpfdump "$build/extcap/ebpfdump" --capture --extcap-interface ebpfevents \
 	--ifname "$host_if" --fifo "$tmp/ebpfdump.pcapng" --no-snapshot --no-containers \
 	${EBPFDUMP_ARGS:-} 2>"$tmp/ebpfdump.err"
-"$build/bench/loadgen" --udp 1 --bytes "$bytes" --duration "$secs" --client-netns "$ns" \
+"$build/bench/loadgen" --udp 1 --clients "${CLIENTS:-1}" --bytes "$bytes" --duration "$secs" --client-netns "$ns" \
 	--addr "10.232.$n.1" | tee "$tmp/run"
 sleep 1
 tracer_stop
