@@ -52,7 +52,8 @@ static void out_u64(struct out_buf *o, uint64_t v)
 	out_bytes(o, digits + n, sizeof(digits) - n);
 }
 
-static void out_escaped(struct out_buf *o, const char *s, size_t n)
+/* also: more bytes to escape (NULL for none). */
+static void out_escaped(struct out_buf *o, const char *s, size_t n, const char *also)
 {
 	size_t i;
 
@@ -60,33 +61,28 @@ static void out_escaped(struct out_buf *o, const char *s, size_t n)
 		unsigned char c = (unsigned char)s[i];
 		char esc[3] = {'%', hex_digits[c >> 4], hex_digits[c & 0xf]};
 
-		if (needs_escape(c))
+		if (needs_escape(c) || (also && strchr(also, c)))
 			out_bytes(o, esc, sizeof(esc));
 		else
 			out_bytes(o, (const char *)&c, 1);
 	}
 }
 
-/* Inside a compact process tag the tag's own delimiters travel as %XX too. */
-static void out_tag_escaped(struct out_buf *o, const char *s, size_t n)
+/* NUL-terminate the line in buf; its length, or -ENOSPC (buf empty). */
+static int out_finish(struct out_buf *o, char *buf, size_t size)
 {
-	size_t i, start = 0;
-
-	for (i = 0; i <= n && !o->full; i++) {
-		char esc[3];
-
-		if (i < n && s[i] != '[' && s[i] != ']' && s[i] != '@' && s[i] != '#')
-			continue;
-		out_escaped(o, s + start, i - start);
-		if (i < n) {
-			esc[0] = '%';
-			esc[1] = hex_digits[(unsigned char)s[i] >> 4];
-			esc[2] = hex_digits[(unsigned char)s[i] & 0xf];
-			out_bytes(o, esc, sizeof(esc));
-		}
-		start = i + 1;
+	if (o->full) {
+		if (size)
+			buf[0] = '\0';
+		return -ENOSPC;
 	}
+	buf[o->len] = '\0';
+	return (int)o->len;
 }
+
+/* Inside a compact process tag the tag's own delimiters travel as %XX too
+ * (strchr also matches the terminating NUL, which values never hold). */
+#define TAG_DELIMITERS "[]@#"
 
 static void out_hex(struct out_buf *o, uint64_t v)
 {
@@ -112,14 +108,14 @@ static void out_tag(struct out_buf *o, const char *key, const struct event *ev)
 	out_bytes(o, key, 3);
 	out_bytes(o, "=", 1);
 	if (EVENT_HAS(ev, ITEM_COMM))
-		out_tag_escaped(o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
+		out_escaped(o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)), TAG_DELIMITERS);
 	out_bytes(o, "[", 1);
 	if (EVENT_HAS(ev, ITEM_PID))
 		out_u64(o, ev->pid);
 	out_bytes(o, "]", 1);
 	if (name && name[0]) {
 		out_bytes(o, "@", 1);
-		out_tag_escaped(o, name, strnlen(name, EVENT_NAME_MAX));
+		out_escaped(o, name, strnlen(name, EVENT_NAME_MAX), TAG_DELIMITERS);
 	}
 	out_bytes(o, "#", 1);
 	out_hex(o, ev->identity);
@@ -138,13 +134,7 @@ int event_comment_format_compact(const struct event *sender, const struct event 
 		out_tag(&o, "src", sender);
 	if (receiver)
 		out_tag(&o, "dst", receiver);
-	if (o.full) {
-		if (size)
-			buf[0] = '\0';
-		return -ENOSPC;
-	}
-	buf[o.len] = '\0';
-	return (int)o.len;
+	return out_finish(&o, buf, size);
 }
 
 static void out_side(struct out_buf *o, const char *side, const struct event *ev)
@@ -166,7 +156,7 @@ static void out_side(struct out_buf *o, const char *side, const struct event *ev
 		if (c->kind == ITEM_KIND_INT)
 			out_u64(o, item_load_int(ev, c));
 		else
-			out_escaped(o, field, strnlen(field, c->width - 1));
+			out_escaped(o, field, strnlen(field, c->width - 1), NULL);
 	}
 }
 
@@ -178,13 +168,7 @@ int event_comment_format(const struct event *sender, const struct event *receive
 	out_bytes(&o, EVENT_COMMENT_TAG, TAG_LEN);
 	out_side(&o, "src.", sender);
 	out_side(&o, "dst.", receiver);
-	if (o.full) {
-		if (size)
-			buf[0] = '\0';
-		return -ENOSPC;
-	}
-	buf[o.len] = '\0';
-	return (int)o.len;
+	return out_finish(&o, buf, size);
 }
 
 static int hex_value(char c)
