@@ -154,6 +154,9 @@ struct capture {
 	uint64_t start_ns;
 	uint64_t events_written, events_snapshot, events_published;
 	uint64_t identities_written; /* Identity frames (compact comments), not events */
+	/* The progress line on a terminal's stderr, once a second. */
+	bool progress;
+	uint64_t start_wall_ns, last_progress_ns;
 	uint64_t lines_printed; /* --print */
 	uint64_t events_filtered; /* filtered in user space (--netns, container scope) */
 	uint64_t cmdline_missing; /* events of a process without its command line */
@@ -882,6 +885,55 @@ static void log_losses(struct capture *c, uint64_t kernel_lost)
 }
 
 /* The toolbar's status line, once a second. */
+/* With a byte count's unit: "700 bytes", "812 KiB", "12.3 MiB", "1.07 GiB". */
+static void format_bytes(char *buf, size_t size, uint64_t n)
+{
+	if (n < 1024)
+		snprintf(buf, size, "%llu bytes", (unsigned long long)n);
+	else if (n < (1u << 20))
+		snprintf(buf, size, "%llu KiB", (unsigned long long)(n >> 10));
+	else if (n < (1ull << 30))
+		snprintf(buf, size, "%.1f MiB", (double)n / (1u << 20));
+	else
+		snprintf(buf, size, "%.2f GiB", (double)n / (1u << 30));
+}
+
+/* A shell capture into a file: what it has written so far, on one line of
+ * stderr that is replaced each second (and erased by any message). */
+static void show_progress(struct capture *c, uint64_t now)
+{
+	uint64_t lost = 0;
+	char line[256], size[32];
+	int n;
+
+	if (!c->progress || now - c->last_progress_ns < 1000000000ull)
+		return;
+	c->last_progress_ns = now;
+#if EBPFDUMP_WITH_BPF
+	if (c->probe) {
+		struct probe_stats ps;
+
+		probe_stats(c->probe, &ps);
+		lost += ps.dropped + ps.missed;
+	}
+#endif
+	if (c->live) {
+		struct live_stats ls;
+
+		if (live_stats(c->live, &ls) == 0)
+			lost += ls.dropped;
+	}
+	format_bytes(size, sizeof(size), pcapng_writer_bytes(c->writer));
+	n = snprintf(line, sizeof(line), "%llu events", (unsigned long long)c->events_written);
+	if (c->live)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ", %llu packets (%llu with a process)",
+			      (unsigned long long)c->packets_written,
+			      (unsigned long long)c->packets_merged);
+	snprintf(line + n, sizeof(line) - (size_t)n, ", %llu lost, %s, %llu s", (unsigned long long)lost,
+		 size, (unsigned long long)((now - c->start_wall_ns) / 1000000000u));
+	log_progress(line);
+}
+
 static void send_counters(struct capture *c, uint64_t now)
 {
 	struct control_counters k = {
@@ -1091,6 +1143,7 @@ static int run_loop(struct capture *c)
 			c->stop = true;
 		}
 		send_counters(c, now);
+		show_progress(c, now);
 #if EBPFDUMP_WITH_BPF
 		/* UDP counts after a flow's first datagram stay in the kernel's
 		 * table until collected. */
@@ -1101,6 +1154,8 @@ static int run_loop(struct capture *c)
 #endif
 		arm_timer(c, now);
 	}
+	if (c->progress)
+		log_progress(NULL); /* the summary below says it all */
 	/* Drain what the kernel produced before the stop, then the merge.
 	 * Detached first, so that the totals below are final and exact. */
 	if (!c->write_error && c->live)
@@ -1696,6 +1751,11 @@ static void log_started(struct capture *c)
 		log_info("%s (Ctrl-C stops)", line);
 	else
 		log_debug("%s", line);
+	/* A shell capture into a file shows its progress; printed lines
+	 * (--print) and -q do without, and so does anything not a terminal. */
+	c->progress = c->writer && !o->control_out && !c->under_wireshark && !o->print &&
+		      !o->quiet && isatty(STDERR_FILENO);
+	c->start_wall_ns = c->last_progress_ns = now_realtime_ns();
 }
 
 /* Say at once which capabilities are missing, and how to grant them,

@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <time.h>
 
-static bool debug_on;
+static bool debug_on, quiet;
+static bool progress_shown; /* a progress line, without its newline, is on stderr */
 static FILE *debug_file;
 static log_sink_fn notice_sink;
 static void *notice_sink_ctx;
@@ -35,6 +36,22 @@ void log_close(void)
 	if (debug_file)
 		fclose(debug_file);
 	debug_file = NULL;
+}
+
+void log_progress(const char *line)
+{
+	/* Carriage return, then erase to the end of the line (ECMA-48 EL). */
+	if (progress_shown || line)
+		fputs("\r\033[K", stderr);
+	progress_shown = line != NULL;
+	if (line)
+		fputs(line, stderr);
+	fflush(stderr);
+}
+
+void log_set_quiet(bool on)
+{
+	quiet = on;
 }
 
 bool log_debug_enabled(void)
@@ -68,7 +85,10 @@ static void vlog(const char *level, bool always_stderr, const char *fmt, va_list
 		if (level[0] != 'e')
 			return;
 	}
+	if (quiet && level[0] == 'i' && !(debug_on && !debug_file))
+		return; /* -q: warnings and errors only */
 	if (always_stderr || (debug_on && !debug_file)) {
+		log_progress(NULL);
 		fprintf(stderr, "ebpfdump: ");
 		if (level[0] != 'e' && level[0] != 'i')
 			fprintf(stderr, "%s: ", level);

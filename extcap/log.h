@@ -24,6 +24,12 @@ void log_set_notice_sink(log_sink_fn fn, void *ctx);
 __attribute__((format(printf, 1, 2))) void log_error(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void log_warn(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void log_info(const char *fmt, ...);
+/* -q: info messages no longer reach stderr (the debug file keeps them);
+ * warnings and errors still do. */
+void log_set_quiet(bool on);
+/* Replace the progress line on stderr (a terminal: the caller checks) by
+ * line, or erase it (NULL). Messages erase it before they print. */
+void log_progress(const char *line);
 __attribute__((format(printf, 1, 2))) void log_debug(const char *fmt, ...);
 
 #endif

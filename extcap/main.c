@@ -118,6 +118,7 @@ int main(int argc, char **argv)
 	privs_as_caller(true);
 	r = log_setup(o.debug, o.debug_file);
 	privs_as_caller(false);
+	log_set_quiet(o.quiet);
 	if (r < 0) {
 		fprintf(stderr, "ebpfdump: cannot open --debug-file %s: %s\n", o.debug_file,
 			strerror(-r));

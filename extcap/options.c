@@ -38,6 +38,7 @@
 	X(CONTROL_IN, "extcap-control-in", REQUIRED) \
 	X(CONTROL_OUT, "extcap-control-out", REQUIRED) \
 	X(DEBUG, "debug", NONE) \
+	X(QUIET, "quiet", NONE) \
 	X(DEBUG_FILE, "debug-file", REQUIRED) \
 	X(HELP, "help", NONE) \
 	X(VERSION, "version", NONE) \
@@ -130,7 +131,9 @@ const char *options_usage(void)
 	       "  --extcap-capture-filter F    capture filter (packet interfaces only)\n"
 	       "  --extcap-control-in PIPE, --extcap-control-out PIPE\n"
 	       "                               the toolbar's pipes (Wireshark passes them)\n"
-	       "  --debug                      debug messages on stderr\n"
+	       "  -v, --debug                  debug messages on stderr\n"
+	       "  -q, --quiet                  no info messages and no progress line on stderr\n"
+	       "                               (warnings and errors still)\n"
 	       "  --debug-file PATH            debug messages appended to PATH\n"
 	       "\n"
 	       "Capture options:\n"
@@ -435,7 +438,7 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 	}
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":qv", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_EXTCAP_INTERFACES:
 			o.action = ACTION_LIST_INTERFACES;
@@ -471,7 +474,12 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			o.control_out = optarg;
 			break;
 		case OPT_DEBUG:
+		case 'v':
 			o.debug = true;
+			break;
+		case OPT_QUIET:
+		case 'q':
+			o.quiet = true;
 			break;
 		case OPT_DEBUG_FILE:
 			o.debug_file = optarg;

@@ -77,6 +77,7 @@ struct options {
 	const char *capture_filter; /* --extcap-capture-filter */
 	const char *control_in, *control_out;
 	bool debug;
+	bool quiet; /* -q: warnings and errors only on stderr, no progress line */
 	const char *debug_file;
 
 	uint32_t event_mask; /* bit (1 << enum event_type) */

@@ -111,6 +111,7 @@ struct pcapng_writer {
 	uint64_t deadline_ns;
 	uint8_t *buf; /* BLOCK_MAX bytes: whole blocks waiting, then the one being built */
 	size_t len;   /* bytes of whole blocks in buf */
+	uint64_t bytes; /* of whole blocks, buffered or written */
 	struct pcapng_if *ifs;
 	uint32_t n_ifs, cap_ifs;
 };
@@ -337,6 +338,11 @@ static void count_written(struct pcapng_writer *w, size_t done)
 	}
 }
 
+uint64_t pcapng_writer_bytes(const struct pcapng_writer *w)
+{
+	return w ? w->bytes : 0;
+}
+
 uint64_t pcapng_writer_written(const struct pcapng_writer *w, uint32_t if_id)
 {
 	return w && if_id < w->n_ifs ? w->ifs[if_id].written : 0;
@@ -389,6 +395,7 @@ static int block_end(struct pcapng_writer *w, uint8_t *p, size_t size)
 		return -EFAULT;
 	}
 	w->len += size;
+	w->bytes += size;
 	if (w->write_through && !w->hold)
 		return flush_buffer(w);
 	return 0;

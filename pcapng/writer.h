@@ -100,6 +100,10 @@ int pcapng_write_secrets(struct pcapng_writer *w, uint32_t secrets_type, const v
  * (written by the kernel, not only buffered): what a summary may count. */
 uint64_t pcapng_writer_written(const struct pcapng_writer *w, uint32_t if_id);
 
+/* Bytes of the blocks made so far, buffered or written: the file's size
+ * once flushed. */
+uint64_t pcapng_writer_bytes(const struct pcapng_writer *w);
+
 /* Flush buffered output (no-op when writing through). */
 int pcapng_writer_flush(struct pcapng_writer *w);
 /* For an event loop writing to a fifo or pipe: while held, blocks are

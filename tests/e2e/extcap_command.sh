@@ -9,7 +9,9 @@
 #    (SYN included), the neighbour's packets left out and counted;
 #  - a command that does not exist: exit 127 and the reason;
 #  - a command still running at --duration: ended (SIGTERM), status 143;
-#  - bad combinations exit 2.
+#  - bad combinations exit 2;
+#  - on a terminal (script(1)): the progress line, -q, -v; off a terminal no
+#    control characters.
 #
 # usage: extcap_command.sh EBPFDUMP SOURCE_DIR TOOLS_DIR   (as root)
 set -uo pipefail
@@ -159,4 +161,39 @@ done
 "$tool" --fifo "$T/bad.pcapng" -- 2>"$T/bad.err"
 rc=$?
 check "'--' without a command: exit 2 ($rc)" '[ "$rc" = 2 ]'
+
+# A shell capture into a file on a terminal (script(1) gives it a pty): a
+# progress line replaced each second (carriage return, erase line), erased
+# before the summary; -q: no info and no progress, but errors; -v: debug
+# messages; stderr not a terminal: no control characters at all. Refused
+# connections to a closed port make the counts grow.
+esc=$(printf '\033') cr=$(printf '\r')
+cap=(--capture --extcap-interface ebpfevents --no-snapshot --no-containers)
+progress() { tr '\r' '\n' <"$1" | sed -n "s/^$esc\[K\([0-9]*\) events, .* lost, .*, \([0-9]*\) s$/\1 \2/p"; }
+if command -v script >/dev/null; then
+	(while :; do bash -c "exec 3<>/dev/tcp/127.0.0.1/9" 2>/dev/null; sleep 0.05; done) &
+	knock=$!
+	E2E_PIDS+=("$knock")
+	script -qec "'$tool' ${cap[*]} --fifo '$T/tty.pcapng' --duration 3" /dev/null >"$T/tty.out" 2>&1
+	kill "$knock"
+	progress "$T/tty.out" >"$T/tty.prog"
+	first=$(head -1 "$T/tty.prog" | cut -d' ' -f1) last=$(tail -1 "$T/tty.prog" | cut -d' ' -f1)
+	check "terminal: progress lines each second ($(tr '\n' ';' <"$T/tty.prog")), the count growing" \
+		'[ "$(wc -l <"$T/tty.prog")" -ge 2 ] && [ "${last:-0}" -gt "${first:-0}" ]'
+	check "terminal: the summary erases the progress line" \
+		'tr "\r" "\n" <"$T/tty.out" | grep -q "^$esc\[Kebpfdump: [0-9]* events written to $T/tty.pcapng"'
+	script -qec "'$tool' -q ${cap[*]} --fifo '$T/q.pcapng' --duration 2" /dev/null >"$T/q.out" 2>&1
+	check "-q on a terminal: no message, no progress ($(head -c 200 "$T/q.out" | cat -v))" \
+		'! grep -q . "$T/q.out" && [ -s "$T/q.pcapng" ]'
+	script -qec "'$tool' -q ${cap[*]} --fifo '$T/nodir/x.pcapng'" /dev/null >"$T/qerr.out" 2>&1
+	check "-q still shows errors ($(head -1 "$T/qerr.out" | tr -d '\r'))" \
+		'grep -q "ebpfdump: .*nodir" "$T/qerr.out"'
+else
+	echo "note: script(1) not installed: the terminal checks are skipped"
+fi
+"$tool" "${cap[@]}" --fifo "$T/plain.pcapng" --duration 1 2>"$T/plain.err"
+check "stderr not a terminal: the summary, no control characters ($(head -1 "$T/plain.err"))" \
+	'grep -q "events written to" "$T/plain.err" && ! grep -q "[$esc$cr]" "$T/plain.err"'
+"$tool" -v "${cap[@]}" --fifo "$T/v.pcapng" --duration 1 2>"$T/v.err"
+check "-v: debug messages ($(grep -c "debug:" "$T/v.err"))" 'grep -q "^ebpfdump: debug: " "$T/v.err"'
 finish
