@@ -884,7 +884,6 @@ static void log_losses(struct capture *c, uint64_t kernel_lost)
 	}
 }
 
-/* The toolbar's status line, once a second. */
 /* With a byte count's unit: "700 bytes", "812 KiB", "12.3 MiB", "1.07 GiB". */
 static void format_bytes(char *buf, size_t size, uint64_t n)
 {
@@ -934,6 +933,7 @@ static void show_progress(struct capture *c, uint64_t now)
 	log_progress(line);
 }
 
+/* The toolbar's status line, once a second. */
 static void send_counters(struct capture *c, uint64_t now)
 {
 	struct control_counters k = {

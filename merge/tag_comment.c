@@ -34,9 +34,10 @@ struct comment_slot {
 	size_t text_size;
 };
 
-/* Identity numbers are base + owner serial: 40 random bits leave room
- * for 2^24 owners per run before the hex grows past 10 digits, and make
- * two runs' ranges overlap with a chance near (their owners) / 2^40. */
+/* Identity numbers are a random 40-bit base + the owner's serial: at most
+ * 10 or 11 hex digits in a comment, and two runs' ranges overlap with a
+ * chance near (their owners) / 2^40, so files joined by mergecap keep
+ * their references apart. */
 #define IDENTITY_BASE_BITS 40
 
 struct tag_comment_cache {
