@@ -436,7 +436,9 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			break;
 		}
 	}
-	optind = 1;
+	/* 0, not 1: glibc (and musl) then also forget the position inside a
+	 * cluster of short options ("-qv") where a previous call stopped. */
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":qv", long_options, NULL)) != -1) {
 		switch (c) {
