@@ -1891,9 +1891,14 @@ int capture_run(const struct options *o)
 	else if (gethostname(c->host, sizeof(c->host) - 1) < 0)
 		snprintf(c->host, sizeof(c->host), "localhost");
 
-	/* --print: whole lines as they come, also into a pipe (| grep). */
-	if (o->print)
+	/* --print: whole lines as they come, also into a pipe (| grep);
+	 * colours only on a terminal, and not with NO_COLOR set. */
+	if (o->print) {
+		const char *no_colour = getenv("NO_COLOR");
+
 		setvbuf(stdout, NULL, _IOLBF, 0);
+		print_set_colour(isatty(STDOUT_FILENO) && !(no_colour && no_colour[0]));
+	}
 	/* Signals first: a stop request is honoured at every step below. */
 	r = setup_signals(c);
 	if (r < 0) {

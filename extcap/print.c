@@ -10,6 +10,34 @@
 #include "capture/parse.h"
 #include "merge/owner.h"
 
+static bool colour;
+
+void print_set_colour(bool on)
+{
+	colour = on;
+}
+
+/* SGR sequences, or "" without colour. */
+#define SGR(code) (colour ? "\033[" code "m" : "")
+#define SGR_RESET SGR("0")
+
+/* The colour of an event type's name. */
+static const char *type_colour(unsigned type)
+{
+	switch (type) {
+	case EVENT_TCP_CONNECT_FAILED:
+	case EVENT_TCP_RETRANSMIT:
+		return SGR("31"); /* red */
+	case EVENT_TCP_CONNECT:
+	case EVENT_TCP_ACCEPT:
+		return SGR("32"); /* green */
+	case EVENT_TCP_CLOSE:
+		return SGR("2"); /* dim */
+	default:
+		return "";
+	}
+}
+
 /* "12:00:01.000123" in local time. */
 static void time_of_day(uint64_t ts_ns, char *buf, size_t len)
 {
@@ -86,7 +114,8 @@ int print_event(FILE *f, const struct event *ev)
 		snprintf(more + n, sizeof(more) - n, " container=%s",
 			 safe(ev->container, name, sizeof(name)));
 	}
-	return fprintf(f, "%s %s %s%s%s\n", when, who, type ? type : "event", where, more);
+	return fprintf(f, "%s %s%s%s %s%s%s%s%s\n", when, SGR("1"), who, SGR_RESET,
+		       type_colour(ev->type), type ? type : "event", SGR_RESET, where, more);
 }
 
 /* "curl[1234]" or "?" */
@@ -128,9 +157,9 @@ int print_packet(FILE *f, const struct merge_packet *pkt, const struct merge_tag
 		flags[n++] = ']';
 		flags[n] = '\0';
 	}
-	return fprintf(f, "%s %s %s → %s%s%s %u B %s → %s\n", when, proto,
+	return fprintf(f, "%s %s %s → %s%s%s %u B %s%s%s → %s%s%s\n", when, proto,
 		       endpoint(in->family, in->src, in->sport, s, sizeof(s)),
 		       endpoint(in->family, in->dst, in->dport, d, sizeof(d)), flags[0] ? " " : "",
-		       flags, pkt->len, process(tag->sender, from, sizeof(from)),
-		       process(tag->receiver, to, sizeof(to)));
+		       flags, pkt->len, SGR("1"), process(tag->sender, from, sizeof(from)),
+		       SGR_RESET, SGR("1"), process(tag->receiver, to, sizeof(to)), SGR_RESET);
 }

@@ -9,10 +9,17 @@
 #ifndef EBPFDUMP_EXTCAP_PRINT_H
 #define EBPFDUMP_EXTCAP_PRINT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "event/event.h"
 #include "merge/merge.h"
+
+/* Colours (ANSI SGR): the process names bold, failed connections and
+ * retransmissions red, new connections green, closes dim. Off by default;
+ * the capture turns them on when stdout is a terminal and NO_COLOR is
+ * unset or empty (no-color.org), so pipes and files get plain lines. */
+void print_set_colour(bool on);
 
 /* Returns what fprintf returns for the line (negative on error). */
 int print_event(FILE *f, const struct event *ev);

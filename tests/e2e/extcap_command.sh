@@ -10,8 +10,8 @@
 #  - a command that does not exist: exit 127 and the reason;
 #  - a command still running at --duration: ended (SIGTERM), status 143;
 #  - bad combinations exit 2;
-#  - on a terminal (script(1)): the progress line, -q, -v; off a terminal no
-#    control characters.
+#  - on a terminal (script(1)): the progress line, -q, -v, --print's colours
+#    (not with NO_COLOR); off a terminal no control characters.
 #
 # usage: extcap_command.sh EBPFDUMP SOURCE_DIR TOOLS_DIR   (as root)
 set -uo pipefail
@@ -174,7 +174,7 @@ if command -v script >/dev/null; then
 	(while :; do bash -c "exec 3<>/dev/tcp/127.0.0.1/9" 2>/dev/null; sleep 0.05; done) &
 	knock=$!
 	E2E_PIDS+=("$knock")
-	script -qec "'$tool' ${cap[*]} --fifo '$T/tty.pcapng' --duration 3" /dev/null >"$T/tty.out" 2>&1
+	script -qec "'$tool' ${cap[*]} --fifo '$T/tty.pcapng' --duration 4" /dev/null >"$T/tty.out" 2>&1
 	kill "$knock"
 	progress "$T/tty.out" >"$T/tty.prog"
 	first=$(head -1 "$T/tty.prog" | cut -d' ' -f1) last=$(tail -1 "$T/tty.prog" | cut -d' ' -f1)
@@ -185,6 +185,19 @@ if command -v script >/dev/null; then
 	script -qec "'$tool' -q ${cap[*]} --fifo '$T/q.pcapng' --duration 2" /dev/null >"$T/q.out" 2>&1
 	check "-q on a terminal: no message, no progress ($(head -c 200 "$T/q.out" | cat -v))" \
 		'! grep -q . "$T/q.out" && [ -s "$T/q.pcapng" ]'
+	# --print on a terminal: the refused connects' type in red, the
+	# process bold; NO_COLOR=1 or a pipe: plain lines.
+	(while :; do bash -c "exec 3<>/dev/tcp/127.0.0.1/9" 2>/dev/null; sleep 0.1; done) &
+	knock=$!
+	E2E_PIDS+=("$knock")
+	script -qec "'$tool' --print ${cap[*]} --duration 2" /dev/null >"$T/pcol.out" 2>&1
+	NO_COLOR=1 script -qec "'$tool' --print ${cap[*]} --duration 2" /dev/null >"$T/pnocol.out" 2>&1
+	"$tool" --print "${cap[@]}" --duration 2 >"$T/ppipe.out" 2>/dev/null
+	kill "$knock"
+	check "--print on a terminal: colours ($(grep -m1 TCP_Connect_Failed "$T/pcol.out" | cat -v | cut -c1-90))" \
+		'grep -q "$esc\[1mbash\[[0-9]*\]$esc\[0m $esc\[31mTCP_Connect_Failed$esc\[0m" "$T/pcol.out"'
+	check "--print with NO_COLOR=1, and into a pipe: no control characters" \
+		'grep -q "bash\[[0-9]*\] TCP_Connect_Failed" "$T/pnocol.out" && ! grep -q "$esc" "$T/pnocol.out" && grep -q "bash\[[0-9]*\] TCP_Connect_Failed" "$T/ppipe.out" && ! grep -q "$esc" "$T/ppipe.out"'
 	script -qec "'$tool' -q ${cap[*]} --fifo '$T/nodir/x.pcapng'" /dev/null >"$T/qerr.out" 2>&1
 	check "-q still shows errors ($(head -1 "$T/qerr.out" | tr -d '\r'))" \
 		'grep -q "ebpfdump: .*nodir" "$T/qerr.out"'
