@@ -171,11 +171,11 @@ esc=$(printf '\033') cr=$(printf '\r')
 cap=(--capture --extcap-interface ebpfevents --no-snapshot --no-containers)
 progress() { tr '\r' '\n' <"$1" | sed -n "s/^$esc\[K\([0-9]*\) events, .* lost, .*, \([0-9]*\) s$/\1 \2/p"; }
 if command -v script >/dev/null; then
+	# One refused connect every 50 ms for all the captures below.
 	(while :; do bash -c "exec 3<>/dev/tcp/127.0.0.1/9" 2>/dev/null; sleep 0.05; done) &
 	knock=$!
 	E2E_PIDS+=("$knock")
 	script -qec "'$tool' ${cap[*]} --fifo '$T/tty.pcapng' --duration 4" /dev/null >"$T/tty.out" 2>&1
-	kill "$knock"
 	progress "$T/tty.out" >"$T/tty.prog"
 	first=$(head -1 "$T/tty.prog" | cut -d' ' -f1) last=$(tail -1 "$T/tty.prog" | cut -d' ' -f1)
 	check "terminal: progress lines each second ($(tr '\n' ';' <"$T/tty.prog")), the count growing" \
@@ -187,13 +187,9 @@ if command -v script >/dev/null; then
 		'! grep -q . "$T/q.out" && [ -s "$T/q.pcapng" ]'
 	# --print on a terminal: the refused connects' type in red, the
 	# process bold; NO_COLOR=1 or a pipe: plain lines.
-	(while :; do bash -c "exec 3<>/dev/tcp/127.0.0.1/9" 2>/dev/null; sleep 0.1; done) &
-	knock=$!
-	E2E_PIDS+=("$knock")
 	script -qec "'$tool' --print ${cap[*]} --duration 2" /dev/null >"$T/pcol.out" 2>&1
 	NO_COLOR=1 script -qec "'$tool' --print ${cap[*]} --duration 2" /dev/null >"$T/pnocol.out" 2>&1
 	"$tool" --print "${cap[@]}" --duration 2 >"$T/ppipe.out" 2>/dev/null
-	kill "$knock"
 	check "--print on a terminal: colours ($(grep -m1 TCP_Connect_Failed "$T/pcol.out" | cat -v | cut -c1-90))" \
 		'grep -q "$esc\[1mbash\[[0-9]*\]$esc\[0m $esc\[31mTCP_Connect_Failed$esc\[0m" "$T/pcol.out"'
 	check "--print with NO_COLOR=1, and into a pipe: no control characters" \
@@ -201,6 +197,7 @@ if command -v script >/dev/null; then
 	script -qec "'$tool' -q ${cap[*]} --fifo '$T/nodir/x.pcapng'" /dev/null >"$T/qerr.out" 2>&1
 	check "-q still shows errors ($(head -1 "$T/qerr.out" | tr -d '\r'))" \
 		'grep -q "ebpfdump: .*nodir" "$T/qerr.out"'
+	kill "$knock"
 else
 	echo "note: script(1) not installed: the terminal checks are skipped"
 fi
