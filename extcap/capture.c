@@ -94,6 +94,24 @@ enum {
 /* Largest --tls frame: the exported-PDU tags and one call's plaintext. */
 #define TLS_FRAME_MAX (TLS_FRAME_TAGS_MAX + TLS_DATA_MAX)
 
+/* Interfaces whose packets are captured: every --ifname, and a
+ * container's or pod's own. */
+#define PACKET_SOURCES_MAX (OPTIONS_IFNAMES_MAX + 1u)
+
+struct capture;
+
+/* One interface's packets: its libpcap handle and its pcapng interface. */
+struct packet_source {
+	struct capture *c;
+	struct live *live;
+	struct live_config cfg; /* to open the handle again (restart_live) */
+	char ifname[IF_NAMESIZE];
+	uint32_t if_id;		/* its interface in the output */
+	uint64_t logged_lost;	/* losses told in the toolbar log */
+	bool scoped;		/* the container's or pod's interface */
+	bool gone;		/* disappeared; the others go on */
+};
+
 struct container_scope {
 	bool active;	    /* capturing a container's or pod's interface */
 	char display[NETDEV_DISPLAY_MAX + 1];
@@ -117,9 +135,9 @@ struct capture {
 	uint8_t tls_frame[TLS_FRAME_MAX];
 #endif
 	struct subscriber *subscriber;
-	struct live *live;	   /* packets, with --ifname or a container interface */
-	char live_ifname[IF_NAMESIZE];
-	struct live_config live_cfg; /* to open the handle again (restart_live) */
+	/* packets: --ifname and a container's interface, in the output's order */
+	struct packet_source src[PACKET_SOURCES_MAX];
+	unsigned n_src;
 	struct container_scope scope;
 	struct snapshot *snapshot; /* owners of sockets open at start */
 	/* ebpfdump -- COMMAND: the command, and when to stop after it exited */
@@ -137,7 +155,7 @@ struct capture {
 	/* sinks */
 	struct publisher *publisher;
 	struct pcapng_writer *writer;
-	uint32_t if_events, if_packets;
+	uint32_t if_events;
 	/* The events interface is declared: not with --no-event-frames and
 	 * packets, so that a capture of one interface has one link type and
 	 * libpcap tools (tcpdump -r) read it. */
@@ -176,7 +194,7 @@ struct capture {
 	struct event scratch; /* one side of a tagged packet, for the filter */
 	bool paused;
 	uint64_t toolbar_filtered, last_status_ns;
-	uint64_t logged_kernel_lost, logged_packets_lost; /* losses told in the toolbar log */
+	uint64_t logged_kernel_lost; /* losses told in the toolbar log */
 	uint64_t last_udp_flush_ns;
 	uint8_t record[RECORD_MAX_LEN];
 };
@@ -366,7 +384,8 @@ static void merge_on_packet(const struct merge_packet *pkt, const struct merge_t
 		return;
 	}
 	if (c->opt->print) {
-		printed(c, print_packet(stdout, pkt, tag));
+		printed(c, print_packet(stdout, pkt, tag,
+					c->n_src > 1 ? c->src[pkt->iface].ifname : NULL));
 		if (!c->writer || c->write_error)
 			return;
 	}
@@ -397,8 +416,8 @@ static void merge_on_packet(const struct merge_packet *pkt, const struct merge_t
 			meta.tid = tc->tid;
 		}
 	}
-	r = pcapng_write_packet(c->writer, c->if_packets, pkt->ts_ns, pkt->data, pkt->caplen,
-				pkt->len, &meta);
+	r = pcapng_write_packet(c->writer, c->src[pkt->iface].if_id, pkt->ts_ns, pkt->data,
+				pkt->caplen, pkt->len, &meta);
 	if (r < 0) {
 		c->write_error = r;
 		return;
@@ -411,13 +430,15 @@ static void merge_on_packet(const struct merge_packet *pkt, const struct merge_t
 static void on_packet(void *ctx, int linktype, uint64_t ts_ns, const uint8_t *data,
 		      uint32_t caplen, uint32_t len)
 {
-	struct capture *c = ctx;
+	struct packet_source *src = ctx;
+	struct capture *c = src->c;
 	struct merge_packet pkt = {
 		.ts_ns = ts_ns,
 		.data = data,
 		.caplen = caplen,
 		.len = len,
 		.linktype = linktype,
+		.iface = (uint32_t)(src - c->src),
 	};
 	int r = merge_push_packet(c->merge, &pkt);
 
@@ -640,19 +661,20 @@ static int start_output(struct capture *c)
 	pcapng_writer_set_stop(c->writer, c->sig_fd, 0);
 	/* Without packets the events interface stays, empty with
 	 * --no-event-frames: its statistics block still counts the events. */
-	c->has_if_events = c->opt->event_frames || !c->live;
+	c->has_if_events = c->opt->event_frames || !c->n_src;
 	if (r == 0 && c->has_if_events)
 		r = pcapng_add_interface(c->writer, &iface, &c->if_events);
-	if (r == 0 && c->live) {
+	for (unsigned i = 0; r == 0 && i < c->n_src; i++) {
+		struct packet_source *src = &c->src[i];
 		struct pcapng_interface piface = {
-			.linktype = (uint16_t)live_linktype(c->live),
-			.snaplen = live_snaplen(c->live),
-			.name = c->live_ifname,
-			.description = c->scope.active ? c->scope.display : NULL,
+			.linktype = (uint16_t)live_linktype(src->live),
+			.snaplen = live_snaplen(src->live),
+			.name = src->ifname,
+			.description = src->scoped ? c->scope.display : NULL,
 			.filter = c->opt->capture_filter,
 		};
 
-		r = pcapng_add_interface(c->writer, &piface, &c->if_packets);
+		r = pcapng_add_interface(c->writer, &piface, &src->if_id);
 	}
 #if EBPFDUMP_WITH_BPF
 	if (r == 0 && c->tls) {
@@ -707,16 +729,16 @@ static uint64_t finish_output(struct capture *c)
 		.dropped = kernel_lost + remote_dropped,
 		.has_dropped = true,
 	};
-	if (c->writer && !c->write_error && c->live) {
+	for (unsigned i = 0; i < c->n_src && c->writer && !c->write_error; i++) {
 		struct live_stats ls;
 		struct pcapng_stats pst = { .start_ns = st.start_ns, .end_ns = st.end_ns };
 
-		if (live_stats(c->live, &ls) == 0) {
+		if (live_stats(c->src[i].live, &ls) == 0) {
 			pst.received = ls.received;
 			pst.dropped = ls.dropped + ls.if_dropped;
 			pst.has_dropped = true;
 		}
-		if (pcapng_write_stats(c->writer, c->if_packets, st.end_ns, &pst) < 0)
+		if (pcapng_write_stats(c->writer, c->src[i].if_id, st.end_ns, &pst) < 0)
 			c->write_error = -EIO;
 	}
 	if (c->writer && !c->write_error) {
@@ -788,11 +810,12 @@ static void arm_timer(struct capture *c, uint64_t now)
 		due = c->last_udp_flush_ns + UDP_FLUSH_NS > now ? c->last_udp_flush_ns + UDP_FLUSH_NS
 								: now + 1;
 #endif
-	if (c->live && live_timeout_ms(c->live) >= 0) {
+	for (unsigned i = 0; i < c->n_src; i++) {
 		/* libpcap may hold packets in a block until its timeout. */
-		uint64_t d = now + (uint64_t)live_timeout_ms(c->live) * 1000000u + 1;
+		int ms = c->src[i].gone ? -1 : live_timeout_ms(c->src[i].live);
+		uint64_t d = now + (uint64_t)ms * 1000000u + 1;
 
-		if (d < due)
+		if (ms >= 0 && d < due)
 			due = d;
 	}
 	its.it_value.tv_sec = (time_t)(due / 1000000000u);
@@ -819,8 +842,10 @@ static int setup_loop(struct capture *c)
 #endif
 	if (r == 0 && c->subscriber)
 		r = epoll_add(c, subscriber_fd(c->subscriber), EPOLLIN, TAG_SUBSCRIBER);
-	if (r == 0 && c->live && live_fd(c->live) >= 0)
-		r = epoll_add(c, live_fd(c->live), EPOLLIN, TAG_LIVE);
+	for (unsigned i = 0; r == 0 && i < c->n_src; i++) {
+		if (live_fd(c->src[i].live) >= 0)
+			r = epoll_add(c, live_fd(c->src[i].live), EPOLLIN, TAG_LIVE);
+	}
 	if (r == 0 && c->publisher)
 		r = epoll_add(c, publisher_fd(c->publisher), EPOLLIN, TAG_PUBLISHER);
 	if (r == 0 && c->out_is_pipe)
@@ -865,23 +890,39 @@ static void log_losses(struct capture *c, uint64_t kernel_lost)
 		control_send_log(c->ctl, line);
 		c->logged_kernel_lost = kernel_lost;
 	}
-	if (c->live) {
+	for (unsigned i = 0; i < c->n_src; i++) {
+		struct packet_source *src = &c->src[i];
 		struct live_stats ls;
 		uint64_t lost;
 
-		if (live_stats(c->live, &ls) < 0)
-			return;
+		if (live_stats(src->live, &ls) < 0)
+			continue;
 		lost = ls.dropped + ls.if_dropped;
-		if (lost > c->logged_packets_lost) {
+		if (lost > src->logged_lost) {
 			snprintf(line, sizeof(line),
 				 "%llu packets lost on %s, %llu in all: a larger Packet buffer (MiB) "
 				 "or a capture filter keeps up",
-				 (unsigned long long)(lost - c->logged_packets_lost), c->live_ifname,
+				 (unsigned long long)(lost - src->logged_lost), src->ifname,
 				 (unsigned long long)lost);
 			control_send_log(c->ctl, line);
-			c->logged_packets_lost = lost;
+			src->logged_lost = lost;
 		}
 	}
+}
+
+/* Packets the kernel could not hand over on any interface (the ISBs'
+ * isb_ifdrop and isb_osdrop). */
+static uint64_t packets_dropped(struct capture *c)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < c->n_src; i++) {
+		struct live_stats ls;
+
+		if (live_stats(c->src[i].live, &ls) == 0)
+			n += ls.dropped + ls.if_dropped;
+	}
+	return n;
 }
 
 /* With a byte count's unit: "700 bytes", "812 KiB", "12.3 MiB", "1.07 GiB". */
@@ -916,15 +957,10 @@ static void show_progress(struct capture *c, uint64_t now)
 		lost += ps.dropped + ps.missed;
 	}
 #endif
-	if (c->live) {
-		struct live_stats ls;
-
-		if (live_stats(c->live, &ls) == 0)
-			lost += ls.dropped;
-	}
+	lost += packets_dropped(c);
 	format_bytes(size, sizeof(size), pcapng_writer_bytes(c->writer));
 	n = snprintf(line, sizeof(line), "%llu events", (unsigned long long)c->events_written);
-	if (c->live)
+	if (c->n_src)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, ", %llu packets (%llu with a process)",
 			      (unsigned long long)c->packets_written,
 			      (unsigned long long)c->packets_merged);
@@ -1079,19 +1115,45 @@ static bool check_write_error(struct capture *c, bool *failed)
 	return true;
 }
 
+static unsigned sources_left(const struct capture *c)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < c->n_src; i++)
+		n += !c->src[i].gone;
+	return n;
+}
+
+/* An interface that disappears ends its own packets; the capture stops
+ * when it was the last one (exit status 1 either way: not everything
+ * asked for was captured). */
 static void dispatch_packets(struct capture *c, bool *failed)
 {
-	int r = live_dispatch(c->live, -1);
+	for (unsigned i = 0; i < c->n_src && !c->stop; i++) {
+		struct packet_source *src = &c->src[i];
+		const char *why = src->scoped ? " (its container or pod was removed?)" : "";
+		int r = src->gone ? 0 : live_dispatch(src->live, -1);
 
-	if (r == -ENODEV) {
-		log_error("the interface %s disappeared%s: capture stopped; the output is complete "
-			  "up to here",
-			  c->live_ifname, c->scope.active ? " (its container or pod was removed?)" : "");
-		*failed = c->stop = true;
-	} else if (r < 0) {
-		log_error("capturing on %s failed: %s", c->live_ifname,
-			  live_error(c->live)[0] ? live_error(c->live) : strerror(-r));
-		*failed = c->stop = true;
+		if (r >= 0)
+			continue;
+		*failed = true;
+		if (r == -ENODEV && sources_left(c) > 1) {
+			src->gone = true;
+			if (live_fd(src->live) >= 0)
+				epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, live_fd(src->live), NULL);
+			log_warn("the interface %s disappeared%s: its packets end here, the capture "
+				 "goes on with the other interfaces",
+				 src->ifname, why);
+		} else if (r == -ENODEV) {
+			log_error("the interface %s disappeared%s: capture stopped; the output is "
+				  "complete up to here",
+				  src->ifname, why);
+			c->stop = true;
+		} else {
+			log_error("capturing on %s failed: %s", src->ifname,
+				  live_error(src->live)[0] ? live_error(src->live) : strerror(-r));
+			c->stop = true;
+		}
 	}
 }
 
@@ -1129,7 +1191,7 @@ static int run_loop(struct capture *c)
 			handle_ready(c, evs[i].data.u64, &failed);
 			c->stop |= check_write_error(c, &failed);
 		}
-		if (c->live && !c->stop)
+		if (c->n_src && !c->stop)
 			dispatch_packets(c, &failed);
 		now = now_realtime_ns();
 		if (c->merge && !c->stop)
@@ -1158,8 +1220,10 @@ static int run_loop(struct capture *c)
 		log_progress(NULL); /* the summary below says it all */
 	/* Drain what the kernel produced before the stop, then the merge.
 	 * Detached first, so that the totals below are final and exact. */
-	if (!c->write_error && c->live)
-		live_dispatch(c->live, -1);
+	for (unsigned i = 0; i < c->n_src && !c->write_error; i++) {
+		if (!c->src[i].gone)
+			live_dispatch(c->src[i].live, -1);
+	}
 #if EBPFDUMP_WITH_BPF
 	if (c->tls && !c->write_error)
 		tls_probe_consume(c->tls);
@@ -1528,7 +1592,7 @@ static const struct netdev_entry *find_pod(const struct netdev_list *l, const ch
 /* "veth@name" (a container interface, or --ifname in the original tool's
  * form), or --container/--pod's name: find the host side of the
  * container's or pod's link today. */
-static int resolve_container(struct capture *c, const char *spec)
+static int resolve_container(struct capture *c, const char *spec, char *ifname, size_t ifname_len)
 {
 	struct container_resolver *cr = c->containers;
 	struct container_resolver *own = NULL;
@@ -1554,7 +1618,7 @@ static int resolve_container(struct capture *c, const char *spec)
 		container_resolver_free(own);
 		return -ENODEV;
 	}
-	snprintf(c->live_ifname, sizeof(c->live_ifname), "%s", e->ifname);
+	snprintf(ifname, ifname_len, "%s", e->ifname);
 	c->scope.active = true;
 	c->scope.netns = e->netns;
 	snprintf(c->scope.display, sizeof(c->scope.display), "%s", e->display);
@@ -1565,76 +1629,105 @@ static int resolve_container(struct capture *c, const char *spec)
 	return 0;
 }
 
-static int start_live(struct capture *c)
+/* One interface's packets: a name, or a container's or pod's spec. */
+static int open_source(struct capture *c, const char *spec, bool container)
 {
 	const struct options *o = c->opt;
-	const char *spec = o->ifname;
-	struct live_config cfg;
+	struct packet_source *src = &c->src[c->n_src];
 	char err[LIVE_REASON_MAX] = "";
 	int r;
 
-	if (o->interface && strchr(o->interface, '@'))
-		spec = o->interface;
-	if (o->container)
-		spec = o->container;
-	if (!spec)
-		return 0;
-	if (o->container || strchr(spec, '@')) {
-		r = resolve_container(c, spec);
+	if (container) {
+		r = resolve_container(c, spec, src->ifname, sizeof(src->ifname));
 		if (r < 0)
 			return r;
+		src->scoped = true;
+	} else if (strlen(spec) > LIVE_IFNAME_MAX) {
+		/* Cut short, it could name another interface. */
+		log_error("no such interface \"%s\": interface names have at most %u bytes (`ip "
+			  "link` lists them)",
+			  spec, LIVE_IFNAME_MAX);
+		return -ENODEV;
 	} else {
-		snprintf(c->live_ifname, sizeof(c->live_ifname), "%s", spec);
+		snprintf(src->ifname, sizeof(src->ifname), "%s", spec);
 	}
-	live_config_init(&cfg);
-	cfg.ifname = c->live_ifname;
-	cfg.filter = o->capture_filter;
-	cfg.snaplen = o->snaplen;
-	cfg.promisc = o->promisc;
-	cfg.buffer_mib = o->buffer_mb;
-	c->live_cfg = cfg;
-	r = live_open(&cfg, on_packet, c, &c->live, err, sizeof(err));
+	for (unsigned i = 0; i < c->n_src; i++) {
+		if (strcmp(c->src[i].ifname, src->ifname) == 0) {
+			log_error("the interface %s is named twice (%s and %s): give it once",
+				  src->ifname, c->src[i].scoped ? c->scope.display : c->src[i].ifname,
+				  spec);
+			return -EINVAL;
+		}
+	}
+	src->c = c;
+	live_config_init(&src->cfg);
+	src->cfg.ifname = src->ifname;
+	src->cfg.filter = o->capture_filter;
+	src->cfg.snaplen = o->snaplen;
+	src->cfg.promisc = o->promisc;
+	src->cfg.buffer_mib = o->buffer_mb;
+	r = live_open(&src->cfg, on_packet, src, &src->live, err, sizeof(err));
 	if (r < 0) {
 		log_error("%s", err[0] ? err : strerror(-r));
 		return r;
 	}
-	if (live_warning(c->live)[0])
-		log_warn("%s", live_warning(c->live));
+	c->n_src++;
+	if (live_warning(src->live)[0])
+		log_warn("%s", live_warning(src->live));
+	return 0;
+}
+
+/* The container's or pod's interface first (it gives the events' scope),
+ * then every --ifname in the order given. */
+static int start_live(struct capture *c)
+{
+	const struct options *o = c->opt;
+	const char *container = o->container;
+	int r = 0;
+
+	if (o->interface && strchr(o->interface, '@'))
+		container = o->interface;
+	if (container)
+		r = open_source(c, container, true);
+	for (unsigned i = 0; r == 0 && i < o->n_ifnames; i++)
+		r = open_source(c, o->ifnames[i], strchr(o->ifnames[i], '@') != NULL);
+	if (r < 0 || !c->n_src)
+		return r;
 	r = tag_comment_cache_new((enum comment_mode)o->comment_mode, &c->comments);
 	if (r == 0)
 		r = start_merge(c, o->window_ms, 0);
 	return r;
 }
 
-/* The handle opened by start_live() (to say a bad interface or filter
- * before anything is loaded, and to declare the packet interface) is not
+/* The handles opened by start_live() (to say a bad interface or filter
+ * before anything is loaded, and to declare the packet interfaces) are not
  * read until the loop runs: loading the programs, opening the output and
- * the snapshot (a second with many namespaces) filled its ring, and the
+ * the snapshot (a second with many namespaces) filled their rings, and the
  * kernel dropped what came next, a gap of hundreds of packets after the
- * first ones. So it is opened again right before the loop: the capture
+ * first ones. So each is opened again right before the loop: the capture
  * of packets starts there, without a gap. Same interface, filter and
  * settings, so the same link type as declared. */
-static int restart_live(struct capture *c)
+static void restart_live(struct capture *c)
 {
-	char err[LIVE_REASON_MAX] = "";
-	int r;
+	for (unsigned i = 0; i < c->n_src; i++) {
+		struct packet_source *src = &c->src[i];
+		char err[LIVE_REASON_MAX] = "";
+		struct live *fresh = NULL;
+		int r;
 
-	struct live *fresh = NULL;
-
-	if (!c->live)
-		return 0;
-	/* The new handle first: if the interface went away meanwhile, the
-	 * first handle stays, and the loop says that the interface vanished
-	 * as it would have without the reopening. */
-	r = live_open(&c->live_cfg, on_packet, c, &fresh, err, sizeof(err));
-	if (r < 0) {
-		log_debug("the packet handle was not reopened (%s): the first one is kept",
-			  err[0] ? err : strerror(-r));
-		return 0;
+		/* The new handle first: if the interface went away meanwhile,
+		 * the first handle stays, and the loop says that the interface
+		 * vanished as it would have without the reopening. */
+		r = live_open(&src->cfg, on_packet, src, &fresh, err, sizeof(err));
+		if (r < 0) {
+			log_debug("the packet handle of %s was not reopened (%s): the first one is "
+				  "kept",
+				  src->ifname, err[0] ? err : strerror(-r));
+			continue;
+		}
+		live_free(src->live);
+		src->live = fresh;
 	}
-	live_free(c->live);
-	c->live = fresh;
-	return 0;
 }
 
 static int start_sources(struct capture *c)
@@ -1736,13 +1829,18 @@ static void log_started(struct capture *c)
 	const struct options *o = c->opt;
 	char line[1024];
 
-	if (!c->live)
+	char on[400] = "";
+	size_t n = 0;
+
+	for (unsigned i = 0; i < c->n_src && n < sizeof(on); i++)
+		n += (size_t)snprintf(on + n, sizeof(on) - n, "%s%s", i ? ", " : "",
+				      c->src[i].scoped ? c->scope.display : c->src[i].ifname);
+	if (!c->n_src)
 		snprintf(line, sizeof(line), "capture started: %s",
 			 is_remote(c) ? "remote events" : "kernel events");
 	else
-		snprintf(line, sizeof(line), "capture started: %s and packets on %.300s%s%.500s%s",
-			 is_remote(c) ? "remote events" : "kernel events",
-			 c->scope.active ? c->scope.display : c->live_ifname,
+		snprintf(line, sizeof(line), "capture started: %s and packets on %s%s%.500s%s",
+			 is_remote(c) ? "remote events" : "kernel events", on,
 			 o->capture_filter ? " (filter: " : "", o->capture_filter ?: "",
 			 o->capture_filter ? ")" : "");
 	if (o->control_out)
@@ -1767,7 +1865,7 @@ static int check_privileges(struct capture *c)
 
 	if (!is_remote(c))
 		needs |= PRIVS_NEEDS_EVENTS;
-	if (c->opt->ifname || c->opt->container ||
+	if (c->opt->n_ifnames || c->opt->container ||
 	    (c->opt->interface && strchr(c->opt->interface, '@')))
 		needs |= c->opt->promisc ? PRIVS_NEEDS_PROMISC : PRIVS_NEEDS_PACKETS;
 	if (needs && privs_check(needs, msg, sizeof(msg)) < 0) {
@@ -1779,13 +1877,9 @@ static int check_privileges(struct capture *c)
 
 static void report(struct capture *c, uint64_t dropped)
 {
-	struct live_stats ls = { 0 };
-	uint64_t pk_dropped = 0;
-
-	/* The packets the kernel could not hand over (the ISB's isb_ifdrop
-	 * and isb_osdrop), said like the events lost. */
-	if (c->live && live_stats(c->live, &ls) == 0)
-		pk_dropped = ls.dropped + ls.if_dropped;
+	/* The packets the kernel could not hand over, said like the events
+	 * lost. */
+	uint64_t pk_dropped = packets_dropped(c);
 #if EBPFDUMP_WITH_BPF
 	report_kernel(c);
 	report_tls(c);
@@ -1826,8 +1920,10 @@ static void report(struct capture *c, uint64_t dropped)
 	 * a write error (a full disk) the rest never made it. */
 	if (c->writer) {
 		uint64_t ev = c->has_if_events ? pcapng_writer_written(c->writer, c->if_events) : 0;
-		uint64_t pk = c->live ? pcapng_writer_written(c->writer, c->if_packets) : 0;
+		uint64_t pk = 0;
 
+		for (unsigned i = 0; i < c->n_src; i++)
+			pk += pcapng_writer_written(c->writer, c->src[i].if_id);
 		/* The events interface also holds the Identity frames. */
 		uint64_t ev_frames = c->events_written + c->identities_written;
 
@@ -1848,7 +1944,7 @@ static void report(struct capture *c, uint64_t dropped)
 	if (c->writer && !c->under_wireshark && c->subscriber)
 		log_info("%llu events written to %s", (unsigned long long)c->events_written,
 			 output_name(c));
-	else if (c->writer && !c->under_wireshark && c->live)
+	else if (c->writer && !c->under_wireshark && c->n_src)
 		log_info("%llu events and %llu packets written to %s, %llu events lost in the "
 			 "kernel (ring buffer full), %llu packets dropped (packet buffer full)",
 			 (unsigned long long)c->events_written,
@@ -1977,10 +2073,7 @@ int capture_run(const struct options *o)
 		}
 	}
 	take_snapshot(c);
-	/* The output is open and valid already: a failure here ends it. */
-	r = restart_live(c);
-	if (r < 0)
-		goto out;
+	restart_live(c);
 	log_started(c);
 	{
 		char msg[PRIVS_MSG_MAX];
@@ -2042,7 +2135,8 @@ out:
 	c->writer = pcapng_writer_close(c->writer);
 	c->merge = merge_free(c->merge);
 	c->comments = tag_comment_cache_free(c->comments);
-	c->live = live_free(c->live);
+	for (unsigned i = 0; i < c->n_src; i++)
+		c->src[i].live = live_free(c->src[i].live);
 #if EBPFDUMP_WITH_BPF
 	c->probe = probe_free(c->probe);
 	c->tls = tls_probe_free(c->tls);

@@ -165,7 +165,8 @@ const char *options_usage(void)
 	       "Packets plus events (merged: each packet names its sender and receiver process):\n"
 	       "  --ifname IFACE               also capture packets on IFACE (e.g. eth0, any,\n"
 	       "                               veth1234@web for a container's interface;\n"
-	       "                               none: events only, the default)\n"
+	       "                               none: events only, the default); up to 8 times,\n"
+	       "                               each interface its own in the file\n"
 	       "  --container NAME             one container (a name, an id or its first 12\n"
 	       "                               characters, or a pod's name): the events of its\n"
 	       "                               network namespace and the packets on its host\n"
@@ -370,6 +371,73 @@ static int need_value(const char *name, const char *s, const char *what, char *e
 	return -EINVAL;
 }
 
+/* One more --ifname: each interface once, "any" alone, at most
+ * OPTIONS_IFNAMES_MAX of them. */
+static int add_ifname(struct options *o, const char *name, char *errbuf, size_t errlen)
+{
+	if (strlen(name) > OPTIONS_IFNAME_MAX) {
+		snprintf(errbuf, errlen,
+			 "--ifname needs an interface name of 1 to %u bytes (or VETH@CONTAINER)",
+			 OPTIONS_IFNAME_MAX);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < o->n_ifnames; i++) {
+		if (strcmp(o->ifnames[i], name) == 0) {
+			snprintf(errbuf, errlen, "--ifname %s is given twice", name);
+			return -EINVAL;
+		}
+	}
+	if (o->n_ifnames && (strcmp(name, "any") == 0 || strcmp(o->ifnames[0], "any") == 0)) {
+		snprintf(errbuf, errlen, "--ifname any captures every interface already: give it "
+					 "alone, or name the interfaces one by one");
+		return -EINVAL;
+	}
+	if (o->n_ifnames == OPTIONS_IFNAMES_MAX) {
+		snprintf(errbuf, errlen, "--ifname is given more than %u times: at most %u "
+					 "interfaces are captured at once",
+			 OPTIONS_IFNAMES_MAX, OPTIONS_IFNAMES_MAX);
+		return -EINVAL;
+	}
+	o->ifnames[o->n_ifnames++] = name;
+	return 0;
+}
+
+/* A container's or pod's interface (--container, --pod, an ebpf@VETH@NAME
+ * interface or --ifname VETH@NAME) scopes the events to its network
+ * namespace: one per capture. Other --ifname interfaces go beside it. */
+static int check_container_interfaces(const struct options *o, char *errbuf, size_t errlen)
+{
+	const char *first = NULL, *second = NULL;
+
+	if (o->interface && strchr(o->interface, '@'))
+		first = o->interface;
+	if (o->container) {
+		if (o->interface && strcmp(o->interface, IFACE_EVENTS) != 0) {
+			snprintf(errbuf, errlen,
+				 "--container and --pod choose the interface: they go with "
+				 "--extcap-interface %s, not %s",
+				 IFACE_EVENTS, o->interface);
+			return -EINVAL;
+		}
+		first = o->container;
+	}
+	for (unsigned i = 0; i < o->n_ifnames && !second; i++) {
+		if (!strchr(o->ifnames[i], '@'))
+			continue;
+		if (first)
+			second = o->ifnames[i];
+		else
+			first = o->ifnames[i];
+	}
+	if (!second)
+		return 0;
+	snprintf(errbuf, errlen, "'%s' and '%s' both name a container's interface: a capture "
+				 "keeps the events of one container or pod (other --ifname "
+				 "interfaces can go beside it)",
+		 first, second);
+	return -EINVAL;
+}
+
 /* ebpfdump [options] -- COMMAND: a capture of the events interface whose
  * process filter is the command's process tree. */
 static int command_options(struct options *o, char *errbuf, size_t errlen)
@@ -542,17 +610,12 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			if (r < 0)
 				return r;
 			if (strcmp(optarg, OPTIONS_IFNAME_NONE) == 0) {
-				o.ifname = NULL; /* also Wireshark's "events only" entry */
+				o.n_ifnames = 0; /* also Wireshark's "events only" entry */
 				break;
 			}
-			if (strlen(optarg) > OPTIONS_IFNAME_MAX) {
-				snprintf(errbuf, errlen,
-					 "--ifname needs an interface name of 1 to %u bytes (or "
-					 "VETH@CONTAINER)",
-					 OPTIONS_IFNAME_MAX);
-				return -EINVAL;
-			}
-			o.ifname = optarg;
+			r = add_ifname(&o, optarg, errbuf, errlen);
+			if (r < 0)
+				return r;
 			break;
 		case OPT_CONTAINER:
 		case OPT_POD:
@@ -855,26 +918,16 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 			snprintf(errbuf, errlen, "--zmq-listen and --zmq-connect exclude each other");
 			return -EINVAL;
 		}
-		if (o.ifname) {
+		if (o.n_ifnames) {
 			snprintf(errbuf, errlen, "--ifname does not go with %s: remote hosts send "
 						 "events only",
 				 IFACE_ZMQ);
 			return -EINVAL;
 		}
 	}
-	if (o.interface && strchr(o.interface, '@') && o.ifname) {
-		snprintf(errbuf, errlen, "--ifname does not go with the container interface '%s', "
-					 "which already names the interface to capture",
-			 o.interface);
-		return -EINVAL;
-	}
-	if (o.container && (o.ifname || (o.interface && strcmp(o.interface, IFACE_EVENTS) != 0))) {
-		snprintf(errbuf, errlen,
-			 "--container chooses the container's own interface: it does not go with "
-			 "--ifname or with --extcap-interface %s",
-			 o.ifname ? o.ifname : o.interface);
-		return -EINVAL;
-	}
+	r = check_container_interfaces(&o, errbuf, errlen);
+	if (r < 0)
+		return r;
 	if (!o.event_frames && o.comment_mode == COMMENT_COMPACT) {
 		if (comment_set) {
 			snprintf(errbuf, errlen,

@@ -27,6 +27,9 @@
 /* Packet capture limits and defaults. */
 #define OPTIONS_IFNAME_MAX 300u /* "veth@container name" */
 #define OPTIONS_IFNAME_NONE "none" /* --ifname none: events only (the default) */
+/* --ifname given several times: each interface its own pcapng interface.
+ * A container's or pod's interface counts as one of them. */
+#define OPTIONS_IFNAMES_MAX 8u
 #define OPTIONS_SNAPLEN_MIN 64u
 #define OPTIONS_SNAPLEN_MAX 262144u
 #define OPTIONS_SNAPLEN_DEFAULT 262144u
@@ -96,9 +99,10 @@ struct options {
 	uint64_t cgroup_id;
 	uint32_t udp_interval_ms;
 
-	/* packets (issue 3): captured when ifname is set or the interface is
-	 * a container's */
-	const char *ifname;
+	/* packets (issue 3): captured on each --ifname (in the order given),
+	 * and on a container's interface */
+	const char *ifnames[OPTIONS_IFNAMES_MAX];
+	unsigned n_ifnames;
 	/* --container/--pod SPEC: a container or pod by name or id, resolved
 	 * at start like an ebpf@VETH@NAME interface (enrich/netdev.h). */
 	const char *container;

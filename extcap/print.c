@@ -130,19 +130,24 @@ static const char *process(const struct owner *o, char *buf, size_t len)
 	return buf;
 }
 
-int print_packet(FILE *f, const struct merge_packet *pkt, const struct merge_tag *tag)
+int print_packet(FILE *f, const struct merge_packet *pkt, const struct merge_tag *tag,
+		 const char *ifname)
 {
 	const struct packet_info *in = tag->info;
-	char when[32], s[64], d[64], flags[8] = "", from[96], to[96];
+	char when[32 + 4 * 16], s[64], d[64], flags[8] = "", from[96], to[96], ifn[4 * 16];
 	const char *proto;
+	size_t n;
 
 	time_of_day(pkt->ts_ns, when, sizeof(when));
+	/* Several interfaces: each line says which one, after the time. */
+	n = strlen(when);
+	if (ifname)
+		snprintf(when + n, sizeof(when) - n, " %s", safe(ifname, ifn, sizeof(ifn)));
 	if (!in || tag->parse_error < 0)
 		return fprintf(f, "%s packet %u B\n", when, pkt->len);
 	proto = in->proto == 6 ? "TCP" : in->proto == 17 ? "UDP" : "IP";
 	if (in->proto == 6) {
-		size_t n = 0;
-
+		n = 0;
 		flags[n++] = '[';
 		if (in->tcp_flags & 0x02)
 			flags[n++] = 'S';

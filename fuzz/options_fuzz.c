@@ -52,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					opt.ringbuf_mb > OPTIONS_RINGBUF_MB_MAX)) ||
 		    opt.snaplen > OPTIONS_SNAPLEN_MAX || opt.window_ms > OPTIONS_WINDOW_MS_MAX ||
 		    opt.flows > OPTIONS_FLOWS_MAX || (opt.comm && strlen(opt.comm) > OPTIONS_COMM_MAX) ||
-		    (opt.ifname && strlen(opt.ifname) > OPTIONS_IFNAME_MAX) ||
+		    opt.n_ifnames > OPTIONS_IFNAMES_MAX ||
+		    (opt.n_ifnames && strlen(opt.ifnames[opt.n_ifnames - 1]) > OPTIONS_IFNAME_MAX) ||
 		    (opt.host && strlen(opt.host) > OPTIONS_HOST_MAX))
 			abort();
 	}

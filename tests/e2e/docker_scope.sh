@@ -154,8 +154,12 @@ check "--pod ambiguous: says so ($(head -1 "$T/amb.err"))" 'grep -q "no single c
 	--duration 1 --debug-file "$T/tb.log" >/dev/null 2>"$T/tb.err"
 check "--pod team-b/$pod: the capture runs on team-b's veth ($(grep -o "host interface [^ ,]*" "$T/tb.log"))" \
 	'grep -q "host interface $vb," "$T/tb.log"'
+# --container beside another --ifname: the container's veth first (its
+# events' scope), then lo, each its own interface.
 "$tool" --capture --extcap-interface ebpfevents --container "$new" --ifname lo --fifo "$T/x.pcapng" \
-	>/dev/null 2>"$T/x.err"
+	--duration 1 >/dev/null 2>"$T/x.err"
 rc=$?
-check "--container with --ifname: usage error ($rc)" '[ "$rc" = 2 ]'
+names=$(capinfos "$T/x.pcapng" 2>/dev/null | sed -n 's/^ *Name = //p' | tr '\n' ' ')
+check "--container with --ifname lo: exit 0 ($rc), interfaces events, its veth, lo ($names)" \
+	'[ "$rc" = 0 ] && [ "$names" = "ebpfevents $web_veth lo " ]'
 finish

@@ -27,6 +27,13 @@ add_test(NAME extcap_merge_e2e
 set_tests_properties(extcap_merge_e2e PROPERTIES LABELS "e2e" TIMEOUT 120 SKIP_RETURN_CODE 77
                      RUN_SERIAL TRUE)
 
+# Several --ifname at once, each its own interface, against tcpdump on each.
+add_test(NAME extcap_interfaces_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/extcap_interfaces.sh $<TARGET_FILE:ebpfdump>
+                 ${PROJECT_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_client>)
+set_tests_properties(extcap_interfaces_e2e PROPERTIES LABELS "e2e" TIMEOUT 120
+                     SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+
 # Issue 5 through the program: open at start, UDP, filters, loss accounting.
 if(TARGET udp_peer AND TARGET snapshot_hold)
   add_test(NAME extcap_kernel5_e2e
