@@ -1583,26 +1583,41 @@ static void report_kernel(struct capture *c)
 }
 #endif
 
-/* --pod NAME or NAMESPACE/NAME: the one pod of that name, else NULL
- * (none, or pods of that name in several namespaces). */
-static const struct netdev_entry *find_pod(const struct netdev_list *l, const char *spec)
+/* The one pod with that name in that namespace (any namespace when ns is
+ * NULL), else NULL: none, or several of that name. */
+static const struct netdev_entry *find_pod_in(const struct netdev_list *l, const char *ns,
+					      size_t ns_len, const char *pod, size_t pod_len)
 {
-	const char *slash = strchr(spec, '/');
 	const struct netdev_entry *found = NULL;
 
 	for (size_t i = 0; l && i < l->count; i++) {
 		const struct netdev_entry *e = &l->entries[i];
-		bool match = slash ? strncmp(e->namespace_, spec, (size_t)(slash - spec)) == 0 &&
-					     !e->namespace_[slash - spec] && !strcmp(e->pod, slash + 1)
-				   : !strcmp(e->pod, spec);
 
-		if (!e->pod[0] || !match)
+		if (!e->pod[0] || strlen(e->pod) != pod_len || memcmp(e->pod, pod, pod_len) != 0)
+			continue;
+		if (ns && (strlen(e->namespace_) != ns_len || memcmp(e->namespace_, ns, ns_len) != 0))
 			continue;
 		if (found)
 			return NULL;
 		found = e;
 	}
 	return found;
+}
+
+/* --pod POD, NAMESPACE/POD, or POD.NAMESPACE (ptcpdump's form; a pod's
+ * name may hold dots, a namespace's cannot, so the last dot splits it,
+ * and a pod named exactly so is taken first). */
+static const struct netdev_entry *find_pod(const struct netdev_list *l, const char *spec)
+{
+	const char *slash = strchr(spec, '/'), *dot = strrchr(spec, '.');
+	const struct netdev_entry *e;
+
+	if (slash)
+		return find_pod_in(l, spec, (size_t)(slash - spec), slash + 1, strlen(slash + 1));
+	e = find_pod_in(l, NULL, 0, spec, strlen(spec));
+	if (!e && dot)
+		e = find_pod_in(l, dot + 1, strlen(dot + 1), spec, (size_t)(dot - spec));
+	return e;
 }
 
 /* "veth@name" (a container interface, or --ifname in the original tool's

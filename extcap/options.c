@@ -171,7 +171,7 @@ const char *options_usage(void)
 	       "                               characters, or a pod's name): the events of its\n"
 	       "                               network namespace and the packets on its host\n"
 	       "                               veth, as its ebpf@VETH@NAME interface\n"
-	       "  --pod POD|NAMESPACE/POD      the same for a Kubernetes pod\n"
+	       "  --pod POD|NAMESPACE/POD      the same for a Kubernetes pod (or POD.NAMESPACE)\n"
 	       "  --extcap-capture-filter F    capture filter for the packets (pcap syntax)\n"
 	       "  --snaplen BYTES              bytes kept per packet, 64-262144 (default 262144)\n"
 	       "  --promisc, --no-promisc      promiscuous mode (default on)\n"
@@ -620,7 +620,7 @@ int options_parse(int argc, char **argv, struct options *ret, char *errbuf, size
 		case OPT_CONTAINER:
 		case OPT_POD:
 			r = need_value(c == OPT_POD ? "--pod" : "--container", optarg,
-				       c == OPT_POD ? "a pod name, or NAMESPACE/POD"
+				       c == OPT_POD ? "a pod name, NAMESPACE/POD or POD.NAMESPACE"
 						    : "a container or pod name or id",
 				       errbuf, errlen);
 			if (r < 0)

@@ -154,6 +154,17 @@ check "--pod ambiguous: says so ($(head -1 "$T/amb.err"))" 'grep -q "no single c
 	--duration 1 --debug-file "$T/tb.log" >/dev/null 2>"$T/tb.err"
 check "--pod team-b/$pod: the capture runs on team-b's veth ($(grep -o "host interface [^ ,]*" "$T/tb.log"))" \
 	'grep -q "host interface $vb," "$T/tb.log"'
+# ptcpdump's POD.NAMESPACE form, and a container by the first 12
+# characters of its id.
+"$tool" --capture --extcap-interface ebpfevents --pod "$pod.team-a" --fifo "$T/ta.pcapng" \
+	--duration 1 --debug-file "$T/ta.log" >/dev/null 2>"$T/ta.err"
+check "--pod $pod.team-a: the capture runs on team-a's veth ($(grep -o "host interface [^ ,]*" "$T/ta.log"))" \
+	'grep -q "host interface $va," "$T/ta.log"'
+id12=$(docker_id "$new" | cut -c1-12)
+"$tool" --capture --extcap-interface ebpfevents --container "$id12" --fifo "$T/id.pcapng" \
+	--duration 1 --debug-file "$T/id.log" >/dev/null 2>"$T/id.err"
+check "--container $id12 (an id's first 12 characters): its veth ($(grep -o "host interface [^ ,]*" "$T/id.log"))" \
+	'grep -q "host interface $web_veth," "$T/id.log"'
 # --container beside another --ifname: the container's veth first (its
 # events' scope), then lo, each its own interface.
 "$tool" --capture --extcap-interface ebpfevents --container "$new" --ifname lo --fifo "$T/x.pcapng" \
