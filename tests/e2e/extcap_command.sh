@@ -9,6 +9,7 @@
 #    (SYN included), the neighbour's packets left out and counted;
 #  - a command that does not exist: exit 127 and the reason;
 #  - a command still running at --duration: ended (SIGTERM), status 143;
+#  - -- curl URL against busybox httpd: the exchange, SYN included, alone;
 #  - bad combinations exit 2;
 #  - on a terminal (script(1)): the progress line, -q, -v, --print's colours
 #    (not with NO_COLOR); off a terminal no control characters.
@@ -113,6 +114,39 @@ check "--pid: exactly tcpdump's packets on port $pid_port ($n_ours = $n_ref)" \
 	'[ "$ours" = "$theirs" ] && [ "$n_ref" -ge 8 ] && grep -q "|··········S·$" <<<"$ours"'
 check "--pid: the neighbour's packets left out and counted (${left:-none})" \
 	'[ "${left:-0}" -gt 0 ]'
+
+# -- curl URL (the issue's own example): a real HTTP exchange with
+# busybox's httpd, complete and alone in the file while the neighbour
+# keeps connecting.
+if command -v curl >/dev/null && command -v busybox >/dev/null; then
+	curl_port=7405
+	mkdir -p "$T/www" && printf 'hello from the curl check\n' >"$T/www/index.html"
+	ip netns exec "$NS_S" busybox httpd -f -p "$V4_S:$curl_port" -h "$T/www" &
+	E2E_PIDS+=("$!")
+	ip netns exec "$NS_C" tcpdump -i "$vc" -w "$T/ref3.pcap" -U "tcp port $curl_port" \
+		>/dev/null 2>"$T/tcpdump3.err" &
+	E2E_PIDS+=("$!")
+	td=$!
+	for _ in $(seq 100); do grep -q "listening on" "$T/tcpdump3.err" && break; sleep 0.05; done
+	ip netns exec "$NS_C" "$tool" --fifo "$T/curl.pcapng" --ifname "$vc" -- \
+		curl -s -o "$T/page" "http://$V4_S:$curl_port/index.html" >/dev/null 2>"$T/curl.err"
+	rc=$?
+	sleep 1.5 # as above: tcpdump's last block
+	kill -INT "$td"
+	wait "$td" 2>/dev/null
+	ours=$(tcp_rows "$T/curl.pcapng") theirs=$(tcp_rows "$T/ref3.pcap")
+	n_ours=$(grep -c . <<<"$ours") n_ref=$(grep -c . <<<"$theirs")
+	check "-- curl: exit 0 ($rc), the page fetched" \
+		'[ "$rc" = 0 ] && grep -q "hello from the curl check" "$T/page"'
+	check "-- curl: exactly tcpdump's packets on port $curl_port, one SYN, nothing else ($n_ours = $n_ref)" \
+		'[ "$ours" = "$theirs" ] && [ "$n_ref" -ge 8 ] && [ "$(grep -c "|··········S·$" <<<"$ours")" = 1 ]'
+	# Only the command's processes are observed: curl's side of each
+	# packet is named, the server's is not.
+	named=$(fields "$T/curl.pcapng" "tcp" -e ebpf.comm | grep -cx curl)
+	check "-- curl: every packet names curl ($named of $n_ours)" '[ "$named" = "$n_ours" ]'
+else
+	echo "NOTE: curl or busybox missing: the -- curl check was skipped"
+fi
 
 # --print (the default without --fifo): a line per event and packet, names
 # escaped (a client whose name carries a terminal escape sequence).
