@@ -39,6 +39,7 @@
 #include "extcap/print.h"
 #include "extcap/privs.h"
 #include "merge/merge.h"
+#include "merge/packet_sink.h"
 #include "merge/tag_comment.h"
 #include "pcapng/writer.h"
 #include "remote/publisher.h"
@@ -163,6 +164,7 @@ struct capture {
 	/* sinks */
 	struct publisher *publisher;
 	struct pcapng_writer *writer;
+	struct packet_sink sink; /* the merged packets, into writer */
 	uint32_t if_events;
 	/* The events interface is declared: not with --no-event-frames and
 	 * packets, so that a capture of one interface has one link type and
@@ -180,7 +182,6 @@ struct capture {
 	/* accounting */
 	uint64_t start_ns;
 	uint64_t events_written, events_snapshot, events_published;
-	uint64_t identities_written; /* Identity frames (compact comments), not events */
 	/* The progress line on a terminal's stderr, once a second. */
 	bool progress;
 	uint64_t start_wall_ns, last_progress_ns;
@@ -377,7 +378,6 @@ static bool packet_passes_filter(struct capture *c, const struct merge_packet *p
 static void merge_on_packet(const struct merge_packet *pkt, const struct merge_tag *tag, void *ctx)
 {
 	struct capture *c = ctx;
-	struct pcapng_packet_meta meta = { 0 };
 	int r;
 
 	if ((!c->writer && !c->opt->print) || c->write_error)
@@ -398,35 +398,7 @@ static void merge_on_packet(const struct merge_packet *pkt, const struct merge_t
 		if (!c->writer || c->write_error)
 			return;
 	}
-	if (tag->sender || tag->receiver) {
-		const struct tag_comment *tc = tag_comment_get(c->comments, pkt, tag);
-
-		/* Compact comments: each process's details, once, on the
-		 * events interface before its first packet. */
-		for (unsigned i = 0; tc && i < tc->n_announce && c->has_if_events; i++) {
-			int n = tag_comment_identity_record(c->comments, tc->announce[i],
-							    pkt->ts_ns, c->record, sizeof(c->record));
-
-			if (n < 0)
-				continue; /* cannot happen: an identity fits a record */
-			r = pcapng_write_event(c->writer, c->if_events, pkt->ts_ns, c->record,
-					       (size_t)n);
-			if (r < 0) {
-				c->write_error = r;
-				return;
-			}
-			c->identities_written++;
-		}
-		if (tc) {
-			meta.comment = tc->text;
-			meta.comment_len = tc->text_len;
-			meta.has_pid = tc->has_pid;
-			meta.pid = tc->pid;
-			meta.tid = tc->tid;
-		}
-	}
-	r = pcapng_write_packet(c->writer, c->src[pkt->iface].if_id, pkt->ts_ns, pkt->data,
-				pkt->caplen, pkt->len, &meta);
+	r = packet_sink_write(&c->sink, c->src[pkt->iface].if_id, pkt, tag, NULL);
 	if (r < 0) {
 		c->write_error = r;
 		return;
@@ -685,6 +657,7 @@ static int start_output(struct capture *c)
 
 		r = pcapng_add_interface(c->writer, &piface, &src->if_id);
 	}
+	packet_sink_init(&c->sink, c->writer, c->comments, c->has_if_events ? &c->if_events : NULL);
 #if EBPFDUMP_WITH_BPF
 	if (r == 0 && c->tls) {
 		struct pcapng_interface tiface = {
@@ -1956,19 +1929,22 @@ static void report(struct capture *c, uint64_t dropped)
 		for (unsigned i = 0; i < c->n_src; i++)
 			pk += pcapng_writer_written(c->writer, c->src[i].if_id);
 		/* The events interface also holds the Identity frames. */
-		uint64_t ev_frames = c->events_written + c->identities_written;
+		uint64_t ev_frames = c->events_written + c->sink.identities_written;
 
 		if ((c->has_if_events && ev < ev_frames) || pk < c->packets_written)
 			log_warn("%llu events and %llu packets did not reach %s",
 				 (unsigned long long)(c->has_if_events ? ev_frames - ev : 0),
 				 (unsigned long long)(c->packets_written - pk), output_name(c));
 		if (c->has_if_events && ev < ev_frames)
-			c->events_written = ev > c->identities_written ? ev - c->identities_written : 0;
+			c->events_written = ev > c->sink.identities_written ? ev - c->sink.identities_written : 0;
 		c->packets_written = pk;
-		if (c->identities_written)
+		if (c->sink.comments_missing)
+			log_warn("%llu packets were written without their comment (out of memory)",
+				 (unsigned long long)c->sink.comments_missing);
+		if (c->sink.identities_written)
 			log_debug("%llu Identity frames written (compact packet comments: each "
 				  "process's details once)",
-				  (unsigned long long)c->identities_written);
+				  (unsigned long long)c->sink.identities_written);
 	}
 	if (c->opt->print && !c->writer)
 		log_info("%llu lines printed", (unsigned long long)c->lines_printed);

@@ -51,6 +51,9 @@ static int run_merge(const struct options *o)
 		log_info("%llu processes' details written once each, as Identity frames "
 			 "(--packet-comment compact; full writes them on every packet)",
 			 (unsigned long long)st.identities_written);
+	if (st.comments_missing)
+		log_warn("%llu packets were written without their comment (out of memory)",
+			 (unsigned long long)st.comments_missing);
 	if (st.events_bad)
 		log_warn("%llu event frames of %s did not decode and were skipped",
 			    (unsigned long long)st.events_bad, o->merge_events);

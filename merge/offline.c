@@ -16,6 +16,7 @@
 #include "config.h"
 #include "event/comment.h"
 #include "event/record.h"
+#include "merge/packet_sink.h"
 #include "merge/tag_comment.h"
 #include "pcapng/reader.h"
 #include "pcapng/writer.h"
@@ -71,9 +72,6 @@ struct offline {
 	bool have_ev;
 	uint64_t last_pkt_ts;
 
-	/* scratch for the callbacks */
-	char combined[PCAPNG_MAX_STRING + 1];
-
 	/* A packet's own comment and pid/tid do not travel through the
 	 * merge, which hands back only merge_packet.iface: packets that
 	 * carry them get iface = IFACE_META | slot, the slot holding the
@@ -83,7 +81,7 @@ struct offline {
 	uint32_t n_slots, free_slot;
 
 	struct tag_comment_cache *comments;
-	uint8_t identity[RECORD_MAX_LEN]; /* an Identity record being written */
+	struct packet_sink sink; /* writes the merged packets */
 };
 
 static void set_err(struct offline *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -209,32 +207,6 @@ static int out_interface(struct offline *o, uint32_t idx, uint32_t *ret)
 	return 0;
 }
 
-/* Our comment line first, then the packet's own comment on the next line. */
-static const char *with_original(struct offline *o, const char *ours, const char *original)
-{
-	size_t len, room, olen;
-
-	if (!original || !*original)
-		return ours;
-	/* Ours first, so that it survives the writer's PCAPNG_MAX_STRING cut;
-	 * the original is cut here instead, on a UTF-8 character boundary. */
-	len = strlen(ours);
-	if (len + 2 >= sizeof(o->combined))
-		return ours;
-	room = sizeof(o->combined) - len - 2;
-	olen = strlen(original);
-	if (olen > room) {
-		olen = room;
-		while (olen > 0 && ((unsigned char)original[olen] & 0xC0) == 0x80)
-			olen--;
-	}
-	memcpy(o->combined, ours, len);
-	o->combined[len] = '\n';
-	memcpy(o->combined + len + 1, original, olen);
-	o->combined[len + 1 + olen] = '\0';
-	return o->combined;
-}
-
 static int slot_get(struct offline *o, uint32_t *ret)
 {
 	uint32_t i = o->free_slot;
@@ -282,43 +254,8 @@ static void on_packet(const struct merge_packet *pkt, const struct merge_tag *ta
 		meta.pid = slot->pid;
 		meta.tid = slot->tid;
 	}
-	if (o->write_error)
-		goto out;
-	if (tag->sender || tag->receiver) {
-		const struct tag_comment *c = tag_comment_get(o->comments, pkt, tag);
-
-		if (!c) {
-			note_write(o, -ENOMEM);
-			goto out;
-		}
-		/* Compact comments: each process's details, once, before its
-		 * first packet (the events interface exists in this mode). */
-		for (unsigned i = 0; i < c->n_announce && !o->write_error; i++) {
-			int n = tag_comment_identity_record(o->comments, c->announce[i], pkt->ts_ns,
-							    o->identity, sizeof(o->identity));
-
-			if (n < 0)
-				continue; /* cannot happen: an identity fits a record */
-			note_write(o, pcapng_write_event(o->w, o->if_events, pkt->ts_ns, o->identity,
-							 (size_t)n));
-			if (!o->write_error)
-				o->st.identities_written++;
-		}
-		if (o->write_error)
-			goto out;
-		meta.comment = with_original(o, c->text, meta.comment);
-		meta.comment_len = meta.comment == c->text ? c->text_len : 0;
-		if (c->has_pid) {
-			meta.has_pid = true;
-			meta.pid = c->pid;
-			meta.tid = c->tid;
-		}
-	}
-	note_write(o, pcapng_write_packet(o->w, out_if, pkt->ts_ns, pkt->data, pkt->caplen,
-					  pkt->len, &meta));
 	if (!o->write_error)
-		o->st.packets_written++;
-out:
+		note_write(o, packet_sink_write(&o->sink, out_if, pkt, tag, &meta));
 	if (slot)
 		slot_put(o, pkt->iface & ~IFACE_META);
 }
@@ -594,6 +531,7 @@ int offline_merge(const char *packets_path, const char *events_path, const char 
 			goto out;
 		}
 	}
+	packet_sink_init(&o->sink, o->w, o->comments, o->has_if_events ? &o->if_events : NULL);
 
 	r = run(o);
 	if (r < 0 && !o->write_error && !o->input_error)
@@ -609,6 +547,9 @@ int offline_merge(const char *packets_path, const char *events_path, const char 
 out:
 	if (o->m)
 		merge_get_stats(o->m, &o->st.merge);
+	o->st.packets_written = o->sink.packets_written;
+	o->st.identities_written = o->sink.identities_written;
+	o->st.comments_missing = o->sink.comments_missing;
 	if (stats)
 		*stats = o->st;
 	if (o->w) {

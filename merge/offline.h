@@ -41,6 +41,7 @@ struct offline_stats {
 	uint64_t events_file_other; /* non-event frames in the events file: ignored */
 	uint64_t packets_written, events_written;
 	uint64_t identities_written; /* Identity records (compact comments), not in events_written */
+	uint64_t comments_missing;   /* tagged packets written without their comment (no memory) */
 	uint64_t packets_cut;	    /* over PCAPNG_MAX_CAPLEN or the snaplen: cut, length kept */
 	uint64_t packets_bad_len;   /* original length below the captured one: raised */
 	uint64_t packets_no_ts;	    /* SPB packets: given the previous packet's time */

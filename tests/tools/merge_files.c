@@ -112,6 +112,7 @@ int main(int argc, char **argv)
 	P("packets_written", st.packets_written);
 	P("events_written", st.events_written);
 	P("identities_written", st.identities_written);
+	P("comments_missing", st.comments_missing);
 	P("packets_cut", st.packets_cut);
 	P("packets_bad_len", st.packets_bad_len);
 	P("packets_no_ts", st.packets_no_ts);

@@ -5,6 +5,8 @@ foreach(name test_parse test_flow_table test_merge)
   target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_LIST_DIR})
   target_link_libraries(${name} PRIVATE ebpf_merge)
 endforeach()
+# test_merge also writes through the packet sink and reads the file back.
+target_link_libraries(test_merge PRIVATE ebpf_packet_sink ebpf_offline)
 add_test(NAME unit_parse COMMAND test_parse)
 add_test(NAME unit_flow_table COMMAND test_flow_table)
 add_test(NAME unit_merge COMMAND test_merge)

@@ -2,14 +2,19 @@
 /* Unit tests of merge/: event → owner attribution, reorder window, order
  * of output, queue limits, expiry, fragments, wildcard sockets, owners. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "event/comment.h"
 #include "event/record.h"
 #include "merge/merge.h"
+#include "merge/offline.h"
+#include "merge/packet_sink.h"
 #include "merge/tag_comment.h"
+#include "pcapng/reader.h"
 #include "test_util.h"
 
 #define MS (1000ull * 1000)
@@ -58,6 +63,10 @@ static char full_text[EVENT_COMMENT_MAX], brief_text[EVENT_COMMENT_MAX];
 static char compact_text[COMPACT_MAX][EVENT_COMMENT_MAX];
 static struct event compact_ids[2 * COMPACT_MAX];
 static unsigned n_compact, n_compact_ids;
+/* test_packet_sink: the merge's packets go through this sink too. */
+static struct packet_sink *test_sink;
+static const struct pcapng_packet_meta *test_original;
+static uint32_t test_sink_if;
 
 static void on_packet(const struct merge_packet *pkt, const struct merge_tag *tag, void *ctx)
 {
@@ -65,6 +74,8 @@ static void on_packet(const struct merge_packet *pkt, const struct merge_tag *ta
 	const struct tag_comment *tc;
 
 	(void)ctx;
+	if (test_sink)
+		CHECK(packet_sink_write(test_sink, test_sink_if, pkt, tag, test_original) == 0);
 	if (full_comments && (tc = tag_comment_get(full_comments, pkt, tag)))
 		snprintf(full_text, sizeof(full_text), "%s", tc->text);
 	if (brief_comments && (tc = tag_comment_get(brief_comments, pkt, tag)))
@@ -985,6 +996,80 @@ static void test_tag_event_and_reentry(void)
 	merge_free(m);
 }
 
+/* The packet sink (live capture and offline merge alike): compact
+ * comments with the packet's own comment on the next line, each process's
+ * Identity frame once and before its first packet, the sender's pid/tid
+ * option; read back from the pcapng it wrote. */
+static void test_packet_sink(void)
+{
+	static struct packet_sink sink;
+	struct merge *m = new_merge(NULL);
+	struct event conn = event_of(EVENT_TCP_CONNECT, T0, 100, "curl", 6, client, server);
+	struct event acc = event_of(EVENT_TCP_ACCEPT, T0 + MS, 200, "nginx", 6, server, client);
+	struct merge_packet p1 = tcp_packet(T0 + 2 * MS, client, server);
+	struct merge_packet p2 = tcp_packet(T0 + 3 * MS, server, client);
+	struct pcapng_packet_meta orig = { .comment = "seen by tcpdump", .has_pid = true, .pid = 7 };
+	struct pcapng_interface ev_if = { .linktype = 252, .snaplen = 65535, .name = "ebpfevents" };
+	struct pcapng_interface pk_if = { .linktype = PACKET_LINKTYPE_RAW, .snaplen = 65535 };
+	struct tag_comment_cache *cache = NULL;
+	struct pcapng_writer *w = NULL;
+	struct reader *r = NULL;
+	struct reader_packet rp;
+	struct event ids[2];
+	char want[256];
+	uint32_t if_events, n_ids = 0, n_pk = 0, off;
+	FILE *f = tmpfile();
+
+	if (!CHECK(f && tag_comment_cache_new(COMMENT_COMPACT, &cache) == 0 &&
+		   pcapng_writer_open(fileno(f), false, "test", &w) == 0 &&
+		   pcapng_add_interface(w, &ev_if, &if_events) == 0 &&
+		   pcapng_add_interface(w, &pk_if, &test_sink_if) == 0))
+		goto out;
+	packet_sink_init(&sink, w, cache, &if_events);
+	test_sink = &sink;
+	test_original = &orig;
+	merge_push_event(m, &conn);
+	merge_push_event(m, &acc);
+	merge_push_packet(m, &p1);
+	merge_push_packet(m, &p2);
+	merge_flush(m);
+	test_sink = NULL;
+	CHECK(sink.packets_written == 2 && sink.identities_written == 2 && !sink.comments_missing);
+	w = pcapng_writer_close(w);
+	if (!CHECK(lseek(fileno(f), 0, SEEK_SET) == 0 &&
+		   reader_open_fd(dup(fileno(f)), true, &r, NULL, 0) == 0))
+		goto out;
+	while (reader_next(r, &rp) > 0) {
+		if (rp.interface == if_events) {
+			/* both Identity frames come before the first packet */
+			if (CHECK(n_pk == 0 && n_ids < 2) &&
+			    CHECK(offline_event_record(rp.data, rp.caplen, &off) == 0))
+				CHECK(record_decode(rp.data + off, rp.caplen - off, &ids[n_ids++], NULL) == 0);
+			continue;
+		}
+		if (!CHECK(n_ids == 2 && n_pk < 2))
+			break;
+		snprintf(want, sizeof(want), "ebpf:1 src=%s[%u]#%llx dst=%s[%u]#%llx\nseen by tcpdump",
+			 n_pk ? "nginx" : "curl", n_pk ? 200 : 100,
+			 (unsigned long long)ids[n_pk ? 1 : 0].identity, n_pk ? "curl" : "nginx",
+			 n_pk ? 100 : 200, (unsigned long long)ids[n_pk ? 0 : 1].identity);
+		CHECK_STR(rp.comment ? rp.comment : "", want);
+		CHECK(rp.has_pid && rp.pid == (n_pk ? 200u : 100u)); /* the sender's, not tcpdump's 7 */
+		n_pk++;
+	}
+	CHECK(n_ids == 2 && n_pk == 2);
+	CHECK(ids[0].type == EVENT_IDENTITY && ids[0].pid == 100 && ids[1].pid == 200);
+out:
+	test_sink = NULL;
+	test_original = NULL;
+	reader_close(r);
+	pcapng_writer_close(w);
+	tag_comment_cache_free(cache);
+	merge_free(m);
+	if (f)
+		fclose(f);
+}
+
 int main(void)
 {
 	client = ep4(10, 0, 0, 1, 45678);
@@ -1006,5 +1091,6 @@ int main(void)
 	test_pass_tagged();
 	test_settle();
 	test_tag_event_and_reentry();
+	test_packet_sink();
 	return test_summary();
 }
