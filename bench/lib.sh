@@ -35,6 +35,18 @@ veth_pair_up() {
 	VETH_SERVER_ADDR="10.231.$n.1"
 }
 
+# host_veth_up NS HOST_IF PEER_IF PREFIX: namespace NS joined to the host
+# by a veth, PREFIX.1 on the host side HOST_IF, PREFIX.2 on PEER_IF in NS.
+host_veth_up() {
+	ip netns add "$1"
+	ip link add "$2" type veth peer name "$3" netns "$1"
+	ip addr add "$4.1/24" dev "$2"
+	ip link set "$2" up
+	ip -n "$1" addr add "$4.2/24" dev "$3"
+	ip -n "$1" link set "$3" up
+	ip -n "$1" link set lo up
+}
+
 netns_del() {
 	local ns
 	for ns in "$@"; do ip netns del "$ns" 2>/dev/null || true; done

@@ -28,13 +28,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-ip netns add "$ns"
-ip link add "$host_if" type veth peer name "ln$$" netns "$ns"
-ip addr add "10.232.$n.1/24" dev "$host_if"
-ip link set "$host_if" up
-ip -n "$ns" addr add "10.232.$n.2/24" dev "ln$$"
-ip -n "$ns" link set "ln$$" up
-ip -n "$ns" link set lo up
+host_veth_up "$ns" "$host_if" "ln$$" "10.232.$n"
 
 tcpdump -i "$host_if" -w "$tmp/tcpdump.pcap" -n 2>"$tmp/tcpdump.err" &
 tcpdump_pid=$!

@@ -32,13 +32,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-ip netns add "$ns"
-ip link add "$host_if" type veth peer name "sn$$" netns "$ns"
-ip addr add "10.233.$n.1/24" dev "$host_if"
-ip link set "$host_if" up
-ip -n "$ns" addr add "10.233.$n.2/24" dev "sn$$"
-ip -n "$ns" link set "sn$$" up
-ip -n "$ns" link set lo up
+host_veth_up "$ns" "$host_if" "sn$$" "10.233.$n"
 sleep 100000 &
 idle_pid=$!
 hz=$(getconf CLK_TCK)

@@ -21,8 +21,7 @@ tool=$1 dump=$2 src=$3
 . "$src/tests/e2e/lib.sh"
 . "$src/tests/e2e/docker_lib.sh"
 T=$E2E_TMP
-tshark_lua=(-X "lua_script:$src/dissector/ebpf.lua")
-tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+use_dissector "$src"
 
 docker_need_engine
 docker_make_image || { bad "docker import"; finish; exit; }

@@ -18,8 +18,7 @@ fi
 need_root
 need_tools tshark
 T=$E2E_TMP
-tshark_lua=(-X "lua_script:$src/dissector/ebpf.lua")
-tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+use_dissector "$src"
 fields() { tshark -r "$1" "${tshark_lua[@]}" -Y "$2" -T fields "${@:3}" 2>/dev/null; }
 kv() { sed -n "s/.*[ ^]$2=\([^ ]*\).*/\1/p" "$1" | head -1; }
 [ -r /sys/kernel/btf/vmlinux ] || { echo "SKIP: this kernel has no BTF to copy"; exit 77; }

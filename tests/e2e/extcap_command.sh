@@ -20,9 +20,8 @@ tool=$1 src=$2 tools=$3
 . "$src/tests/e2e/lib.sh"
 need_root
 need_tools tshark tcpdump
-T=$E2E_TMP lua=$src/dissector/ebpf.lua
-tshark_lua=(-X "lua_script:$lua")
-tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+T=$E2E_TMP
+use_dissector "$src"
 make_netns_pair || { echo "FAIL: cannot make the namespaces"; exit 1; }
 vc=ebc$E2E_SFX
 cmd_port=7401 other_port=7402
@@ -30,6 +29,20 @@ cmd_port=7401 other_port=7402
 fields() { tshark -r "$1" "${tshark_lua[@]}" -Y "$2" -T fields -E separator='|' "${@:3}" 2>/dev/null; }
 # tcp_rows FILE: "sport|dport|flags" of each TCP packet, sorted (ours or tcpdump's).
 tcp_rows() { fields "$1" tcp -e tcp.srcport -e tcp.dstport -e tcp.flags.str | sort; }
+
+# reference_start FILE PORT: tcpdump on the client's veth, every packet of
+# that TCP port, into FILE; reference_stop once the capture ended.
+reference_start() {
+	ip netns exec "$NS_C" tcpdump -i "$vc" -w "$1" -U "tcp port $2" >/dev/null 2>"$1.err" &
+	E2E_PIDS+=("$!")
+	td=$!
+	for _ in $(seq 100); do grep -q "listening on" "$1.err" && break; sleep 0.05; done
+}
+reference_stop() {
+	sleep 1.5 # tcpdump hands over its last block within 1 s (a CI run lost 3 packets after 0.5 s)
+	kill -INT "$td"
+	wait "$td" 2>/dev/null
+}
 
 # The servers, and a neighbour in the client's namespace connecting all the
 # time to another port.
@@ -46,19 +59,13 @@ E2E_PIDS+=("$!")
 neighbour=$!
 
 # The reference: every packet of the command's server port on the veth.
-ip netns exec "$NS_C" tcpdump -i "$vc" -w "$T/ref.pcap" -U "tcp port $cmd_port" \
-	>/dev/null 2>"$T/tcpdump.err" &
-E2E_PIDS+=("$!")
-td=$!
-for _ in $(seq 100); do grep -q "listening on" "$T/tcpdump.err" && break; sleep 0.05; done
+reference_start "$T/ref.pcap" $cmd_port
 
 client=("$tools/tcp_client" --connect "$V4_S" --port "$cmd_port" --send 300 --recv 500)
 ip netns exec "$NS_C" "$tool" --fifo "$T/cmd.pcapng" --ifname "$vc" -- \
 	sh -c "${client[*]} && ${client[*]} && ${client[*]}; exit 7" >"$T/cmd.out" 2>"$T/cmd.err"
 rc=$?
-sleep 1.5 # tcpdump hands over its last block within 1 s (a CI run lost 3 packets after 0.5 s)
-kill -INT "$td"
-wait "$td" 2>/dev/null
+reference_stop
 check "exit status is the command's: 7 (got $rc; $(tail -1 "$T/cmd.err"))" '[ "$rc" = 7 ]'
 check "the command's output reached stdout ($(grep -c connected "$T/cmd.out") lines)" \
 	'[ "$(grep -c "^connected" "$T/cmd.out")" = 3 ]'
@@ -92,19 +99,13 @@ pid_port=7403
 ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port $pid_port --count 1 \
 	--send 700 --recv 200 >/dev/null 2>&1 &
 E2E_PIDS+=("$!")
-ip netns exec "$NS_C" tcpdump -i "$vc" -w "$T/ref2.pcap" -U "tcp port $pid_port" \
-	>/dev/null 2>"$T/tcpdump2.err" &
-E2E_PIDS+=("$!")
-td=$!
-for _ in $(seq 100); do grep -q "listening on" "$T/tcpdump2.err" && break; sleep 0.05; done
+reference_start "$T/ref2.pcap" $pid_port
 ip netns exec "$NS_C" sh -c "sleep 2; exec ${client[*]/$cmd_port/$pid_port}" >/dev/null 2>&1 &
 E2E_PIDS+=("$!")
 cpid=$!
 ip netns exec "$NS_C" "$tool" --capture --extcap-interface ebpfevents --fifo "$T/pid.pcapng" \
 	--ifname "$vc" --pid "$cpid" --duration 4 >/dev/null 2>"$T/pid.err"
-sleep 1.5 # as above: tcpdump's last block
-kill -INT "$td"
-wait "$td" 2>/dev/null
+reference_stop
 ours=$(tcp_rows "$T/pid.pcapng") theirs=$(tcp_rows "$T/ref2.pcap")
 n_ours=$(grep -c . <<<"$ours") n_ref=$(grep -c . <<<"$theirs")
 left=$(sed -n 's/.* \([0-9]*\) packets left out.*/\1/p' "$T/pid.err")
@@ -123,17 +124,11 @@ if command -v curl >/dev/null && command -v busybox >/dev/null; then
 	mkdir -p "$T/www" && printf 'hello from the curl check\n' >"$T/www/index.html"
 	ip netns exec "$NS_S" busybox httpd -f -p "$V4_S:$curl_port" -h "$T/www" &
 	E2E_PIDS+=("$!")
-	ip netns exec "$NS_C" tcpdump -i "$vc" -w "$T/ref3.pcap" -U "tcp port $curl_port" \
-		>/dev/null 2>"$T/tcpdump3.err" &
-	E2E_PIDS+=("$!")
-	td=$!
-	for _ in $(seq 100); do grep -q "listening on" "$T/tcpdump3.err" && break; sleep 0.05; done
+	reference_start "$T/ref3.pcap" $curl_port
 	ip netns exec "$NS_C" "$tool" --fifo "$T/curl.pcapng" --ifname "$vc" -- \
 		curl -s -o "$T/page" "http://$V4_S:$curl_port/index.html" >/dev/null 2>"$T/curl.err"
 	rc=$?
-	sleep 1.5 # as above: tcpdump's last block
-	kill -INT "$td"
-	wait "$td" 2>/dev/null
+	reference_stop
 	ours=$(tcp_rows "$T/curl.pcapng") theirs=$(tcp_rows "$T/ref3.pcap")
 	n_ours=$(grep -c . <<<"$ours") n_ref=$(grep -c . <<<"$theirs")
 	check "-- curl: exit 0 ($rc), the page fetched" \

@@ -15,9 +15,8 @@ set -uo pipefail
 tool=$1 src=$2 tools=$3
 . "$src/tests/e2e/lib.sh"
 need_root
-T=$E2E_TMP lua=$src/dissector/ebpf.lua
-tshark_lua=(-X "lua_script:$lua")
-tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+T=$E2E_TMP
+use_dissector "$src"
 
 # Two links: host 198.18.(60+i).1 <-> namespace i 198.18.(60+i).2.
 VH=() NSS=()

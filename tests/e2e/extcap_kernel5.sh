@@ -13,8 +13,7 @@ tool=$1 src=$2 tools=$3 udp_peer=$4 hold=$5
 . "$src/tests/e2e/lib.sh"
 need_root
 T=$E2E_TMP
-tshark_lua=(-X "lua_script:$src/dissector/ebpf.lua")
-tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+use_dissector "$src"
 make_netns_pair || { bad "namespaces"; finish; exit; }
 ns_c=$(ip netns exec "$NS_C" stat -L -c %i /proc/self/ns/net)
 kv() { sed -n "s/.*[ ^]$2=\([^ ]*\).*/\1/p" "$1" | head -1; }

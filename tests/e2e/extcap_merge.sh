@@ -14,10 +14,8 @@ set -uo pipefail
 tool=$1 src=$2 tools=$3
 . "$src/tests/e2e/lib.sh"
 need_root
-T=$E2E_TMP lua=$src/dissector/ebpf.lua
-tshark_lua=(-X "lua_script:$lua")
-# An installed ebpf.lua is loaded first; a second copy cannot register.
-tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+T=$E2E_TMP
+use_dissector "$src"
 
 NS=ebpfdump-m-$E2E_SFX VH=ebmh$E2E_SFX VN=ebmn$E2E_SFX
 ip netns add "$NS" && E2E_NETNS+=("$NS")

@@ -14,9 +14,8 @@ tool=$1 src=$2 tools=$3
 . "$src/tests/e2e/lib.sh"
 need_root
 need_tools tshark
-T=$E2E_TMP lua=$src/dissector/ebpf.lua
-tshark_lua=(-X "lua_script:$lua")
-tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+T=$E2E_TMP
+use_dissector "$src"
 make_netns_pair || { echo "FAIL: cannot make the namespaces"; exit 1; }
 conns=3000 port=7501
 

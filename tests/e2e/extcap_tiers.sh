@@ -18,9 +18,8 @@ fi
 . "$src/tests/e2e/lib.sh"
 need_root
 need_tools tshark bpftool
-T=$E2E_TMP lua=$src/dissector/ebpf.lua
-tshark_lua=(-X "lua_script:$lua")
-tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+T=$E2E_TMP
+use_dissector "$src"
 make_netns_pair || { echo "FAIL: cannot make the namespaces"; exit 1; }
 fields() { tshark -r "$1" "${tshark_lua[@]}" -Y "$2" -T fields -E separator='|' "${@:3}" 2>/dev/null; }
 kv() { sed -n "s/.*[ ^]$2=\([^ ]*\).*/\1/p" "$1" | head -1; }

@@ -43,6 +43,15 @@ wait_started() {
 	return 1
 }
 
+# use_dissector SOURCE_DIR: tshark_lua=(-X lua_script:.../ebpf.lua) for
+# tshark's command line, or empty when an installed ebpf.lua is loaded
+# already (a second copy cannot register); lua is the script's path.
+use_dissector() {
+	lua=$1/dissector/ebpf.lua
+	tshark_lua=(-X "lua_script:$lua")
+	tshark -G protocols 2>/dev/null | cut -f3 | grep -qx ebpf && tshark_lua=()
+}
+
 need_root() {
 	if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
 }
