@@ -286,7 +286,8 @@ static int scan_procs(const char *proc_root, struct proc_ns **ret, size_t *ret_n
 		n++;
 	}
 	closedir(d);
-	qsort(p, n, sizeof(*p), cmp_proc_ns);
+	if (n > 1)
+		qsort(p, n, sizeof(*p), cmp_proc_ns);
 	*ret = p;
 	*ret_n = n;
 	return 0;
@@ -505,7 +506,9 @@ int netdev_list_containers(struct container_resolver *r, struct netdev_list **re
 	next:
 		i = j;
 	}
-	qsort(l->entries, l->count, sizeof(*l->entries), cmp_entry);
+	/* No entries: no array at all, and qsort() must not see NULL. */
+	if (l->count > 1)
+		qsort(l->entries, l->count, sizeof(*l->entries), cmp_entry);
 done:
 	free(veths);
 	free(procs);
