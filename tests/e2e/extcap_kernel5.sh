@@ -74,9 +74,11 @@ check "--comm filter: only udpx events" \
 
 # 3. A filter that matches nothing says so.
 "$tool" --capture --extcap-interface ebpfevents --events TCP_Connect_Failed --comm no-such-task \
-	--fifo "$T/none.pcapng" --duration 3 >/dev/null 2>"$T/none.err" &
+	--fifo "$T/none.pcapng" --duration 3 --debug-file "$T/none.log" >/dev/null 2>"$T/none.err" &
 cap=$!
-sleep 1
+# Not a fixed second: the sanitizer build on a loaded machine took longer
+# to attach, and the connect came before it.
+wait_started "$T/none.log"
 "$tools/tcp_client" --connect 127.0.0.1 --port 1 --send 0 >/dev/null 2>&1
 wait "$cap"
 check "no match: the user is told ($(grep -m1 filters "$T/none.err"))" 'grep -q "filters matched none" "$T/none.err"'
