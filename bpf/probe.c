@@ -25,6 +25,8 @@
 
 #include "bpf/ebpfdump_event.h"
 #include "ebpfdump.skel.h"
+#include "util/clock.h"
+#include "util/hash.h"
 
 _Static_assert(EBPFDUMP_EV_TCP_CONNECT == EVENT_TCP_CONNECT, "record type mismatch");
 _Static_assert(EBPFDUMP_EV_SLOTS == PROBE_TYPE_SLOTS, "per-type counter slots mismatch");
@@ -45,9 +47,6 @@ _Static_assert(EBPFDUMP_EXE_LEN <= EVENT_EXE_MAX + 1, "exe does not fit struct e
 #define PROBE_PROGS_MAX 40
 /* Map entries read per batch when walking a kernel table. */
 #define WALK_CHUNK 256u
-/* Samples of the clock pair; the tightest one gives the offset. */
-#define CLOCK_SAMPLES 5
-/* Longest log message forwarded; libbpf's verifier log is split in lines. */
 
 /* What user space has reported of one kernel UDP flow (probe_flush). */
 struct flow_mark {
@@ -210,34 +209,6 @@ __attribute__((format(printf, 4, 5))) static int fail(char *errbuf, size_t errle
 		va_end(ap);
 	}
 	return r;
-}
-
-static int64_t timespec_ns(const struct timespec *ts)
-{
-	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
-}
-
-/* Records carry CLOCK_BOOTTIME (bpf_ktime_get_boot_ns, which also runs
- * across suspend). Sampled once, so every event of a capture shifts by the
- * same amount and their order and spacing stay exactly as measured. */
-static int64_t boot_to_realtime_offset(void)
-{
-	int64_t best_gap = INT64_MAX, offset = 0;
-
-	for (int i = 0; i < CLOCK_SAMPLES; i++) {
-		struct timespec r1, b, r2;
-		int64_t gap;
-
-		clock_gettime(CLOCK_REALTIME, &r1);
-		clock_gettime(CLOCK_BOOTTIME, &b);
-		clock_gettime(CLOCK_REALTIME, &r2);
-		gap = timespec_ns(&r2) - timespec_ns(&r1);
-		if (gap >= 0 && gap < best_gap) {
-			best_gap = gap;
-			offset = timespec_ns(&r1) + gap / 2 - timespec_ns(&b);
-		}
-	}
-	return offset;
 }
 
 /* "tracepoint/sock/inet_sock_set_state" -> "sock:inet_sock_set_state",
@@ -866,12 +837,7 @@ static int marks_init(struct flow_marks *m, uint32_t flows)
 
 static uint32_t marks_hash(const struct ebpfdump_udp_key *k)
 {
-	const unsigned char *b = (const unsigned char *)k;
-	uint64_t h = 14695981039346656037ull; /* FNV-1a */
-
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ b[i]) * 1099511628211ull;
-	return (uint32_t)(h ^ (h >> 32));
+	return (uint32_t)hash_bytes(0, k, sizeof(*k));
 }
 
 /* The slot for key k: its mark, or the empty slot where it would go. */
@@ -1174,7 +1140,7 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 			 strerror(r ? -r : ENOMEM));
 		goto err;
 	}
-	p->boot_to_real_ns = boot_to_realtime_offset();
+	p->boot_to_real_ns = clock_boot_to_realtime_ns();
 	*ret = p;
 	return 0;
 err:
@@ -1256,14 +1222,6 @@ static int map_walk(struct probe *p, struct bpf_map *map,
 	return 0;
 }
 
-static uint64_t boottime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)timespec_ns(&ts);
-}
-
 /* The record the kernel would have written for these counts of a flow. */
 static void flow_record(const struct ebpfdump_udp_key *k, const struct ebpfdump_udp_flow *f,
 			uint64_t ts_ns, uint64_t packets, uint64_t bytes,
@@ -1316,7 +1274,7 @@ static int flush_flow(struct probe *p, const void *key, const void *value)
 	 * stamped no earlier than any datagram it counts: a flow born while
 	 * the walk was under way (the walk can be preempted for
 	 * milliseconds) is not stamped before its own first record. */
-	now = boottime_ns();
+	now = clock_ns(CLOCK_BOOTTIME);
 	if ((packets || bytes) && !p->flush_error &&
 	    (p->flush_all || !mark.last_report_ns ||
 	     (now > mark.last_report_ns && now - mark.last_report_ns >= p->udp_interval_ns))) {

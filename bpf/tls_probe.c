@@ -16,6 +16,7 @@
 
 #include "tls.skel.h"
 #include "tls_event.h"
+#include "util/clock.h"
 
 /* Distinct library files attached at most (by device and inode). */
 #define TLS_LIBS_MAX 64
@@ -69,28 +70,6 @@ static const struct hook gnutls_hooks[] = {
     {"gnutls_record_send", 0},
     {"gnutls_record_recv", 1},
 };
-
-static int64_t clock_offset(void)
-{
-	int64_t best = 0, best_gap = INT64_MAX;
-
-	for (int i = 0; i < 5; i++) {
-		struct timespec a, b, w;
-		int64_t ta, tb, tw;
-
-		clock_gettime(CLOCK_BOOTTIME, &a);
-		clock_gettime(CLOCK_REALTIME, &w);
-		clock_gettime(CLOCK_BOOTTIME, &b);
-		ta = a.tv_sec * 1000000000LL + a.tv_nsec;
-		tb = b.tv_sec * 1000000000LL + b.tv_nsec;
-		tw = w.tv_sec * 1000000000LL + w.tv_nsec;
-		if (tb - ta < best_gap) {
-			best_gap = tb - ta;
-			best = tw - (ta + (tb - ta) / 2);
-		}
-	}
-	return best;
-}
 
 /* Attach the key-log hook to the program pid runs if it is a Go program
  * with crypto/tls; each executable file is looked at once. */
@@ -344,7 +323,7 @@ int tls_probe_open(uint32_t pid, const char *proc, tls_probe_cb cb, tls_probe_ke
 	p->key_cb = key_cb;
 	p->proc = proc;
 	p->ctx = ctx;
-	p->boot_to_wall = clock_offset();
+	p->boot_to_wall = clock_boot_to_realtime_ns();
 	p->skel = tls_bpf__open();
 	if (!p->skel) {
 		r = -errno;

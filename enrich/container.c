@@ -14,6 +14,7 @@
 
 #include "enrich/docker.h"
 #include "enrich/oci.h"
+#include "util/clock.h"
 
 /* Entries per set of the container cache: a hot container is not evicted
  * by one unlucky hash collision. */
@@ -68,14 +69,6 @@ struct container_resolver {
 	bool has_reason;
 	uint64_t answers; /* runtime answers, for container_resolver_answers() */
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int copy_path(char *dst, const char *value, const char *fallback)
 {
@@ -224,7 +217,7 @@ static struct cache_entry *cache_store(struct container_resolver *r,
 	memset(e, 0, sizeof(*e));
 	e->used = true;
 	e->stamp = ++r->stamp;
-	e->expires_ms = now_ms() + r->positive_ttl_ms;
+	e->expires_ms = clock_ms(CLOCK_MONOTONIC) + r->positive_ttl_ms;
 	e->info = *info;
 	return e;
 }
@@ -237,7 +230,7 @@ static void cache_store_negative(struct container_resolver *r, const char *id, i
 	e->used = true;
 	e->negative = true;
 	e->error = error;
-	e->expires_ms = now_ms() + r->negative_ttl_ms;
+	e->expires_ms = clock_ms(CLOCK_MONOTONIC) + r->negative_ttl_ms;
 	e->stamp = ++r->stamp;
 	event_copy_str(e->info.id, sizeof(e->info.id), id, strlen(id));
 }
@@ -257,7 +250,7 @@ static int ask_source(struct container_resolver *r, struct source *s, const char
 		      struct container_info *info, bool probing)
 {
 	const char *why = NULL;
-	uint64_t now = now_ms();
+	uint64_t now = clock_ms(CLOCK_MONOTONIC);
 	int e;
 
 	if (!s->path[0] || (probing && access(s->path, F_OK) < 0))
@@ -418,18 +411,18 @@ int container_lookup(struct container_resolver *r, const struct cgroup_identity 
 	if (id->runtime == CONTAINER_RUNTIME_NONE || !id->id[0])
 		return -ENOENT;
 	e = cache_find(r, id->id);
-	if (e && !e->negative && now_ms() < e->expires_ms) {
+	if (e && !e->negative && clock_ms(CLOCK_MONOTONIC) < e->expires_ms) {
 		*ret = &e->info;
 		return 0;
 	}
-	if (e && e->negative && now_ms() < e->expires_ms)
+	if (e && e->negative && clock_ms(CLOCK_MONOTONIC) < e->expires_ms)
 		return -EAGAIN;
 	memset(&info, 0, sizeof(info));
 	err = fetch(r, id, &info);
 	if (err < 0 && e && !e->negative) {
 		/* Old names beat none: a container that exited still has
 		 * events in flight, and a daemon away keeps them too. */
-		e->expires_ms = now_ms() + r->positive_ttl_ms;
+		e->expires_ms = clock_ms(CLOCK_MONOTONIC) + r->positive_ttl_ms;
 		*ret = &e->info;
 		return 0;
 	}
@@ -599,7 +592,7 @@ int container_resolver_prime(struct container_resolver *r, const char **ret_reas
 		/* No socket file: that runtime is simply not installed. */
 		if (!s->path[0] || access(s->path, F_OK) < 0)
 			continue;
-		if (now_ms() < s->down_until)
+		if (clock_ms(CLOCK_MONOTONIC) < s->down_until)
 			continue;
 		e = docker_list(s->path, r->timeout_ms, prime_one, &ctx, &why);
 		if (e >= 0) {
@@ -609,7 +602,7 @@ int container_resolver_prime(struct container_resolver *r, const char **ret_reas
 			continue;
 		}
 		if (source_down(e))
-			s->down_until = now_ms() + r->backoff_ms;
+			s->down_until = clock_ms(CLOCK_MONOTONIC) + r->backoff_ms;
 		s->last_error = e;
 		set_reason(r, "%s %s: %s: %s", s->label, s->path, why ? why : "failed",
 			   strerror(-e));

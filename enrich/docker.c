@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Docker Engine API client: bounded HTTP/1.1 GET over a unix socket, json-c. */
 #include "enrich/docker.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -39,17 +40,9 @@ struct http_answer {
 	bool body_owned;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static int left_ms(uint64_t deadline)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_ms(CLOCK_MONOTONIC);
 
 	return now >= deadline ? 0 : (int)(deadline - now);
 }
@@ -431,7 +424,7 @@ static bool plain_name(const char *s)
 static int http_get(const char *socket_path, const char *target, unsigned timeout_ms,
 		    struct http_answer *a, const char **reason)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = clock_ms(CLOCK_MONOTONIC) + timeout_ms;
 	char req[DOCKER_ID_MAX + 128];
 	int fd = -1, r, len;
 

@@ -39,13 +39,14 @@
 #include "extcap/print.h"
 #include "extcap/privs.h"
 #include "merge/merge.h"
-#include "merge/packet_sink.h"
+#include "extcap/packet_sink.h"
 #include "merge/tag_comment.h"
 #include "pcapng/writer.h"
 #include "remote/publisher.h"
 #include "remote/subscriber.h"
 #include "snapshot/filter.h"
 #include "snapshot/snapshot.h"
+#include "util/clock.h"
 
 /* Wireshark names the fifos it hands to extcaps with this prefix. */
 #define WIRESHARK_FIFO_PREFIX "wireshark_extcap"
@@ -208,14 +209,6 @@ struct capture {
 	uint64_t last_udp_flush_ns;
 	uint8_t record[RECORD_MAX_LEN];
 };
-
-static uint64_t now_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static const char *output_name(const struct capture *c)
 {
@@ -563,17 +556,15 @@ static void wait_toolbar(struct control *ctl, int sig_fd)
 	static struct control_msg m;
 	struct pollfd pfd[2] = { { .fd = control_fd(ctl), .events = POLLIN },
 				 { .fd = sig_fd, .events = POLLIN } };
-	struct timespec t0, t;
+	uint64_t t0;
 
 	if (control_fd(ctl) < 0)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_ms(CLOCK_MONOTONIC);
 	for (;;) {
-		long waited;
+		uint64_t waited = clock_ms(CLOCK_MONOTONIC) - t0;
 		int r;
 
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		waited = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
 		if (waited >= RELEASE_WAIT_MS || poll(pfd, 2, (int)(RELEASE_WAIT_MS - waited)) <= 0)
 			return;
 		if (pfd[1].revents)
@@ -706,7 +697,7 @@ static uint64_t finish_output(struct capture *c)
 	}
 	st = (struct pcapng_stats){
 		.start_ns = c->start_ns,
-		.end_ns = now_realtime_ns(),
+		.end_ns = clock_ns(CLOCK_REALTIME),
 		.received = delivered,
 		.dropped = kernel_lost + remote_dropped,
 		.has_dropped = true,
@@ -1050,7 +1041,7 @@ static void handle_ready(struct capture *c, uint64_t tag, bool *failed)
 				log_debug("the command exited (status %d): stopping in %llu ms",
 					  c->command_status,
 					  (unsigned long long)(COMMAND_LINGER_NS / 1000000u));
-				c->command_stop_ns = now_realtime_ns() + COMMAND_LINGER_NS;
+				c->command_stop_ns = clock_ns(CLOCK_REALTIME) + COMMAND_LINGER_NS;
 			}
 			break;
 		}
@@ -1160,7 +1151,7 @@ static void flush_pass(struct capture *c)
 
 static int run_loop(struct capture *c)
 {
-	uint64_t deadline = 0, now = now_realtime_ns();
+	uint64_t deadline = 0, now = clock_ns(CLOCK_REALTIME);
 	bool failed = false;
 
 	if (c->opt->duration_s)
@@ -1182,7 +1173,7 @@ static int run_loop(struct capture *c)
 		}
 		if (c->n_src && !c->stop)
 			dispatch_packets(c, &failed);
-		now = now_realtime_ns();
+		now = clock_ns(CLOCK_REALTIME);
 		if (c->merge && !c->stop)
 			merge_advance(c->merge, now);
 		flush_pass(c);
@@ -1377,7 +1368,7 @@ static int start_probe(struct capture *c)
 	log_debug("kernel probes attached");
 	if (probe_left_out(c->probe, err, sizeof(err)))
 		log_warn("%s", err); /* under Wireshark: the toolbar's log (toolbar_notice) */
-	c->last_udp_flush_ns = now_realtime_ns();
+	c->last_udp_flush_ns = clock_ns(CLOCK_REALTIME);
 	return 0;
 }
 
@@ -1857,7 +1848,7 @@ static void log_started(struct capture *c)
 	 * (--print) and -q do without, and so does anything not a terminal. */
 	c->progress = c->writer && !o->control_out && !c->under_wireshark && !o->print &&
 		      !o->quiet && isatty(STDERR_FILENO);
-	c->start_wall_ns = c->last_progress_ns = now_realtime_ns();
+	c->start_wall_ns = c->last_progress_ns = clock_ns(CLOCK_REALTIME);
 }
 
 /* Say at once which capabilities are missing, and how to grant them,
@@ -1988,7 +1979,7 @@ int capture_run(const struct options *o)
 	}
 	c->opt = o;
 	c->out_fd = c->sig_fd = c->timer_fd = c->epoll_fd = -1;
-	c->start_ns = now_realtime_ns();
+	c->start_ns = clock_ns(CLOCK_REALTIME);
 	if (o->host)
 		snprintf(c->host, sizeof(c->host), "%s", o->host);
 	else if (gethostname(c->host, sizeof(c->host) - 1) < 0)

@@ -14,7 +14,7 @@
 #include "extcap/options.h"
 #include "extcap/privs.h"
 #include "event/comment.h"
-#include "merge/offline.h"
+#include "extcap/offline.h"
 #include "remote/remote.h"
 
 /* --merge: the offline merge of a packet capture and an events capture,

@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "capture/parse.h"
+#include "packet/parse.h"
 #include "merge/owner.h"
 
 static bool colour;

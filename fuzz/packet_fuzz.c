@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Fuzz target: the packet parser packet_parse (capture/parse.h) over every
+/* Fuzz target: the packet parser packet_parse (packet/parse.h) over every
  * link type it knows, plus one it does not.
  *
  * Input: byte 0 picks the link type (modulo the table below), the rest is
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/parse.h"
+#include "packet/parse.h"
 
 static const int linktypes[] = {
 	PACKET_LINKTYPE_ETHERNET, PACKET_LINKTYPE_DLT_RAW1,   PACKET_LINKTYPE_DLT_RAW2,

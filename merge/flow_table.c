@@ -5,12 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 
 #include "merge/flow_table.h"
-#include "merge/hash.h"
+#include "util/hash.h"
 
 _Static_assert(sizeof(struct flow) <= 96, "keep a tracked flow small");
 
@@ -63,19 +62,6 @@ static void table_unmap(void *p, size_t bytes)
 		munmap(p, bytes);
 }
 
-static uint64_t random_seed(void)
-{
-	uint64_t seed = 0;
-	struct timespec ts;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed) && seed)
-		return seed;
-	/* Early boot without entropy: a weak seed still spreads keys; only
-	 * flooding resistance suffers. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return hash_mix((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32)) | 1;
-}
-
 int flow_table_new(const struct flow_table_config *cfg, struct flow_table **ret)
 {
 	struct flow_table_config def = { 0 };
@@ -93,7 +79,7 @@ int flow_table_new(const struct flow_table_config *cfg, struct flow_table **ret)
 	t->capacity = cfg->capacity ? cfg->capacity : FLOW_TABLE_CAPACITY_DEFAULT;
 	nbuckets = round_pow2(cfg->buckets ? cfg->buckets : t->capacity);
 	t->bucket_mask = nbuckets - 1;
-	t->seed = cfg->seed ? cfg->seed : random_seed();
+	t->seed = cfg->seed ? cfg->seed : hash_seed();
 	t->hash = cfg->hash ? cfg->hash : flow_key_hash;
 	t->release = cfg->release;
 	t->ctx = cfg->ctx;

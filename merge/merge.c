@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 
 #include "event/record.h"
-#include "merge/hash.h"
+#include "util/hash.h"
 #include "merge/merge.h"
 
 #define FRAG_HASH_SEED UINT64_C(0x6672616763616368)

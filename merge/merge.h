@@ -32,7 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "capture/parse.h"
+#include "packet/parse.h"
 #include "event/event.h"
 #include "merge/flow_table.h"
 #include "merge/owner.h"

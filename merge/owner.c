@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merge/hash.h"
+#include "util/hash.h"
 #include "merge/owner.h"
 
 #define EVENT_FIELD(item, member)                                                                  \

@@ -6,13 +6,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "event/comment.h"
 #include "event/record.h"
-#include "merge/hash.h"
+#include "util/hash.h"
 #include "merge/owner.h"
 
 /* Comments are a pure function of the two owners' identities, and most
@@ -52,19 +51,6 @@ struct tag_comment_cache {
 	struct comment_slot slots[COMMENT_CACHE_SLOTS];
 };
 
-static uint64_t random_base(void)
-{
-	uint64_t r = 0;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		r = hash_u64(hash_u64((uint64_t)ts.tv_nsec, (uint64_t)ts.tv_sec), (uint64_t)getpid());
-	}
-	return r & ((UINT64_C(1) << IDENTITY_BASE_BITS) - 1);
-}
-
 int tag_comment_cache_new(enum comment_mode mode, struct tag_comment_cache **ret)
 {
 	struct tag_comment_cache *c = calloc(1, sizeof(*c));
@@ -74,7 +60,7 @@ int tag_comment_cache_new(enum comment_mode mode, struct tag_comment_cache **ret
 	c->mode = mode;
 	c->items = mode == COMMENT_BRIEF ? EVENT_COMMENT_BRIEF_ITEMS : EVENT_COMMENT_ITEMS;
 	if (mode == COMMENT_COMPACT)
-		c->identity_base = random_base();
+		c->identity_base = (hash_seed() & ((UINT64_C(1) << IDENTITY_BASE_BITS) - 1));
 	*ret = c;
 	return 0;
 }

@@ -8,6 +8,7 @@
  * (draft-ietf-opsawg-pcapng) and Wireshark's wsutil/exported_pdu_tlvs.h.
  */
 #include "pcapng/writer.h"
+#include "util/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -213,14 +214,6 @@ static uint8_t *put_str_opt(uint8_t *p, uint16_t code, const char *s)
 	return n ? put_opt(p, code, s, n) : p;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Write all of data[0..len), riding out EINTR, short writes and a
  * non-blocking fd. A reader that does not read (a full pipe) is waited
  * for until w->stop_fd is readable (-ECANCELED) or w->deadline_ns passes
@@ -251,7 +244,7 @@ static int write_all(const struct pcapng_writer *w, const uint8_t *data, size_t 
 			int timeout = -1, ready;
 
 			if (w->deadline_ns) {
-				uint64_t now = monotonic_ns();
+				uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
 				if (now >= w->deadline_ns) {
 					r = -ETIMEDOUT;
@@ -282,7 +275,7 @@ void pcapng_writer_set_stop(struct pcapng_writer *w, int stop_fd, uint32_t wait_
 	if (!w)
 		return;
 	w->stop_fd = stop_fd;
-	w->deadline_ns = wait_ms ? monotonic_ns() + (uint64_t)wait_ms * 1000000u : 0;
+	w->deadline_ns = wait_ms ? clock_ns(CLOCK_MONOTONIC) + (uint64_t)wait_ms * 1000000u : 0;
 }
 
 /* After a failed write to a regular file, cut the file back to the end of

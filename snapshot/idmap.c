@@ -4,27 +4,16 @@
 #include <stdlib.h>
 
 #include "snapshot/idmap.h"
+#include "util/hash.h"
 
 #define IDMAP_MIN_SLOTS 64u
 /* Slots never exceed this, so mask + 1 fits 32 bits; callers bound their
  * keys far below half of it. */
 #define IDMAP_MAX_SLOTS (1u << 31)
 
-/* Ids are often dense (pids, inodes): scramble them so that neighbours do
- * not pile up in one run of slots. A multiply-xorshift finalizer. */
-static uint64_t idmap_hash(uint64_t x)
-{
-	x ^= x >> 31;
-	x *= UINT64_C(0x9e3779b97f4a7c15);
-	x ^= x >> 29;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 32;
-	return x;
-}
-
 static uint32_t idmap_slot(const struct idmap *m, uint64_t key)
 {
-	uint32_t i = (uint32_t)idmap_hash(key) & m->mask;
+	uint32_t i = (uint32_t)hash_mix(key) & m->mask;
 
 	while (m->keys[i] && m->keys[i] != key)
 		i = (i + 1) & m->mask;

@@ -23,6 +23,7 @@
 
 #include "snapshot/idmap.h"
 #include "snapshot/snapshot.h"
+#include "util/clock.h"
 
 /* TCP states as the kernel numbers them (include/net/tcp_states.h); they
  * are ABI through inet_diag's idiag_state and idiag_states. */
@@ -115,14 +116,6 @@ struct take {
 	uint8_t *buf;
 	struct event ev;
 };
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void set_reason(struct take *t, enum reason_rank rank, const char *fmt, ...)
 {

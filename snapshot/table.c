@@ -9,6 +9,7 @@
 
 #include "snapshot/idmap.h"
 #include "snapshot/snapshot.h"
+#include "util/hash.h"
 
 #define TABLE_NONE UINT32_MAX
 #define TABLE_MIN_BUCKETS 256u
@@ -136,16 +137,6 @@ static bool key_from_event(const struct event *ev, struct table_key *k)
 	return true;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	x *= UINT64_C(0xc4ceb9fe1a85ec53);
-	x ^= x >> 33;
-	return x;
-}
-
 /* Hash of the tuple without netns, so that an event lacking its namespace
  * still lands in the bucket of every namespace's copy of the tuple. */
 static uint64_t key_hash(const struct table_key *k)
@@ -154,11 +145,11 @@ static uint64_t key_hash(const struct table_key *k)
 
 	memcpy(w, k->laddr, 16);
 	memcpy(w + 2, k->raddr, 16);
-	h = mix64(((uint64_t)k->lport << 32) | ((uint64_t)k->rport << 16) |
+	h = hash_mix(((uint64_t)k->lport << 32) | ((uint64_t)k->rport << 16) |
 		  ((uint64_t)k->proto << 8) | k->family);
-	h = mix64(h ^ w[0]) + w[1];
-	h = mix64(h ^ w[2]) + w[3];
-	return mix64(h);
+	h = hash_mix(h ^ w[0]) + w[1];
+	h = hash_mix(h ^ w[2]) + w[3];
+	return hash_mix(h);
 }
 
 static bool key_tuple_equal(const struct table_key *a, const struct table_key *b)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* merge_files: test and bench driver of merge/offline.
+/* merge_files: test and bench driver of extcap/offline.
  *
  *   merge_files [--window-ms N] [--pass-tagged] [--flows N] [--comment full|brief|compact]
  *               [--no-event-frames] PACKETS EVENTS OUT
@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "event/comment.h"
-#include "merge/offline.h"
+#include "extcap/offline.h"
 
 static void usage(FILE *f)
 {

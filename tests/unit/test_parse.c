@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
-#include "capture/parse.h"
+#include "packet/parse.h"
 #include "test_util.h"
 
 #define FRAME_MAX 1024

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The packet sink: see packet_sink.h. */
-#include "merge/packet_sink.h"
+#include "extcap/packet_sink.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * tag comment, pid/tid option and, in compact mode, the Identity frames it
  * announces (each process's details once, before its first packet). One
  * copy of this rule for the live capture (extcap/capture.c) and the
- * offline merge (merge/offline.c).
+ * offline merge (extcap/offline.c).
  *
  *   struct packet_sink s;
  *   packet_sink_init(&s, writer, comments, has_events ? &if_events : NULL);

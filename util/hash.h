@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Seeded 64-bit hashing of small keys for the merge tables (internal). */
-#ifndef EBPFDUMP_MERGE_HASH_H
-#define EBPFDUMP_MERGE_HASH_H
+/* The one 64-bit hash of every table in ebpfdump (merge, snapshot, probe
+ * marks): a mixer for integer keys, a byte folder for structs, and a
+ * random seed so that keys chosen by others cannot pile up in one bucket. */
+#ifndef EBPFDUMP_UTIL_HASH_H
+#define EBPFDUMP_UTIL_HASH_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "util/clock.h"
 
 /* A bijective avalanche step: every input bit moves about half the
  * output bits, so bucket = hash & mask is usable. */
@@ -55,6 +61,19 @@ static inline uint64_t hash_fold_mul(uint64_t a, uint64_t b)
 static inline uint64_t hash_u64(uint64_t h, uint64_t v)
 {
 	return hash_mix(h ^ v) + UINT64_C(0x9e3779b97f4a7c15);
+}
+
+/* A random 64-bit seed, never 0. Without entropy yet (early boot) the
+ * clock and pid stand in: keys still spread, only resistance to chosen
+ * keys is weaker. */
+static inline uint64_t hash_seed(void)
+{
+	uint64_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed) && seed)
+		return seed;
+	return hash_u64(hash_u64(clock_ns(CLOCK_REALTIME), clock_ns(CLOCK_MONOTONIC)),
+			(uint64_t)getpid()) | 1;
 }
 
 #endif

@@ -2,7 +2,7 @@
 /* Offline merge driver: two capture readers, a two-way merge by timestamp
  * into the merge engine, and the pcapng writer as the sink.
  */
-#include "merge/offline.h"
+#include "extcap/offline.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include "config.h"
 #include "event/comment.h"
 #include "event/record.h"
-#include "merge/packet_sink.h"
+#include "extcap/packet_sink.h"
 #include "merge/tag_comment.h"
 #include "pcapng/reader.h"
 #include "pcapng/writer.h"
