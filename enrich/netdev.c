@@ -614,3 +614,69 @@ const struct netdev_entry *netdev_find(const struct netdev_list *l, const char *
 			return &l->entries[i];
 	return NULL;
 }
+
+/* The one pod with that name in that namespace (any namespace when ns is
+ * NULL), else NULL: none, or several of that name. */
+static const struct netdev_entry *find_pod_in(const struct netdev_list *l, const char *ns,
+					      size_t ns_len, const char *pod, size_t pod_len)
+{
+	const struct netdev_entry *found = NULL;
+
+	for (size_t i = 0; l && i < l->count; i++) {
+		const struct netdev_entry *e = &l->entries[i];
+
+		if (!e->pod[0] || strlen(e->pod) != pod_len || memcmp(e->pod, pod, pod_len) != 0)
+			continue;
+		if (ns && (strlen(e->namespace_) != ns_len || memcmp(e->namespace_, ns, ns_len) != 0))
+			continue;
+		if (found)
+			return NULL;
+		found = e;
+	}
+	return found;
+}
+
+const struct netdev_entry *netdev_find_pod(const struct netdev_list *l, const char *spec)
+{
+	const char *slash = strchr(spec, '/'), *dot = strrchr(spec, '.');
+	const struct netdev_entry *e;
+
+	if (slash)
+		return find_pod_in(l, spec, (size_t)(slash - spec), slash + 1, strlen(slash + 1));
+	e = find_pod_in(l, NULL, 0, spec, strlen(spec));
+	if (!e && dot)
+		e = find_pod_in(l, dot + 1, strlen(dot + 1), spec, (size_t)(dot - spec));
+	return e;
+}
+
+int netdev_resolve(struct container_resolver *r, const char *spec, bool pod,
+		   struct netdev_entry *ret, char reason[CONTAINER_REASON_MAX])
+{
+	struct container_resolver *own = NULL;
+	struct netdev_list *l = NULL;
+	const struct netdev_entry *e;
+	const char *why = NULL;
+	int err;
+
+	if (reason)
+		reason[0] = '\0';
+	if (!r) {
+		err = container_resolver_new(NULL, &own);
+		if (err < 0)
+			return err;
+		r = own;
+	}
+	err = netdev_list_containers(r, &l, &why);
+	if (err == 0) {
+		e = pod ? netdev_find_pod(l, spec) : netdev_find(l, spec);
+		if (e)
+			*ret = *e;
+		else
+			err = -ENODEV;
+	}
+	if (reason && why)
+		snprintf(reason, CONTAINER_REASON_MAX, "%s", why);
+	netdev_list_free(l);
+	container_resolver_free(own);
+	return err;
+}

@@ -97,4 +97,19 @@ struct netdev_list *netdev_list_free(struct netdev_list *l);
  * container again after a restart gave it a new veth. */
 const struct netdev_entry *netdev_find(const struct netdev_list *l, const char *spec);
 
+/* The one pod a --pod value means, or NULL (none, or several): POD,
+ * NAMESPACE/POD, or POD.NAMESPACE (ptcpdump's form; a pod's name may hold
+ * dots, a namespace's cannot, so the last dot splits it, and a pod named
+ * exactly so is taken first). Plain containers never match. */
+const struct netdev_entry *netdev_find_pod(const struct netdev_list *l, const char *spec);
+
+/* A container or pod to capture (--container, --pod, "IF@NAME"): list the
+ * interfaces now and copy the entry spec means (netdev_find, or
+ * netdev_find_pod when pod) to *ret. r may be NULL (a resolver of its own
+ * is made). Returns 0, -ENODEV when nothing or several match, or the
+ * listing's negative errno; reason (may be NULL) gets why the listing was
+ * incomplete (a runtime that could not name a container), else "". */
+int netdev_resolve(struct container_resolver *r, const char *spec, bool pod,
+		   struct netdev_entry *ret, char reason[CONTAINER_REASON_MAX]);
+
 #endif
