@@ -20,7 +20,10 @@ echo "subscriber-only build (EBPFDUMP_WITH_BPF=OFF): ok"
 
 cmake -S . -B "$build" -DEBPFDUMP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)"
-ctest --test-dir "$build" --output-on-failure --timeout 300 "$@"
+# Tests run two at a time where they allow it: the end-to-end tests that
+# load BPF, flood or time things are RUN_SERIAL (their .cmake files), the
+# unit tests and the qemu guests overlap.
+ctest --test-dir "$build" --output-on-failure --timeout 300 -j"$(nproc)" "$@"
 
 # Every fuzz target under libFuzzer (clang, with ASan and UBSan) for a
 # bounded time each, the executions it ran reported (docs/hardening.md).
@@ -47,4 +50,4 @@ rm -rf "$asan"
 cmake -S . -B "$asan" -DEBPFDUMP_WERROR=ON -DEBPFDUMP_SANITIZE=ON >/dev/null
 cmake --build "$asan" -j"$(nproc)" >/dev/null
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ctest --test-dir "$asan" --output-on-failure --timeout 300 -LE kernels "$@"
+ctest --test-dir "$asan" --output-on-failure --timeout 300 -LE kernels -j"$(nproc)" "$@"

@@ -12,6 +12,9 @@ if(TARGET ebpfdump AND EBPFDUMP_WITH_BPF)
     add_test(NAME kernel_debian_${version}
              COMMAND ${PROJECT_SOURCE_DIR}/tests/kernels/kernel_matrix.sh
                      ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR} "${pattern}")
-    set_tests_properties(kernel_debian_${version} PROPERTIES LABELS "kernels;e2e" TIMEOUT 900)
+    # Not two guests at once (4 vCPUs of TCG on 2 cores); beside the
+    # unit tests under ctest -j2.
+    set_tests_properties(kernel_debian_${version} PROPERTIES LABELS "kernels;e2e" TIMEOUT 900
+                         RESOURCE_LOCK qemu_guest)
   endforeach()
 endif()

@@ -10,7 +10,7 @@ add_test(NAME live_veth
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/live_veth.sh
                  $<TARGET_FILE:live_capture> $<TARGET_FILE:test_reader>
                  $<TARGET_FILE:live_tcp_server> $<TARGET_FILE:live_tcp_client>)
-set_tests_properties(live_veth PROPERTIES LABELS "e2e" TIMEOUT 90 SKIP_RETURN_CODE 77)
+set_tests_properties(live_veth PROPERTIES LABELS "e2e" TIMEOUT 90 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
 
 # The test's own copies of the TCP helpers (probe.cmake builds them only
 # with the BPF part).
