@@ -27,6 +27,7 @@
 #include "ebpfdump.skel.h"
 #include "util/clock.h"
 #include "util/hash.h"
+#include "util/error.h"
 
 _Static_assert(EBPFDUMP_EV_TCP_CONNECT == EVENT_TCP_CONNECT, "record type mismatch");
 _Static_assert(EBPFDUMP_EV_SLOTS == PROBE_TYPE_SLOTS, "per-type counter slots mismatch");
@@ -198,19 +199,6 @@ void probe_set_log(void (*fn)(int level, const char *msg, void *ctx), void *ctx)
 	libbpf_set_print(libbpf_print);
 }
 
-__attribute__((format(printf, 4, 5))) static int fail(char *errbuf, size_t errlen, int r,
-						       const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errbuf && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
 /* "tracepoint/sock/inet_sock_set_state" -> "sock:inet_sock_set_state",
  * "raw_tracepoint/inet_sock_set_state" -> "inet_sock_set_state (raw)" */
 static void tracepoint_name(const struct bpf_program *prog, char *buf, size_t size)
@@ -237,7 +225,7 @@ static int attach_one(struct probe *p, struct bpf_program *prog, bool quiet_enoe
 	int r;
 
 	if (p->n_links >= PROBE_PROGS_MAX)
-		return fail(errbuf, errlen, -E2BIG, "internal error: more than %d BPF programs",
+		return error_set(errbuf, errlen, -E2BIG, "internal error: more than %d BPF programs",
 			    PROBE_PROGS_MAX);
 	link = bpf_program__attach(prog);
 	if (!link) {
@@ -250,16 +238,16 @@ static int attach_one(struct probe *p, struct bpf_program *prog, bool quiet_enoe
 			return r;
 		}
 		if (r == -ENOENT)
-			return fail(errbuf, errlen, r,
+			return error_set(errbuf, errlen, r,
 				    "tracepoint %s is missing from this kernel: leave the event "
 				    "types that need it out of the event selection",
 				    name);
 		if (r == -EPERM || r == -EACCES)
-			return fail(errbuf, errlen, r,
+			return error_set(errbuf, errlen, r,
 				    "attaching to tracepoint %s was refused (%s): run as root "
 				    "or grant CAP_BPF and CAP_PERFMON with setcap",
 				    name, strerror(-r));
-		return fail(errbuf, errlen, r, "cannot attach to tracepoint %s: %s", name,
+		return error_set(errbuf, errlen, r, "cannot attach to tracepoint %s: %s", name,
 			    strerror(-r));
 	}
 	p->progs[p->n_progs++] = prog;
@@ -619,12 +607,12 @@ static int check_filter(const struct probe_filter *f, char *errbuf, size_t errle
 	size_t n = strnlen(f->comm, sizeof(f->comm));
 
 	if (n == sizeof(f->comm))
-		return fail(errbuf, errlen, -EINVAL,
+		return error_set(errbuf, errlen, -EINVAL,
 			    "the comm filter is longer than %d characters, the longest task "
 			    "name the kernel keeps",
 			    PROBE_COMM_MAX);
 	if (f->pid_tree && !f->pid)
-		return fail(errbuf, errlen, -EINVAL,
+		return error_set(errbuf, errlen, -EINVAL,
 			    "the descendants filter needs a pid whose descendants to select");
 	return 0;
 }
@@ -645,21 +633,21 @@ static int check_config(const struct probe_config *cfg, struct probe_sizes *ret,
 	/* The kernel wants a power of two that is a multiple of the page. */
 	if (z.ringbuf < PROBE_RINGBUF_MIN || z.ringbuf > PROBE_RINGBUF_MAX ||
 	    (z.ringbuf & (z.ringbuf - 1)) || (page > 0 && z.ringbuf % (uint32_t)page))
-		return fail(errbuf, errlen, -EINVAL,
+		return error_set(errbuf, errlen, -EINVAL,
 			    "ring buffer size %u is invalid: use a power of two "
 			    "from %u KiB to %u MiB",
 			    z.ringbuf, PROBE_RINGBUF_MIN >> 10, PROBE_RINGBUF_MAX >> 20);
 	if (z.sockets < PROBE_SOCKETS_MIN || z.sockets > PROBE_SOCKETS_MAX)
-		return fail(errbuf, errlen, -EINVAL,
+		return error_set(errbuf, errlen, -EINVAL,
 			    "socket table size %u is invalid: use %u to %u sockets", z.sockets,
 			    PROBE_SOCKETS_MIN, PROBE_SOCKETS_MAX);
 	if (z.udp_flows < PROBE_UDP_FLOWS_MIN || z.udp_flows > PROBE_UDP_FLOWS_MAX)
-		return fail(errbuf, errlen, -EINVAL,
+		return error_set(errbuf, errlen, -EINVAL,
 			    "UDP flow table size %u is invalid: use %u to %u flows", z.udp_flows,
 			    PROBE_UDP_FLOWS_MIN, PROBE_UDP_FLOWS_MAX);
 	if (z.udp_interval_ms < PROBE_UDP_INTERVAL_MIN_MS ||
 	    z.udp_interval_ms > PROBE_UDP_INTERVAL_MAX_MS)
-		return fail(errbuf, errlen, -EINVAL,
+		return error_set(errbuf, errlen, -EINVAL,
 			    "UDP report interval %u ms is invalid: use %u ms to %u s",
 			    z.udp_interval_ms, PROBE_UDP_INTERVAL_MIN_MS,
 			    PROBE_UDP_INTERVAL_MAX_MS / 1000);
@@ -676,16 +664,16 @@ static int check_config(const struct probe_config *cfg, struct probe_sizes *ret,
 static int load_error(int r, char *errbuf, size_t errlen)
 {
 	if (r == -EPERM)
-		return fail(errbuf, errlen, r,
+		return error_set(errbuf, errlen, r,
 			    "loading BPF programs needs root or CAP_BPF and CAP_PERFMON: "
 			    "run as root or grant them with setcap");
 	if (verdict[0])
-		return fail(errbuf, errlen, r,
+		return error_set(errbuf, errlen, r,
 			    "the kernel's verifier refused BPF program %s (%s; --debug shows "
 			    "its whole log); leaving that program's event types out of --events "
 			    "may help: please report this kernel",
 			    verdict, strerror(-r));
-	return fail(errbuf, errlen, r,
+	return error_set(errbuf, errlen, r,
 		    "the kernel refused the BPF programs (%s): --debug shows libbpf's reason",
 		    strerror(-r));
 }
@@ -919,7 +907,7 @@ static int open_tier(struct probe *p, const struct probe_config *cfg, enum probe
 	p->skel = ebpfdump_bpf__open_opts(&opts);
 	if (!p->skel) {
 		r = -errno;
-		return fail(errbuf, errlen, r ? r : -EINVAL, "cannot open the embedded BPF object: %s",
+		return error_set(errbuf, errlen, r ? r : -EINVAL, "cannot open the embedded BPF object: %s",
 			    strerror(r ? -r : EINVAL));
 	}
 	mask = cfg && cfg->event_mask ? cfg->event_mask : UINT32_MAX;
@@ -937,7 +925,7 @@ static int open_tier(struct probe *p, const struct probe_config *cfg, enum probe
 
 		type_names(missing & PROBE_KERNEL_TYPES, names, sizeof(names));
 		if (!implicit)
-			return fail(errbuf, errlen, -EOPNOTSUPP,
+			return error_set(errbuf, errlen, -EOPNOTSUPP,
 				    "this kernel cannot observe %s: it has no %s tracepoint (Linux "
 				    "6.3 and later have it)%s; leave %s out of --events",
 				    names, tp, fexit, names);
@@ -956,7 +944,7 @@ static int open_tier(struct probe *p, const struct probe_config *cfg, enum probe
 	if (r == 0)
 		r = bpf_map__set_max_entries(p->skel->maps.udp_flows, z->udp_flows);
 	if (r < 0)
-		return fail(errbuf, errlen, r, "cannot size the BPF maps: %s", strerror(-r));
+		return error_set(errbuf, errlen, r, "cannot size the BPF maps: %s", strerror(-r));
 	*ret_mask = mask;
 	*ret_implicit = implicit;
 	return 0;
@@ -986,7 +974,7 @@ static int check_btf(const char *path, bool own, char *errbuf, size_t errlen)
 		if (r == 0)
 			return 0;
 		libbpf_strerror(r, why, sizeof(why));
-		return fail(errbuf, errlen, r,
+		return error_set(errbuf, errlen, r,
 			    "cannot read BTF from --btf %s: %s (give a vmlinux with BTF or a "
 			    ".btf file made for this kernel)",
 			    path, why);
@@ -999,7 +987,7 @@ static int check_btf(const char *path, bool own, char *errbuf, size_t errlen)
 	btf__free(btf);
 	if (btf)
 		return 0;
-	return fail(errbuf, errlen, -ENOENT,
+	return error_set(errbuf, errlen, -ENOENT,
 		    "this kernel has no BTF (" KERNEL_BTF_PATH " missing or unreadable): ebpfdump "
 		    "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or the kernel's BTF in a "
 		    "file given with --btf FILE (e.g. from BTFHub)");
@@ -1017,7 +1005,7 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 	int r;
 
 	if (!ret)
-		return fail(errbuf, errlen, -EINVAL, "internal error: no place for the probe");
+		return error_set(errbuf, errlen, -EINVAL, "internal error: no place for the probe");
 	r = check_config(cfg, &z, errbuf, errlen);
 	if (r < 0)
 		return r;
@@ -1031,11 +1019,11 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		return fail(errbuf, errlen, -ENOMEM, "out of memory");
+		return error_set(errbuf, errlen, -ENOMEM, "out of memory");
 	p->fn = fn;
 	p->ctx = ctx;
 	if (cfg && cfg->btf_path && !(p->btf_path = strdup(cfg->btf_path))) {
-		r = fail(errbuf, errlen, -ENOMEM, "out of memory");
+		r = error_set(errbuf, errlen, -ENOMEM, "out of memory");
 		goto err;
 	}
 	p->sockets_max = z.sockets;
@@ -1043,12 +1031,12 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 	p->udp_interval_ns = (uint64_t)z.udp_interval_ms * 1000000;
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0) {
-		r = fail(errbuf, errlen, p->ncpus < 0 ? p->ncpus : -EINVAL,
+		r = error_set(errbuf, errlen, p->ncpus < 0 ? p->ncpus : -EINVAL,
 			 "cannot read the number of possible CPUs from /sys");
 		goto err;
 	}
 	if (alloc_tables(p) < 0) {
-		r = fail(errbuf, errlen, -ENOMEM, "out of memory");
+		r = error_set(errbuf, errlen, -ENOMEM, "out of memory");
 		goto err;
 	}
 
@@ -1075,7 +1063,7 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 			 * kernel's own BTF ids: a --btf file cannot stand in. */
 			if (p->fentry && !own_btf) {
 				if (last) {
-					r = fail(errbuf, errlen, -ENOENT,
+					r = error_set(errbuf, errlen, -ENOENT,
 						 "--hooks fentry needs the kernel's own BTF (" KERNEL_BTF_PATH
 						 " is missing or unreadable); use --hooks auto");
 					goto err;
@@ -1085,7 +1073,7 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 			}
 			if (p->tier == PROBE_HOOKS_TRACEPOINT && !tracefs_path()) {
 				if (last) {
-					r = fail(errbuf, errlen, -ENOENT,
+					r = error_set(errbuf, errlen, -ENOENT,
 						 "--hooks tracepoint needs tracefs, which is not mounted "
 						 "(mount -t tracefs nodev /sys/kernel/tracing), or use "
 						 "--hooks auto");
@@ -1099,7 +1087,7 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 				goto err;
 			r = ebpfdump_bpf__load(p->skel);
 			if (r < 0 && last && p->fentry) {
-				r = fail(errbuf, errlen, r,
+				r = error_set(errbuf, errlen, r,
 					 "the kernel refused the fexit programs of --hooks fentry "
 					 "(%s%s%s): use --hooks auto, tracepoint or raw",
 					 strerror(-r), verdict[0] ? ": " : "", verdict);
@@ -1136,7 +1124,7 @@ int probe_open(const struct probe_config *cfg, probe_event_fn fn, void *ctx, str
 	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), handle_record, p, NULL);
 	if (!p->rb) {
 		r = -errno;
-		r = fail(errbuf, errlen, r ? r : -ENOMEM, "cannot map the BPF ring buffer: %s",
+		r = error_set(errbuf, errlen, r ? r : -ENOMEM, "cannot map the BPF ring buffer: %s",
 			 strerror(r ? -r : ENOMEM));
 		goto err;
 	}

@@ -4,6 +4,7 @@
  * vanished under the capture (a pod deleted, a veth removed).
  */
 #include "capture/live.h"
+#include "util/error.h"
 
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -46,35 +47,10 @@ struct live {
 	uint64_t delivered;
 };
 
-__attribute__((format(printf, 3, 0))) static void set_text(char *buf, size_t size,
-							     const char *fmt, va_list ap)
-{
-	vsnprintf(buf, size, fmt, ap);
-}
-
-static int fail(struct live *l, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct live *l, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	set_text(l->reason, sizeof(l->reason), fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-static void warn(struct live *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void warn(struct live *l, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	set_text(l->warning, sizeof(l->warning), fmt, ap);
-	va_end(ap);
-}
+/* The reason of the last failure, or a warning, in the handle (live_error,
+ * live_warning). */
+#define fail(l, code, ...) error_set((l)->reason, sizeof((l)->reason), (code), __VA_ARGS__)
+#define warn(l, ...) ((void)error_set((l)->warning, sizeof((l)->warning), 0, __VA_ARGS__))
 
 void live_config_init(struct live_config *cfg)
 {

@@ -20,6 +20,7 @@
 #include "merge/tag_comment.h"
 #include "pcapng/reader.h"
 #include "pcapng/writer.h"
+#include "util/error.h"
 
 /* Exported-PDU tags (Wireshark wsutil/exported_pdu_tlvs.h): big-endian
  * u16 tag, u16 length, value; the list ends with END_OF_OPT. */
@@ -84,18 +85,7 @@ struct offline {
 	struct packet_sink sink; /* writes the merged packets */
 };
 
-static void set_err(struct offline *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_err(struct offline *o, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!o->err || !o->errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(o->err, o->errlen, fmt, ap);
-	va_end(ap);
-}
+#define set_err(o, ...) ((void)error_set((o)->err, (o)->errlen, 0, __VA_ARGS__))
 
 int offline_event_record(const uint8_t *data, uint32_t caplen, uint32_t *ret_off)
 {

@@ -8,6 +8,7 @@
  * parsers below only ever see a complete block of known length.
  */
 #include "pcapng/reader.h"
+#include "util/error.h"
 
 #include <byteswap.h>
 #include <errno.h>
@@ -106,19 +107,9 @@ struct reader {
 	char *comment; /* COMMENT_MAX + 1 bytes */
 };
 
-static int fail(struct reader *r, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct reader *r, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
-	va_end(ap);
-	r->error = code;
-	return code;
-}
+/* Every later call returns the first failure; reader_error() says it. */
+#define fail(r, code, ...) \
+	((r)->error = error_set((r)->reason, sizeof((r)->reason), (code), __VA_ARGS__))
 
 static uint16_t get16(const struct reader *r, const uint8_t *p)
 {

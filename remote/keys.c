@@ -14,6 +14,7 @@
 
 #include "remote/keys.h"
 #include "remote/message.h"
+#include "util/error.h"
 
 #define KEY_SUFFIX_SECRET ".key"
 #define KEY_SUFFIX_PUBLIC ".pub"
@@ -24,18 +25,6 @@
 
 static const char z85_alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				   ".-:+=^!/*?&<>()[]{}@%$#";
-
-int remote_fail(int r, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 /* Z85 (ZeroMQ RFC 32): each 4 bytes, read big-endian, become 5 digits of
  * base 85, most significant first. Written here rather than called from
@@ -94,29 +83,29 @@ static int read_key_file(const char *path, bool secret, char **ret, char *err, s
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return remote_fail(-errno, err, errlen, "cannot open key file %s: %s", path,
+		return error_set(err, errlen, -errno, "cannot open key file %s: %s", path,
 			    strerror(errno));
 	if (fstat(fd, &st) < 0) {
-		r = remote_fail(-errno, err, errlen, "cannot stat key file %s: %s", path, strerror(errno));
+		r = error_set(err, errlen, -errno, "cannot stat key file %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		r = remote_fail(-EINVAL, err, errlen, "key file %s is not a regular file", path);
+		r = error_set(err, errlen, -EINVAL, "key file %s is not a regular file", path);
 		goto out;
 	}
 	if (secret && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-		r = remote_fail(-EPERM, err, errlen,
+		r = error_set(err, errlen, -EPERM,
 			 "secret key file %s is accessible by group or others; chmod 600 it", path);
 		goto out;
 	}
 	if (st.st_size > (off_t)REMOTE_KEY_FILE_MAX) {
-		r = remote_fail(-EFBIG, err, errlen, "key file %s is larger than %u bytes", path,
+		r = error_set(err, errlen, -EFBIG, "key file %s is larger than %u bytes", path,
 			 REMOTE_KEY_FILE_MAX);
 		goto out;
 	}
 	buf = malloc(REMOTE_KEY_FILE_MAX + 1);
 	if (!buf) {
-		r = remote_fail(-ENOMEM, err, errlen, "out of memory reading %s", path);
+		r = error_set(err, errlen, -ENOMEM, "out of memory reading %s", path);
 		goto out;
 	}
 	/* The size may change under us: read to EOF, bounded by the buffer. */
@@ -126,7 +115,7 @@ static int read_key_file(const char *path, bool secret, char **ret, char *err, s
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			r = remote_fail(-errno, err, errlen, "cannot read key file %s: %s", path,
+			r = error_set(err, errlen, -errno, "cannot read key file %s: %s", path,
 				 strerror(errno));
 			goto out;
 		}
@@ -134,7 +123,7 @@ static int read_key_file(const char *path, bool secret, char **ret, char *err, s
 			break;
 		len += (size_t)n;
 		if (len > REMOTE_KEY_FILE_MAX) {
-			r = remote_fail(-EFBIG, err, errlen, "key file %s is larger than %u bytes", path,
+			r = error_set(err, errlen, -EFBIG, "key file %s is larger than %u bytes", path,
 				 REMOTE_KEY_FILE_MAX);
 			goto out;
 		}
@@ -203,18 +192,18 @@ static int load_one_key(const char *path, bool secret, uint8_t out[REMOTE_KEY_LE
 		if (len == 0)
 			continue;
 		if (found++) {
-			r = remote_fail(-EINVAL, err, errlen, "%s line %zu: more than one key in the file",
+			r = error_set(err, errlen, -EINVAL, "%s line %zu: more than one key in the file",
 				 path, lineno);
 			goto out;
 		}
 		if (!z85_key_decode(line, len, out)) {
-			r = remote_fail(-EINVAL, err, errlen, "%s line %zu: not a Z85 CURVE %s key", path,
+			r = error_set(err, errlen, -EINVAL, "%s line %zu: not a Z85 CURVE %s key", path,
 				 lineno, what);
 			goto out;
 		}
 	}
 	if (!found)
-		r = remote_fail(-EINVAL, err, errlen, "%s: no %s key in the file", path, what);
+		r = error_set(err, errlen, -EINVAL, "%s: no %s key in the file", path, what);
 out:
 	free_key_file(buf);
 	return r;
@@ -234,7 +223,7 @@ int remote_key_load_secret(const char *path, struct remote_keypair *ret, char *e
 	remote_key_z85(kp.secret_key, secret_z85);
 	if (zmq_curve_public(public_z85, secret_z85) != 0 ||
 	    !z85_key_decode(public_z85, strlen(public_z85), kp.public_key)) {
-		r = remote_fail(-ENOTSUP, err, errlen,
+		r = error_set(err, errlen, -ENOTSUP,
 			 "cannot derive the public key of %s: libzmq without CURVE support?", path);
 		goto out;
 	}
@@ -302,7 +291,7 @@ int remote_authorized_keys_load(const char *path, struct remote_authorized_keys 
 	list = calloc(1, sizeof(*list) +
 			     REMOTE_AUTHORIZED_KEYS_MAX * sizeof(struct remote_authorized_key));
 	if (!list) {
-		r = remote_fail(-ENOMEM, err, errlen, "out of memory reading %s", path);
+		r = error_set(err, errlen, -ENOMEM, "out of memory reading %s", path);
 		goto out;
 	}
 	while (next_line(buf, &pos, &line, &len)) {
@@ -312,25 +301,25 @@ int remote_authorized_keys_load(const char *path, struct remote_authorized_keys 
 		if (len == 0)
 			continue;
 		if (list->count == REMOTE_AUTHORIZED_KEYS_MAX) {
-			r = remote_fail(-E2BIG, err, errlen, "%s: more than %u keys", path,
+			r = error_set(err, errlen, -E2BIG, "%s: more than %u keys", path,
 				 REMOTE_AUTHORIZED_KEYS_MAX);
 			goto out;
 		}
 		if (len > KEY_LINE_MAX || parse_authorized_line(line, len, k, &why) < 0) {
-			r = remote_fail(-EINVAL, err, errlen, "%s line %zu: %s", path, lineno,
+			r = error_set(err, errlen, -EINVAL, "%s line %zu: %s", path, lineno,
 				 why ? why : "line too long");
 			goto out;
 		}
 		/* One key, one meaning: a second entry could pin another host. */
 		if (remote_authorized_keys_find(list, k->key)) {
-			r = remote_fail(-EINVAL, err, errlen, "%s line %zu: key listed twice", path,
+			r = error_set(err, errlen, -EINVAL, "%s line %zu: key listed twice", path,
 				 lineno);
 			goto out;
 		}
 		list->count++;
 	}
 	if (list->count == 0) {
-		r = remote_fail(-EINVAL, err, errlen, "%s: no public key in the file", path);
+		r = error_set(err, errlen, -EINVAL, "%s: no public key in the file", path);
 		goto out;
 	}
 	*ret = list;
@@ -361,24 +350,24 @@ static int write_key_file(const char *path, mode_t mode, const char *comment, co
 
 	n = snprintf(text, sizeof(text), "# %s\n%s\n", comment, z85);
 	if (n < 0 || (size_t)n >= sizeof(text))
-		return remote_fail(-EINVAL, err, errlen, "key text too long");
+		return error_set(err, errlen, -EINVAL, "key text too long");
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0) {
-		r = remote_fail(-errno, err, errlen, "cannot create %s: %s", path, strerror(errno));
+		r = error_set(err, errlen, -errno, "cannot create %s: %s", path, strerror(errno));
 		goto out;
 	}
 	/* The umask may have removed bits we want; it never adds any. A short
 	 * write leaves errno alone, so it starts at 0 and reads as EIO. */
 	errno = 0;
 	if (fchmod(fd, mode) < 0 || write(fd, text, (size_t)n) != n || fsync(fd) < 0) {
-		r = remote_fail(errno ? -errno : -EIO, err, errlen, "cannot write %s: %s", path,
+		r = error_set(err, errlen, errno ? -errno : -EIO, "cannot write %s: %s", path,
 			 strerror(errno ? errno : EIO));
 		close(fd);
 		unlink(path);
 		goto out;
 	}
 	if (close(fd) < 0) {
-		r = remote_fail(-errno, err, errlen, "cannot write %s: %s", path, strerror(errno));
+		r = error_set(err, errlen, -errno, "cannot write %s: %s", path, strerror(errno));
 		unlink(path);
 	}
 out:
@@ -393,19 +382,19 @@ int remote_keygen(const char *prefix, char *ret_public, char *err, size_t errlen
 	int r;
 
 	if (!prefix || !*prefix)
-		return remote_fail(-EINVAL, err, errlen, "empty key file prefix");
+		return error_set(err, errlen, -EINVAL, "empty key file prefix");
 	if ((size_t)snprintf(secret_path, sizeof(secret_path), "%s" KEY_SUFFIX_SECRET, prefix) >=
 		sizeof(secret_path) ||
 	    (size_t)snprintf(public_path, sizeof(public_path), "%s" KEY_SUFFIX_PUBLIC, prefix) >=
 		sizeof(public_path))
-		return remote_fail(-ENAMETOOLONG, err, errlen, "key file prefix too long");
+		return error_set(err, errlen, -ENAMETOOLONG, "key file prefix too long");
 	r = zmqlib_open(err, errlen);
 	if (r < 0)
 		return r;
 	if (!zmq_has("curve"))
-		return remote_fail(-ENOTSUP, err, errlen, "this libzmq has no CURVE support");
+		return error_set(err, errlen, -ENOTSUP, "this libzmq has no CURVE support");
 	if (zmq_curve_keypair(public_z85, secret_z85) != 0)
-		return remote_fail(-errno ? -errno : -EIO, err, errlen, "cannot generate a key pair: %s",
+		return error_set(err, errlen, -errno ? -errno : -EIO, "cannot generate a key pair: %s",
 			    zmq_strerror(errno));
 	r = write_key_file(secret_path, 0600, "ebpfdump CURVE secret key: keep it private",
 			   secret_z85, err, errlen);

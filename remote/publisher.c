@@ -12,6 +12,7 @@
 #include "remote/message.h"
 #include "remote/publisher.h"
 #include "remote/transport.h"
+#include "util/error.h"
 
 struct publisher {
 	struct transport *transport;
@@ -24,13 +25,6 @@ struct publisher {
 	char json_text[REMOTE_JSON_MAX];
 };
 
-static int fail(int r, char *err, size_t errlen, const char *what)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s", what);
-	return r;
-}
-
 static int set_host(struct publisher *p, const char *host, char *err, size_t errlen)
 {
 	size_t len;
@@ -38,13 +32,13 @@ static int set_host(struct publisher *p, const char *host, char *err, size_t err
 	if (!host) {
 		/* gethostname() may truncate without a NUL: terminate it ourselves. */
 		if (gethostname(p->host, sizeof(p->host) - 1) < 0)
-			return fail(-errno, err, errlen, "cannot get the host name");
+			return error_set(err, errlen, -errno, "cannot get the host name");
 		p->host[sizeof(p->host) - 1] = '\0';
 		host = p->host;
 	}
 	len = strlen(host);
 	if (len == 0 || len > REMOTE_HOST_MAX || !remote_utf8_valid((const uint8_t *)host, len))
-		return fail(-EINVAL, err, errlen,
+		return error_set(err, errlen, -EINVAL,
 			    "the host identity must be 1 to 255 bytes of UTF-8 text");
 	memmove(p->host, host, len + 1);
 	p->host_len = len;
@@ -67,12 +61,12 @@ int publisher_new(const struct publisher_config *cfg, struct publisher **ret, ch
 	int r;
 
 	if (!cfg->endpoint || !*cfg->endpoint)
-		return fail(-EINVAL, err, errlen, "no endpoint to publish on");
+		return error_set(err, errlen, -EINVAL, "no endpoint to publish on");
 	if (cfg->hwm > PUBLISHER_HWM_MAX)
-		return fail(-EINVAL, err, errlen, "high-water mark above PUBLISHER_HWM_MAX");
+		return error_set(err, errlen, -EINVAL, "high-water mark above PUBLISHER_HWM_MAX");
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		return fail(-ENOMEM, err, errlen, "out of memory");
+		return error_set(err, errlen, -ENOMEM, "out of memory");
 	p->json = cfg->json;
 	r = set_host(p, cfg->host, err, errlen);
 	if (r < 0)

@@ -77,11 +77,6 @@ const char *remote_drop_name(unsigned reason);
  * and PREFIX.pub (the public key in Z85, mode 0644). Refuses to overwrite
  * existing files (-EEXIST). When ret_public is not NULL it receives the
  * public key text (REMOTE_Z85_KEY_LEN + 1 bytes). */
-/* Write a one-line reason into err (when given) and return r: the error
- * convention of every remote/ function that takes an err buffer. */
-__attribute__((format(printf, 4, 5))) int remote_fail(int r, char *err, size_t errlen,
-						      const char *fmt, ...);
-
 int remote_keygen(const char *prefix, char *ret_public, char *err, size_t errlen);
 
 #endif

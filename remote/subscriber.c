@@ -10,6 +10,7 @@
 #include "remote/message.h"
 #include "remote/subscriber.h"
 #include "remote/transport.h"
+#include "util/error.h"
 
 /* Message properties libzmq attaches: who sent it, and the user id our ZAP
  * handler gave its key (the host the key is pinned to, or ""). */
@@ -73,16 +74,16 @@ static int check_config(const struct subscriber_config *cfg, char *err, size_t e
 	size_t i;
 
 	if (!cfg->bind == !cfg->n_connect)
-		return remote_fail(-EINVAL, err, errlen,
+		return error_set(err, errlen, -EINVAL,
 			    "give either one endpoint to bind or endpoints to connect to");
 	if (cfg->n_connect > REMOTE_CONNECT_MAX)
-		return remote_fail(-E2BIG, err, errlen, "more than %u endpoints to connect to",
+		return error_set(err, errlen, -E2BIG, "more than %u endpoints to connect to",
 			    REMOTE_CONNECT_MAX);
 	for (i = 0; i < cfg->n_connect; i++)
 		if (!cfg->connect[i].endpoint || !*cfg->connect[i].endpoint)
-			return remote_fail(-EINVAL, err, errlen, "empty endpoint to connect to");
+			return error_set(err, errlen, -EINVAL, "empty endpoint to connect to");
 	if (cfg->hwm > SUBSCRIBER_HWM_MAX)
-		return remote_fail(-EINVAL, err, errlen, "high-water mark above SUBSCRIBER_HWM_MAX");
+		return error_set(err, errlen, -EINVAL, "high-water mark above SUBSCRIBER_HWM_MAX");
 	return 0;
 }
 
@@ -108,10 +109,10 @@ int subscriber_new(const struct subscriber_config *cfg, subscriber_event_fn fn, 
 	if (r < 0)
 		return r;
 	if (!fn)
-		return remote_fail(-EINVAL, err, errlen, "no event callback");
+		return error_set(err, errlen, -EINVAL, "no event callback");
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return remote_fail(-ENOMEM, err, errlen, "out of memory");
+		return error_set(err, errlen, -ENOMEM, "out of memory");
 	for (i = 0; i < REMOTE_FRAMES; i++)
 		zmq_msg_init(&s->frames[i]);
 	s->fn = fn;
@@ -123,7 +124,7 @@ int subscriber_new(const struct subscriber_config *cfg, subscriber_event_fn fn, 
 	s->sock = transport_socket(s->transport);
 	r = subscribe_topics(s->sock, cfg->event_mask);
 	if (r < 0) {
-		r = remote_fail(r, err, errlen, "cannot subscribe: %s", zmq_strerror(-r));
+		r = error_set(err, errlen, r, "cannot subscribe: %s", zmq_strerror(-r));
 		goto fail;
 	}
 	if (cfg->bind)

@@ -12,6 +12,7 @@
 
 #include "remote/keys.h"
 #include "remote/transport.h"
+#include "util/error.h"
 
 /* RFC 27/ZAP: the handler's fixed endpoint in the socket's context. */
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -87,18 +88,18 @@ static int check_security(const struct remote_security *sec, bool server, char *
 	if (sec->allow_plaintext) {
 		if (sec->secret_key_file || sec->authorized_keys_file ||
 		    sec->server_public_key_file)
-			return remote_fail(-EINVAL, err, errlen,
+			return error_set(err, errlen, -EINVAL,
 				    "plain TCP was asked for but key files were given too");
 		return 0;
 	}
 	if (!zmq_has("curve"))
-		return remote_fail(-ENOTSUP, err, errlen, "this libzmq has no CURVE support");
+		return error_set(err, errlen, -ENOTSUP, "this libzmq has no CURVE support");
 	if (!sec->secret_key_file)
-		return remote_fail(-EINVAL, err, errlen,
+		return error_set(err, errlen, -EINVAL,
 			    "no secret key file: CURVE needs our PREFIX.key "
 			    "(plain TCP only when explicitly allowed)");
 	if (server && !sec->authorized_keys_file)
-		return remote_fail(-EINVAL, err, errlen,
+		return error_set(err, errlen, -EINVAL,
 			    "binding with CURVE needs an authorized-keys file: without one any "
 			    "peer that knows our public key would be let in");
 	return 0;
@@ -159,7 +160,7 @@ int transport_new(const struct transport_config *cfg, struct transport **ret, ch
 		return r;
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return remote_fail(-ENOMEM, err, errlen, "out of memory");
+		return error_set(err, errlen, -ENOMEM, "out of memory");
 	t->epfd = t->pending_fd = -1;
 	t->server = cfg->server;
 	t->plaintext = sec->allow_plaintext;
@@ -183,12 +184,12 @@ int transport_new(const struct transport_config *cfg, struct transport **ret, ch
 	t->pending_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (t->epfd < 0 || t->pending_fd < 0 ||
 	    epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->pending_fd, &e) < 0) {
-		r = remote_fail(-errno, err, errlen, "cannot create the poll fd: %s", strerror(errno));
+		r = error_set(err, errlen, -errno, "cannot create the poll fd: %s", strerror(errno));
 		goto fail;
 	}
 	t->ctx = zmq_ctx_new();
 	if (!t->ctx) {
-		r = remote_fail(-errno, err, errlen, "cannot create a ZeroMQ context: %s",
+		r = error_set(err, errlen, -errno, "cannot create a ZeroMQ context: %s",
 			 zmq_strerror(errno));
 		goto fail;
 	}
@@ -199,7 +200,7 @@ int transport_new(const struct transport_config *cfg, struct transport **ret, ch
 		t->zap = zmq_socket(t->ctx, ZMQ_REP);
 		if (!t->zap || set_int(t->zap, ZMQ_LINGER, 0) < 0 ||
 		    zmq_bind(t->zap, ZAP_ENDPOINT) < 0 || epoll_add_zmq(t->epfd, t->zap) < 0) {
-			r = remote_fail(-errno, err, errlen, "cannot start the ZAP handler: %s",
+			r = error_set(err, errlen, -errno, "cannot start the ZAP handler: %s",
 				 zmq_strerror(errno));
 			goto fail;
 		}
@@ -207,17 +208,17 @@ int transport_new(const struct transport_config *cfg, struct transport **ret, ch
 
 	t->sock = zmq_socket(t->ctx, cfg->socket_type);
 	if (!t->sock) {
-		r = remote_fail(-errno, err, errlen, "cannot create a ZeroMQ socket: %s",
+		r = error_set(err, errlen, -errno, "cannot create a ZeroMQ socket: %s",
 			 zmq_strerror(errno));
 		goto fail;
 	}
 	r = setup_main_socket(t, cfg);
 	if (r < 0) {
-		r = remote_fail(r, err, errlen, "cannot set ZeroMQ socket options: %s", zmq_strerror(-r));
+		r = error_set(err, errlen, r, "cannot set ZeroMQ socket options: %s", zmq_strerror(-r));
 		goto fail;
 	}
 	if (cfg->poll_socket && (r = epoll_add_zmq(t->epfd, t->sock)) < 0) {
-		r = remote_fail(r, err, errlen, "cannot poll the ZeroMQ socket: %s", strerror(-r));
+		r = error_set(err, errlen, r, "cannot poll the ZeroMQ socket: %s", strerror(-r));
 		goto fail;
 	}
 
@@ -228,7 +229,7 @@ int transport_new(const struct transport_config *cfg, struct transport **ret, ch
 	    set_int(t->monitor, ZMQ_LINGER, 0) < 0 ||
 	    zmq_connect(t->monitor, MONITOR_ENDPOINT) < 0 ||
 	    epoll_add_zmq(t->epfd, t->monitor) < 0) {
-		r = remote_fail(-errno, err, errlen, "cannot monitor the ZeroMQ socket: %s",
+		r = error_set(err, errlen, -errno, "cannot monitor the ZeroMQ socket: %s",
 			 zmq_strerror(errno));
 		goto fail;
 	}
@@ -245,10 +246,10 @@ fail:
 int transport_bind(struct transport *t, const char *endpoint, char *err, size_t errlen)
 {
 	if (strlen(endpoint) > REMOTE_ENDPOINT_MAX)
-		return remote_fail(-ENAMETOOLONG, err, errlen, "endpoint longer than %u bytes",
+		return error_set(err, errlen, -ENAMETOOLONG, "endpoint longer than %u bytes",
 			    REMOTE_ENDPOINT_MAX);
 	if (zmq_bind(t->sock, endpoint) < 0)
-		return remote_fail(-errno, err, errlen, "cannot bind %s: %s", endpoint,
+		return error_set(err, errlen, -errno, "cannot bind %s: %s", endpoint,
 			    zmq_strerror(errno));
 	return 0;
 }
@@ -260,11 +261,11 @@ int transport_connect(struct transport *t, const char *endpoint, const char *ser
 	int r;
 
 	if (strlen(endpoint) > REMOTE_ENDPOINT_MAX)
-		return remote_fail(-ENAMETOOLONG, err, errlen, "endpoint longer than %u bytes",
+		return error_set(err, errlen, -ENAMETOOLONG, "endpoint longer than %u bytes",
 			    REMOTE_ENDPOINT_MAX);
 	if (!t->plaintext) {
 		if (!server_key_file)
-			return remote_fail(-EINVAL, err, errlen,
+			return error_set(err, errlen, -EINVAL,
 				    "connecting to %s with CURVE needs its public key (PREFIX.pub)",
 				    endpoint);
 		r = remote_key_load_public(server_key_file, server_key, err, errlen);
@@ -274,11 +275,11 @@ int transport_connect(struct transport *t, const char *endpoint, const char *ser
 		 * made, so every endpoint can have its own server key. */
 		if (zmq_setsockopt(t->sock, ZMQ_CURVE_SERVERKEY, server_key, sizeof(server_key)) <
 		    0)
-			return remote_fail(-errno, err, errlen, "cannot set the server key: %s",
+			return error_set(err, errlen, -errno, "cannot set the server key: %s",
 				    zmq_strerror(errno));
 	}
 	if (zmq_connect(t->sock, endpoint) < 0)
-		return remote_fail(-errno, err, errlen, "cannot connect to %s: %s", endpoint,
+		return error_set(err, errlen, -errno, "cannot connect to %s: %s", endpoint,
 			    zmq_strerror(errno));
 	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "remote/remote.h"
 #include "remote/zmqlib.h"
+#include "util/error.h"
 
 struct zmqlib zmqlib;
 
@@ -19,7 +20,7 @@ int zmqlib_open(char *err, size_t errlen)
 		return 0;
 	h = dlopen(ZMQLIB_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!h)
-		return remote_fail(-ENOENT, err, errlen,
+		return error_set(err, errlen, -ENOENT,
 				   "ZeroMQ is not available: %s (install libzmq5)", dlerror());
 #define ZMQLIB_RESOLVE(name)                                             \
 	zmqlib.name = (__typeof__(name) *)dlsym(h, #name);               \
@@ -33,7 +34,7 @@ int zmqlib_open(char *err, size_t errlen)
 	return 0;
 missing:
 	dlclose(h);
-	return remote_fail(-ENOENT, err, errlen,
+	return error_set(err, errlen, -ENOENT,
 			   "ZeroMQ is not available: %s has no %s (libzmq 4.3 or later is needed)",
 			   ZMQLIB_SONAME, why);
 }
