@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/net_namespace.h>
 #include <linux/netlink.h>
@@ -37,202 +38,186 @@ struct proc_ns {
 	uint32_t pid;
 };
 
-static int nl_open(void)
+static struct mnl_socket *nl_open(void)
 {
 	struct timeval tv = {.tv_sec = NETDEV_NL_TIMEOUT_S};
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	int e;
 
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-static int nl_send(int fd, struct nlmsghdr *nh)
-{
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-
-	if (sendto(fd, nh, nh->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	return 0;
-}
-
-/* One datagram; -EMSGSIZE if it did not fit (never silently cut). */
-static ssize_t nl_recv(int fd, char *buf, size_t size)
-{
-	for (;;) {
-		ssize_t n = recv(fd, buf, size, MSG_TRUNC);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		if ((size_t)n > size)
-			return -EMSGSIZE;
-		return n;
+	if (!nl)
+		return NULL;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		e = errno;
+		mnl_socket_close(nl);
+		errno = e;
+		return NULL;
 	}
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return nl;
 }
 
-static void parse_link(struct nlmsghdr *nh, struct veth *v, bool *is_veth)
+/* Send req, then hand every answer to cb until the dump is done or cb
+ * says MNL_CB_STOP (a one-answer request). A late answer to an earlier
+ * request (another sequence number) is skipped. Returns 0 or a negative
+ * errno: -ETIMEDOUT, -EMSGSIZE for an answer larger than the buffer
+ * (never silently cut), -EINTR when the kernel's tables changed under a
+ * dump, or the kernel's own error. */
+static int nl_talk(struct mnl_socket *nl, char *buf, const struct nlmsghdr *req, mnl_cb_t cb,
+		   void *data)
 {
-	struct ifinfomsg *ifi = NLMSG_DATA(nh);
-	int len = (int)nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
+	unsigned portid = mnl_socket_get_portid(nl);
+	int r;
+
+	if (mnl_socket_sendto(nl, req, req->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, NETDEV_NL_BUF);
+
+		if (n < 0 && errno == EINTR) {
+			r = MNL_CB_OK;
+			continue;
+		}
+		if (n < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : errno == ENOSPC ? -EMSGSIZE : -errno;
+		r = mnl_cb_run(buf, (size_t)n, req->nlmsg_seq, portid, cb, data);
+	} while (r > MNL_CB_STOP || (r < 0 && errno == EPROTO));
+	return r < 0 ? -(errno ? errno : EIO) : 0;
+}
+
+static void parse_link(const struct nlmsghdr *nh, struct veth *v, bool *is_veth)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nh);
 	bool has_peer = false, has_nsid = false, veth = false;
+	struct nlattr *a, *i;
 
 	memset(v, 0, sizeof(*v));
 	*is_veth = false;
-	if (len < 0)
+	if (mnl_nlmsg_get_payload_len(nh) < sizeof(*ifi))
 		return;
 	v->ifindex = (uint32_t)ifi->ifi_index;
-	for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		size_t alen = RTA_PAYLOAD(a);
+	mnl_attr_for_each(a, nh, sizeof(*ifi)) {
+		size_t alen = mnl_attr_get_payload_len(a);
 
-		switch (a->rta_type) {
+		switch (mnl_attr_get_type(a)) {
 		case IFLA_IFNAME:
-			event_copy_str(v->ifname, sizeof(v->ifname), RTA_DATA(a), alen);
+			event_copy_str(v->ifname, sizeof(v->ifname), mnl_attr_get_payload(a), alen);
 			break;
 		case IFLA_LINK:
 			has_peer = alen >= sizeof(uint32_t);
 			break;
 		case IFLA_LINK_NETNSID:
 			if (alen >= sizeof(int32_t)) {
-				memcpy(&v->peer_nsid, RTA_DATA(a), sizeof(int32_t));
+				v->peer_nsid = (int32_t)mnl_attr_get_u32(a);
 				has_nsid = v->peer_nsid >= 0;
 			}
 			break;
-		case IFLA_LINKINFO: {
-			int ilen = (int)alen;
+		case IFLA_LINKINFO:
+			mnl_attr_for_each_nested(i, a) {
+				const char *kind = mnl_attr_get_payload(i);
+				size_t klen = mnl_attr_get_payload_len(i);
 
-			for (struct rtattr *i = RTA_DATA(a); RTA_OK(i, ilen); i = RTA_NEXT(i, ilen))
-				if (i->rta_type == IFLA_INFO_KIND && RTA_PAYLOAD(i) >= 4 &&
-				    memcmp(RTA_DATA(i), "veth", 4) == 0 &&
-				    (RTA_PAYLOAD(i) == 4 || ((char *)RTA_DATA(i))[4] == '\0'))
+				if (mnl_attr_get_type(i) == IFLA_INFO_KIND && klen >= 4 &&
+				    memcmp(kind, "veth", 4) == 0 && (klen == 4 || kind[4] == '\0'))
 					veth = true;
+			}
 			break;
-		}
 		}
 	}
 	*is_veth = veth && has_peer && has_nsid && v->ifname[0];
 }
 
-/* Host veths whose peers live in other namespaces. Dumping also makes the
- * kernel assign those namespaces ids in ours, which RTM_GETNSID reads. */
-static int dump_veths(int fd, char *buf, struct veth **ret, size_t *ret_n)
+struct veth_dump {
+	struct veth *v;
+	size_t n, seen;
+};
+
+static int on_link(const struct nlmsghdr *nh, void *data)
 {
-	struct {
-		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-	} req = {
-	    .nh = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-		   .nlmsg_type = RTM_GETLINK,
-		   .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-		   .nlmsg_seq = 1},
-	    .ifi = {.ifi_family = AF_UNSPEC},
-	};
-	struct veth *v = NULL;
-	size_t n = 0, seen = 0;
-	int r;
+	struct veth_dump *d = data;
+	struct veth one;
+	bool is_veth;
 
-	r = nl_send(fd, &req.nh);
-	if (r < 0)
-		return r;
-	for (;;) {
-		ssize_t len = nl_recv(fd, buf, NETDEV_NL_BUF);
-		struct nlmsghdr *nh;
+	if (nh->nlmsg_type != RTM_NEWLINK || ++d->seen > NETDEV_LINKS_MAX)
+		return MNL_CB_OK;
+	parse_link(nh, &one, &is_veth);
+	if (!is_veth)
+		return MNL_CB_OK;
+	if (!(d->n & (d->n + 1))) { /* grow at 0, 1, 3, 7, ... entries */
+		struct veth *p = realloc(d->v, (2 * d->n + 1) * sizeof(*d->v));
 
-		if (len < 0) {
-			r = (int)len;
-			goto fail;
+		if (!p) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
 		}
-		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len);
-		     nh = NLMSG_NEXT(nh, len)) {
-			struct veth one;
-			bool is_veth;
+		d->v = p;
+	}
+	d->v[d->n++] = one;
+	return MNL_CB_OK;
+}
 
-			if (nh->nlmsg_seq != 1)
-				continue;
-			if (nh->nlmsg_type == NLMSG_DONE)
-				goto done;
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *err = NLMSG_DATA(nh);
+/* Host veths whose peers live in other namespaces. Dumping also makes the
+ * kernel assign those namespaces ids in ours, which RTM_GETNSID reads. A
+ * dump the kernel interrupted (links changed meanwhile) is taken again. */
+static int dump_veths(struct mnl_socket *nl, char *buf, struct veth **ret, size_t *ret_n)
+{
+	char req[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct ifinfomsg))] __attribute__((aligned(8)));
+	struct veth_dump d = { 0 };
+	int r = -EINTR;
 
-				r = err->error ? err->error : -EIO;
-				goto fail;
-			}
-			if (nh->nlmsg_type != RTM_NEWLINK || ++seen > NETDEV_LINKS_MAX)
-				continue;
-			parse_link(nh, &one, &is_veth);
-			if (!is_veth)
-				continue;
-			if (!(n & (n + 1))) { /* grow at 0, 1, 3, 7, ... entries */
-				struct veth *p = realloc(v, (2 * n + 1) * sizeof(*v));
+	for (unsigned attempt = 1; r == -EINTR && attempt <= 3; attempt++) {
+		struct nlmsghdr *nh = mnl_nlmsg_put_header(req);
+		struct ifinfomsg *ifi;
 
-				if (!p) {
-					r = -ENOMEM;
-					goto fail;
-				}
-				v = p;
-			}
-			v[n++] = one;
+		nh->nlmsg_type = RTM_GETLINK;
+		nh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		nh->nlmsg_seq = attempt;
+		ifi = mnl_nlmsg_put_extra_header(nh, sizeof(*ifi));
+		ifi->ifi_family = AF_UNSPEC;
+		d.n = d.seen = 0;
+		r = nl_talk(nl, buf, nh, on_link, &d);
+	}
+	if (r < 0) {
+		free(d.v);
+		return r;
+	}
+	*ret = d.v;
+	*ret_n = d.n;
+	return 0;
+}
+
+static int on_nsid(const struct nlmsghdr *nh, void *data)
+{
+	int32_t *id = data;
+	struct nlattr *a;
+
+	if (nh->nlmsg_type != RTM_NEWNSID)
+		return MNL_CB_STOP;
+	mnl_attr_for_each(a, nh, sizeof(struct rtgenmsg)) {
+		if (mnl_attr_get_type(a) == NETNSA_NSID &&
+		    mnl_attr_get_payload_len(a) >= sizeof(int32_t)) {
+			*id = (int32_t)mnl_attr_get_u32(a);
+			break;
 		}
 	}
-done:
-	*ret = v;
-	*ret_n = n;
-	return 0;
-fail:
-	free(v);
-	return r;
+	return MNL_CB_STOP; /* the one answer */
 }
 
 /* The id our namespace knows another one by, or -1 if it has none. */
-static int32_t netns_id(int nl, char *buf, int ns_fd, uint32_t seq)
+static int32_t netns_id(struct mnl_socket *nl, char *buf, int ns_fd, uint32_t seq)
 {
-	char req[NLMSG_SPACE(sizeof(struct rtgenmsg)) + RTA_SPACE(sizeof(uint32_t))];
-	struct nlmsghdr *nh = (struct nlmsghdr *)req;
-	struct rtattr *a;
-	uint32_t fd32 = (uint32_t)ns_fd;
+	char req[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct rtgenmsg)) + MNL_ATTR_HDRLEN +
+		 MNL_ALIGN(sizeof(uint32_t))] __attribute__((aligned(8)));
+	struct nlmsghdr *nh = mnl_nlmsg_put_header(req);
+	struct rtgenmsg *g;
+	int32_t id = -1;
 
-	memset(req, 0, sizeof(req));
-	nh->nlmsg_len = NLMSG_LENGTH(sizeof(struct rtgenmsg));
 	nh->nlmsg_type = RTM_GETNSID;
 	nh->nlmsg_flags = NLM_F_REQUEST;
 	nh->nlmsg_seq = seq;
-	((struct rtgenmsg *)NLMSG_DATA(nh))->rtgen_family = AF_UNSPEC;
-	a = (struct rtattr *)(req + NLMSG_ALIGN(nh->nlmsg_len));
-	a->rta_type = NETNSA_FD;
-	a->rta_len = RTA_LENGTH(sizeof(uint32_t));
-	memcpy(RTA_DATA(a), &fd32, sizeof(fd32));
-	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_SPACE(sizeof(uint32_t));
-	if (nl_send(nl, nh) < 0)
-		return -1;
-	for (;;) {
-		ssize_t len = nl_recv(nl, buf, NETDEV_NL_BUF);
-
-		if (len < 0)
-			return -1;
-		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len);
-		     nh = NLMSG_NEXT(nh, len)) {
-			struct rtgenmsg *g = NLMSG_DATA(nh);
-			int alen;
-
-			if (nh->nlmsg_seq != seq)
-				continue; /* a late answer to an earlier question */
-			if (nh->nlmsg_type != RTM_NEWNSID)
-				return -1;
-			alen = (int)nh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*g)));
-			a = (struct rtattr *)((char *)g + NLMSG_ALIGN(sizeof(*g)));
-			for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-				int32_t id;
-
-				if (a->rta_type != NETNSA_NSID || RTA_PAYLOAD(a) < sizeof(id))
-					continue;
-				memcpy(&id, RTA_DATA(a), sizeof(id));
-				return id;
-			}
-			return -1;
-		}
-	}
+	g = mnl_nlmsg_put_extra_header(nh, sizeof(*g));
+	g->rtgen_family = AF_UNSPEC;
+	mnl_attr_put_u32(nh, NETNSA_FD, (uint32_t)ns_fd);
+	return nl_talk(nl, buf, nh, on_nsid, &id) < 0 ? -1 : id;
 }
 
 static int cmp_proc_ns(const void *a, const void *b)
@@ -425,8 +410,9 @@ int netdev_list_containers(struct container_resolver *r, struct netdev_list **re
 	struct stat self;
 	char path[PATH_MAX + 32];
 	char *buf = NULL;
-	uint32_t seq = 2;
-	int nl = -1, e;
+	uint32_t seq = 4; /* 1 to 3: the link dump's attempts */
+	struct mnl_socket *nl = NULL;
+	int e;
 
 	if (ret_reason)
 		*ret_reason = NULL;
@@ -437,8 +423,8 @@ int netdev_list_containers(struct container_resolver *r, struct netdev_list **re
 		goto fail;
 	}
 	nl = nl_open();
-	if (nl < 0) {
-		e = nl;
+	if (!nl) {
+		e = -errno;
 		goto fail;
 	}
 	e = dump_veths(nl, buf, &veths, &n_veths);
@@ -513,7 +499,7 @@ done:
 	free(veths);
 	free(procs);
 	free(buf);
-	close(nl);
+	mnl_socket_close(nl);
 	if (ret_reason && l->reason[0])
 		*ret_reason = l->reason;
 	*ret = l;
@@ -522,8 +508,8 @@ fail:
 	free(veths);
 	free(procs);
 	free(buf);
-	if (nl >= 0)
-		close(nl);
+	if (nl)
+		mnl_socket_close(nl);
 	netdev_list_free(l);
 	return e;
 }

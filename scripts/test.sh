@@ -22,7 +22,7 @@ cmake -S . -B "$build" -DEBPFDUMP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/
 cmake --build "$build" -j"$(nproc)"
 # Tests run two at a time where they allow it: the end-to-end tests that
 # load BPF, flood or time things are RUN_SERIAL (their .cmake files), the
-# unit tests and the qemu guests overlap.
+# unit tests overlap.
 ctest --test-dir "$build" --output-on-failure --timeout 300 -j"$(nproc)" "$@"
 
 # Every fuzz target under libFuzzer (clang, with ASan and UBSan) for a
