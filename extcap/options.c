@@ -6,6 +6,8 @@
 #include <inttypes.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,68 +22,179 @@
 	for (unsigned t = 1; t < EVENT_TYPE_MAX; t++)                                              \
 		if (EVENT_TYPE_CAPTURED(t))
 
-/* Every long option, once: its id (OPT_ID), its name, and whether it takes
- * a value. The enum of ids and getopt's table are made from this list,
- * options_name() lists it, and options_drift checks that --help, the man
- * page and the extcap dialog name no option outside it and --help none
- * missing (issue 16). */
+/* Every long option, once: its id (OPT_ID), its short letter (0: none),
+ * its name, whether it takes a value, its group and value name in --help,
+ * its help text ("%E": the event type names) and its numeric range and
+ * default (R(min, max, default), R_NODEF(min, max), or NR), taken from the
+ * owning module's header. The enum of ids, getopt's table and --help are
+ * made from this list; options_drift (wireshark_docs) checks that the man
+ * page and the extcap dialog name no option outside it (issue 16). */
 #define OPTIONS(X) \
-	X(EXTCAP_INTERFACES, "extcap-interfaces", NONE) \
-	X(EXTCAP_VERSION, "extcap-version", OPTIONAL) \
-	X(EXTCAP_DLTS, "extcap-dlts", NONE) \
-	X(EXTCAP_INTERFACE, "extcap-interface", REQUIRED) \
-	X(EXTCAP_CONFIG, "extcap-config", NONE) \
-	X(EXTCAP_RELOAD_OPTION, "extcap-reload-option", REQUIRED) \
-	X(CAPTURE, "capture", NONE) \
-	X(FIFO, "fifo", REQUIRED) \
-	X(CAPTURE_FILTER, "extcap-capture-filter", REQUIRED) \
-	X(CONTROL_IN, "extcap-control-in", REQUIRED) \
-	X(CONTROL_OUT, "extcap-control-out", REQUIRED) \
-	X(DEBUG, "debug", NONE) \
-	X(QUIET, "quiet", NONE) \
-	X(DEBUG_FILE, "debug-file", REQUIRED) \
-	X(HELP, "help", NONE) \
-	X(VERSION, "version", NONE) \
-	X(EVENTS, "events", REQUIRED) \
-	X(RINGBUF, "ring-buffer-size", REQUIRED) \
-	X(DURATION, "duration", REQUIRED) \
-	X(HOST, "host", REQUIRED) \
-	X(NO_SNAPSHOT, "no-snapshot", NONE) \
-	X(NO_CONTAINERS, "no-containers", NONE) \
-	X(IFNAME, "ifname", REQUIRED) \
-	X(CONTAINER, "container", REQUIRED) \
-	X(POD, "pod", REQUIRED) \
-	X(SNAPLEN, "snaplen", REQUIRED) \
-	X(PROMISC, "promisc", NONE) \
-	X(NO_PROMISC, "no-promisc", NONE) \
-	X(BUFFER, "buffer-size", REQUIRED) \
-	X(WINDOW, "reorder-window", REQUIRED) \
-	X(FLOWS, "flows", REQUIRED) \
-	X(LINGER, "linger", REQUIRED) \
-	X(NO_EVENT_FRAMES, "no-event-frames", NONE) \
-	X(PACKET_COMMENT, "packet-comment", REQUIRED) \
-	X(HOOKS, "hooks", REQUIRED) \
-	X(BTF, "btf", REQUIRED) \
-	X(ZMQ_KEYGEN, "zmq-keygen", REQUIRED) \
-	X(MERGE, "merge", NONE) \
-	X(ZMQ_PUBLISH, "zmq-publish", REQUIRED) \
-	X(ZMQ_BIND, "zmq-bind", NONE) \
-	X(ZMQ_JSON, "zmq-json", NONE) \
-	X(ZMQ_PLAINTEXT, "zmq-plaintext", NONE) \
-	X(ZMQ_KEY, "zmq-key", REQUIRED) \
-	X(ZMQ_SERVER_KEY, "zmq-server-key", REQUIRED) \
-	X(ZMQ_AUTHORIZED_KEYS, "zmq-authorized-keys", REQUIRED) \
-	X(ZMQ_LISTEN, "zmq-listen", REQUIRED) \
-	X(ZMQ_CONNECT, "zmq-connect", REQUIRED) \
-	X(NETNS, "netns", REQUIRED) \
-	X(PID, "pid", REQUIRED) \
-	X(PID_TREE, "pid-tree", REQUIRED) \
-	X(UID, "uid", REQUIRED) \
-	X(COMM, "comm", REQUIRED) \
-	X(CGROUP, "cgroup", REQUIRED) \
-	X(UDP_INTERVAL, "udp-interval", REQUIRED) \
-	X(TLS, "tls", NONE) \
-	X(PRINT, "print", NONE)
+	X(EXTCAP_INTERFACES, 0, "extcap-interfaces", NONE, EXTCAP, "", \
+	  "list interfaces", NR) \
+	X(EXTCAP_VERSION, 0, "extcap-version", OPTIONAL, EXTCAP, "[=VER]", \
+	  "Wireshark's version (accepted, informational)", NR) \
+	X(EXTCAP_INTERFACE, 0, "extcap-interface", REQUIRED, EXTCAP, "IFACE", \
+	  "interface to act on: ebpfevents, ebpfzmqevents, or a container's ebpf@VETH@NAME", NR) \
+	X(EXTCAP_DLTS, 0, "extcap-dlts", NONE, EXTCAP, "", \
+	  "list the link types of IFACE", NR) \
+	X(EXTCAP_CONFIG, 0, "extcap-config", NONE, EXTCAP, "", \
+	  "list the configuration arguments of IFACE", NR) \
+	X(EXTCAP_RELOAD_OPTION, 0, "extcap-reload-option", REQUIRED, EXTCAP, "ARG", \
+	  "with --extcap-config: the values of ARG only", NR) \
+	X(CAPTURE, 0, "capture", NONE, EXTCAP, "", \
+	  "capture on IFACE into --fifo", NR) \
+	X(FIFO, 0, "fifo", REQUIRED, EXTCAP, "PATH", \
+	  "output: fifo or file; - is stdout", NR) \
+	X(CAPTURE_FILTER, 0, "extcap-capture-filter", REQUIRED, EXTCAP, "F", \
+	  "capture filter for the packets (pcap syntax)", NR) \
+	X(CONTROL_IN, 0, "extcap-control-in", REQUIRED, EXTCAP, "PIPE", \
+	  "the toolbar's pipe from Wireshark (Wireshark passes it)", NR) \
+	X(CONTROL_OUT, 0, "extcap-control-out", REQUIRED, EXTCAP, "PIPE", \
+	  "the toolbar's pipe to Wireshark (Wireshark passes it)", NR) \
+	X(DEBUG, 'v', "debug", NONE, EXTCAP, "", \
+	  "debug messages on stderr", NR) \
+	X(QUIET, 'q', "quiet", NONE, EXTCAP, "", \
+	  "no info messages and no progress line on stderr (warnings and errors still)", NR) \
+	X(DEBUG_FILE, 0, "debug-file", REQUIRED, EXTCAP, "PATH", \
+	  "debug messages appended to PATH", NR) \
+	X(EVENTS, 0, "events", REQUIRED, CAPTURE, "LIST", \
+	  "event types, comma-separated, or all (the default): %E (the last two: sockets " \
+	  "open at start)", NR) \
+	X(UDP_INTERVAL, 0, "udp-interval", REQUIRED, CAPTURE, "MS", \
+	  "a UDP flow reports at most once per MS ms, with its datagram and byte counts", \
+	  R(OPTIONS_UDP_INTERVAL_MS_MIN, OPTIONS_UDP_INTERVAL_MS_MAX, \
+	    OPTIONS_UDP_INTERVAL_MS_DEFAULT)) \
+	X(RINGBUF, 0, "ring-buffer-size", REQUIRED, CAPTURE, "MIB", \
+	  "kernel ring buffer in MiB, a power of two", \
+	  R(OPTIONS_RINGBUF_MB_MIN, OPTIONS_RINGBUF_MB_MAX, OPTIONS_RINGBUF_MB_DEFAULT)) \
+	X(DURATION, 0, "duration", REQUIRED, CAPTURE, "SECONDS", \
+	  "stop after SECONDS; without it, until stopped", R_NODEF(1, OPTIONS_DURATION_MAX)) \
+	X(PRINT, 0, "print", NONE, CAPTURE, "", \
+	  "also a line per event and packet on stdout; without --fifo, only that (the " \
+	  "default with a command after --)", NR) \
+	X(HOST, 0, "host", REQUIRED, CAPTURE, "NAME", \
+	  "host label on every event (default: the host name)", NR) \
+	X(NO_SNAPSHOT, 0, "no-snapshot", NONE, CAPTURE, "", \
+	  "do not look up the sockets open at start", NR) \
+	X(NO_CONTAINERS, 0, "no-containers", NONE, CAPTURE, "", \
+	  "do not ask container runtimes for names", NR) \
+	X(HOOKS, 0, "hooks", REQUIRED, CAPTURE, "auto|fentry|tracepoint|raw", \
+	  "kernel hooks for accepts and UDP: fexit programs (fentry), the system calls' own " \
+	  "tracepoints (tracepoint: needs tracefs), both no cost to other system calls; raw " \
+	  "system-call hooks (raw); or the cheapest this kernel runs (auto, the default)", NR) \
+	X(BTF, 0, "btf", REQUIRED, CAPTURE, "FILE", \
+	  "the kernel's BTF from FILE (a vmlinux with BTF or a .btf file, e.g. BTFHub's) " \
+	  "where the kernel has no /sys/kernel/btf/vmlinux; the fentry tier still needs the " \
+	  "kernel's own", NR) \
+	X(TLS, 0, "tls", NONE, CAPTURE, "", \
+	  "RECORDS TLS PLAINTEXT (passwords, cookies): uprobes on OpenSSL/GnuTLS write each " \
+	  "TLS read and write as an HTTP frame with its process; Go programs' TLS secrets go " \
+	  "into the file (decrypts --ifname packets); the output must be a fifo or a 0600 " \
+	  "file", NR) \
+	X(PID, 0, "pid", REQUIRED, FILTERS, "PID", \
+	  "only this process", NR) \
+	X(PID_TREE, 0, "pid-tree", REQUIRED, FILTERS, "PID", \
+	  "this process and its descendants", NR) \
+	X(UID, 0, "uid", REQUIRED, FILTERS, "UID", \
+	  "only this user", NR) \
+	X(COMM, 0, "comm", REQUIRED, FILTERS, "NAME", \
+	  "only tasks with this exact name (15 bytes at most)", NR) \
+	X(CGROUP, 0, "cgroup", REQUIRED, FILTERS, "ID", \
+	  "only this cgroup (ebpf.cgroup_id), e.g. a container", NR) \
+	X(NETNS, 0, "netns", REQUIRED, FILTERS, "self|any|INODE", \
+	  "only events of this network namespace (self: the one ebpfdump runs in, e.g. under " \
+	  "ip netns exec)", NR) \
+	X(IFNAME, 0, "ifname", REQUIRED, PACKETS, "IFACE", \
+	  "also capture packets on IFACE (e.g. eth0, any, veth1234@web for a container's " \
+	  "interface; none: events only, the default); up to 8 times, each interface its own " \
+	  "in the file", NR) \
+	X(CONTAINER, 0, "container", REQUIRED, PACKETS, "NAME", \
+	  "one container (a name, an id or its first 12 characters, or a pod's name): the " \
+	  "events of its network namespace and the packets on its host veth, as its " \
+	  "ebpf@VETH@NAME interface", NR) \
+	X(POD, 0, "pod", REQUIRED, PACKETS, "POD|NAMESPACE/POD", \
+	  "the same for a Kubernetes pod (or POD.NAMESPACE)", NR) \
+	X(SNAPLEN, 0, "snaplen", REQUIRED, PACKETS, "BYTES", \
+	  "bytes kept per packet", \
+	  R(OPTIONS_SNAPLEN_MIN, OPTIONS_SNAPLEN_MAX, OPTIONS_SNAPLEN_DEFAULT)) \
+	X(PROMISC, 0, "promisc", NONE, PACKETS, "", \
+	  "promiscuous mode (the default)", NR) \
+	X(NO_PROMISC, 0, "no-promisc", NONE, PACKETS, "", \
+	  "no promiscuous mode", NR) \
+	X(BUFFER, 0, "buffer-size", REQUIRED, PACKETS, "MIB", \
+	  "kernel packet buffer in MiB", \
+	  R(1, OPTIONS_BUFFER_MB_MAX, OPTIONS_BUFFER_MB_DEFAULT)) \
+	X(WINDOW, 0, "reorder-window", REQUIRED, PACKETS, "MS", \
+	  "how long a packet may wait for its event, in ms", \
+	  R(0, OPTIONS_WINDOW_MS_MAX, OPTIONS_WINDOW_MS_DEFAULT)) \
+	X(FLOWS, 0, "flows", REQUIRED, PACKETS, "N", \
+	  "flows remembered", R(OPTIONS_FLOWS_MIN, OPTIONS_FLOWS_MAX, OPTIONS_FLOWS_DEFAULT)) \
+	X(LINGER, 0, "linger", REQUIRED, PACKETS, "SECONDS", \
+	  "a closed flow is kept this long", \
+	  R(0, OPTIONS_LINGER_S_MAX, OPTIONS_LINGER_S_DEFAULT)) \
+	X(NO_EVENT_FRAMES, 0, "no-event-frames", NONE, PACKETS, "", \
+	  "packets only: events tag packets but are not written as frames of their own (no " \
+	  "events interface: a file tcpdump -r reads)", NR) \
+	X(PACKET_COMMENT, 0, "packet-comment", REQUIRED, PACKETS, "compact|full|brief", \
+	  "what a tagged packet's comment names: each process as comm[pid]@pod, its details " \
+	  "written once per process as an Identity frame (compact, the default; full with " \
+	  "--no-event-frames); every detail of both processes on every packet (full: for " \
+	  "tools without ebpf.lua); or pid, tid, comm, container, pod, namespace (brief)", NR) \
+	X(MERGE, 0, "merge", NONE, OFFLINE, "PACKETS EVENTS", \
+	  "with --fifo OUT: PACKETS, a pcap or pcapng (e.g. from tcpdump), and EVENTS, a " \
+	  "pcapng written by ebpfdump, into OUT, each packet tagged with its processes " \
+	  "(--reorder-window, --flows, --linger, --packet-comment apply)", NR) \
+	X(ZMQ_KEYGEN, 0, "zmq-keygen", REQUIRED, REMOTE, "PREFIX", \
+	  "write PREFIX.key (secret) and PREFIX.pub, exit", NR) \
+	X(ZMQ_PUBLISH, 0, "zmq-publish", REQUIRED, REMOTE, "ENDPOINT", \
+	  "publish kernel events (a long-lived service; with --capture, also write them to " \
+	  "--fifo)", NR) \
+	X(ZMQ_BIND, 0, "zmq-bind", NONE, REMOTE, "", \
+	  "the publisher binds ENDPOINT instead of connecting", NR) \
+	X(ZMQ_JSON, 0, "zmq-json", NONE, REMOTE, "", \
+	  "also publish JSON messages", NR) \
+	X(ZMQ_KEY, 0, "zmq-key", REQUIRED, REMOTE, "FILE", \
+	  "our secret key (PREFIX.key)", NR) \
+	X(ZMQ_SERVER_KEY, 0, "zmq-server-key", REQUIRED, REMOTE, "FILE", \
+	  "the binding side's public key (PREFIX.pub)", NR) \
+	X(ZMQ_AUTHORIZED_KEYS, 0, "zmq-authorized-keys", REQUIRED, REMOTE, "FILE", \
+	  "binding side: public keys let in, one per line", NR) \
+	X(ZMQ_PLAINTEXT, 0, "zmq-plaintext", NONE, REMOTE, "", \
+	  "no encryption, no authentication (warns)", NR) \
+	X(ZMQ_LISTEN, 0, "zmq-listen", REQUIRED, REMOTE, "ENDPOINT", \
+	  "with --extcap-interface ebpfzmqevents: receive from publishers that connect in", NR) \
+	X(ZMQ_CONNECT, 0, "zmq-connect", REQUIRED, REMOTE, "EP[,KEYFILE]", \
+	  "with --extcap-interface ebpfzmqevents: receive from a binding publisher " \
+	  "(repeatable)", NR) \
+	X(HELP, 0, "help", NONE, OTHER, "", "this text", NR) \
+	X(VERSION, 0, "version", NONE, OTHER, "", "the version", NR)
+
+/* --help's groups, in their order. */
+#define OPTION_GROUPS(G) \
+	G(EXTCAP, "Extcap protocol (used by Wireshark):") \
+	G(CAPTURE, "Capture options:") \
+	G(FILTERS, "Filters, applied in the kernel (filtered events cost no ring-buffer traffic):") \
+	G(PACKETS, "Packets plus events (merged: each packet names its sender and receiver " \
+		   "process):") \
+	G(OFFLINE, "Offline merge of saved captures (same engine as a live capture):") \
+	G(REMOTE, "Remote events over ZeroMQ (CURVE-encrypted unless --zmq-plaintext):") \
+	G(OTHER, "Other:")
+
+enum option_group {
+#define GROUP_ID(id, title) GROUP_##id,
+	OPTION_GROUPS(GROUP_ID)
+#undef GROUP_ID
+	GROUP_COUNT_
+};
+
+struct option_range {
+	bool has, has_default;
+	unsigned long long min, max, def;
+};
+#define R(lo, hi, d) ((struct option_range){ true, true, (lo), (hi), (d) })
+#define R_NODEF(lo, hi) ((struct option_range){ true, false, (lo), (hi), 0 })
+#define NR ((struct option_range){ 0 })
 
 #define ARG_NONE no_argument
 #define ARG_REQUIRED required_argument
@@ -89,13 +202,14 @@
 
 enum {
 	OPT_FIRST_ = 999, /* above every short option character */
-#define OPTION_ID(id, name, arg) OPT_##id,
+#define OPTION_ID(id, letter, name, arg, group, meta, help, range) OPT_##id,
 	OPTIONS(OPTION_ID)
 #undef OPTION_ID
 };
 
 static const struct option long_options[] = {
-#define OPTION_ROW(id, name, arg) { name, ARG_##arg, NULL, OPT_##id },
+#define OPTION_ROW(id, letter, name, arg, group, meta, help, range) \
+	{ name, ARG_##arg, NULL, OPT_##id },
 	OPTIONS(OPTION_ROW)
 #undef OPTION_ROW
 	{ NULL, 0, NULL, 0 },
@@ -106,131 +220,121 @@ const char *options_name(size_t i)
 	return i < sizeof(long_options) / sizeof(long_options[0]) - 1 ? long_options[i].name : NULL;
 }
 
+/* --help's layout: options from column 2, their help from column 31,
+ * lines of at most 80 columns. */
+#define HELP_COLUMN 31
+#define HELP_WIDTH 80
+
+struct usage_text {
+	char buf[16384];
+	size_t len;
+};
+
+__attribute__((format(printf, 2, 3))) static void usage_add(struct usage_text *u,
+							     const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (u->len >= sizeof(u->buf))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(u->buf + u->len, sizeof(u->buf) - u->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		u->len += (size_t)n;
+}
+
+/* One option: its names from column 2, its help wrapped from
+ * HELP_COLUMN, starting on the next line when the names reach it. */
+static void usage_option(struct usage_text *u, char letter, const char *name, const char *meta,
+			 const char *help, struct option_range range)
+{
+	char names[96], text[1024];
+	const char *p;
+	int col, n;
+
+	if (letter)
+		n = snprintf(names, sizeof(names), "  -%c, --%s", letter, name);
+	else
+		n = snprintf(names, sizeof(names), "  --%s", name);
+	/* "--name VALUE", or "--name[=VALUE]" for an optional value. */
+	n += snprintf(names + n, sizeof(names) - (size_t)n, "%s%s",
+		      meta[0] && meta[0] != '[' ? " " : "", meta);
+	/* "%E": the event types --events takes. */
+	p = strstr(help, "%E");
+	if (p)
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(p - help), help,
+			 options_event_names(), p + 2);
+	else
+		snprintf(text, sizeof(text), "%s", help);
+	if (range.has && range.has_default)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), " (%llu-%llu, default %llu)",
+			 range.min, range.max, range.def);
+	else if (range.has)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), " (%llu-%llu)", range.min,
+			 range.max);
+	usage_add(u, "%s", names);
+	col = n;
+	if (col >= HELP_COLUMN - 1) {
+		usage_add(u, "\n");
+		col = 0;
+	}
+	for (p = text; *p;) {
+		size_t word = strcspn(p, " ");
+
+		if (col > HELP_COLUMN && col + 1 + (int)word > HELP_WIDTH) {
+			usage_add(u, "\n");
+			col = 0;
+		}
+		if (col < HELP_COLUMN) {
+			usage_add(u, "%*s", HELP_COLUMN - col, "");
+			col = HELP_COLUMN;
+		} else {
+			usage_add(u, " ");
+			col++;
+		}
+		usage_add(u, "%.*s", (int)word, p);
+		col += (int)word;
+		p += word;
+		while (*p == ' ')
+			p++;
+	}
+	usage_add(u, "\n");
+}
+
 const char *options_usage(void)
 {
-	return "Usage: ebpfdump [OPTIONS]\n"
-	       "       ebpfdump [OPTIONS] --fifo OUT.pcapng -- COMMAND [ARGS]\n"
-	       "Wireshark extcap tool: eBPF events of TCP connections (who connected, accepted,\n"
-	       "closed) as pcapng, decoded by the ebpf.lua dissector.\n"
-	       "\n"
-	       "Capture from a shell (stop with Ctrl-C; the file stays valid):\n"
-	       "  ebpfdump --capture --extcap-interface ebpfevents --fifo out.pcapng\n"
-	       "Run COMMAND and capture its events and its children's, from its first system\n"
-	       "call until it exits; ebpfdump exits with its status (127: not found):\n"
-	       "  ebpfdump --fifo out.pcapng -- curl -s http://example.test/\n"
-	       "\n"
-	       "Extcap protocol (used by Wireshark):\n"
-	       "  --extcap-interfaces          list interfaces\n"
-	       "  --extcap-version[=VER]       Wireshark's version (accepted, informational)\n"
-	       "  --extcap-interface IFACE     interface to act on (ebpfevents)\n"
-	       "  --extcap-dlts                list the link types of IFACE\n"
-	       "  --extcap-config              list the configuration arguments of IFACE\n"
-	       "  --extcap-reload-option ARG   with --extcap-config: the values of ARG only\n"
-	       "  --capture                    capture on IFACE into --fifo\n"
-	       "  --fifo PATH                  output: fifo or file; - is stdout\n"
-	       "  --extcap-capture-filter F    capture filter (packet interfaces only)\n"
-	       "  --extcap-control-in PIPE, --extcap-control-out PIPE\n"
-	       "                               the toolbar's pipes (Wireshark passes them)\n"
-	       "  -v, --debug                  debug messages on stderr\n"
-	       "  -q, --quiet                  no info messages and no progress line on stderr\n"
-	       "                               (warnings and errors still)\n"
-	       "  --debug-file PATH            debug messages appended to PATH\n"
-	       "\n"
-	       "Capture options:\n"
-	       "  --events LIST                event types, comma-separated, or all (default all):\n"
-	       "                               TCP_Connect,TCP_Connect_Failed,TCP_Accept,TCP_Close,\n"
-	       "                               TCP_Retransmit,UDP_Send,UDP_Recv,\n"
-	       "                               TCP_Open,UDP_Open (sockets open at start)\n"
-	       "  --udp-interval MS            a UDP flow reports at most once per MS, with its\n"
-	       "                               datagram and byte counts, 10-3600000 (default 1000)\n"
-	       "\n"
-	       "Filters, applied in the kernel (filtered events cost no ring-buffer traffic):\n"
-	       "  --pid PID                    only this process\n"
-	       "  --pid-tree PID               this process and its descendants\n"
-	       "  --uid UID                    only this user\n"
-	       "  --comm NAME                  only tasks with this exact name (15 bytes at most)\n"
-	       "  --cgroup ID                  only this cgroup (ebpf.cgroup_id), e.g. a container\n"
-	       "  --ring-buffer-size MIB       kernel ring buffer, 1-1024 MiB, power of two\n"
-	       "                               (default 8)\n"
-	       "  --duration SECONDS           stop after SECONDS (default: until stopped)\n"
-	       "  --print                      also a line per event and packet on stdout;\n"
-	       "                               without --fifo, only that (the default with a\n"
-	       "                               command after --)\n"
-	       "  --host NAME                  host label on every event (default: hostname)\n"
-	       "  --no-snapshot                do not look up the sockets open at start\n"
-	       "  --no-containers              do not ask container runtimes for names\n"
-	       "  --netns self|any|INODE       only events of this network namespace (self: the\n"
-	       "                               one ebpfdump runs in, e.g. under ip netns exec)\n"
-	       "\n"
-	       "Packets plus events (merged: each packet names its sender and receiver process):\n"
-	       "  --ifname IFACE               also capture packets on IFACE (e.g. eth0, any,\n"
-	       "                               veth1234@web for a container's interface;\n"
-	       "                               none: events only, the default); up to 8 times,\n"
-	       "                               each interface its own in the file\n"
-	       "  --container NAME             one container (a name, an id or its first 12\n"
-	       "                               characters, or a pod's name): the events of its\n"
-	       "                               network namespace and the packets on its host\n"
-	       "                               veth, as its ebpf@VETH@NAME interface\n"
-	       "  --pod POD|NAMESPACE/POD      the same for a Kubernetes pod (or POD.NAMESPACE)\n"
-	       "  --extcap-capture-filter F    capture filter for the packets (pcap syntax)\n"
-	       "  --snaplen BYTES              bytes kept per packet, 64-262144 (default 262144)\n"
-	       "  --promisc, --no-promisc      promiscuous mode (default on)\n"
-	       "  --buffer-size MIB            kernel packet buffer, 1-1024 MiB (default 32)\n"
-	       "  --reorder-window MS          how long a packet may wait for its event,\n"
-	       "                               0-10000 ms (default 50)\n"
-	       "  --flows N                    flows remembered, 1024-16777216 (default 1048576)\n"
-	       "  --linger SECONDS             a closed flow is kept, 0-3600 s (default 2)\n"
-	       "  --no-event-frames            packets only: events tag packets but are not\n"
-	       "                               written as frames of their own (no events\n"
-	       "                               interface: a file tcpdump -r reads)\n"
-	       "  --packet-comment compact|full|brief\n"
-	       "                               what a tagged packet's comment names: each\n"
-	       "                               process as comm[pid]@pod, its details written\n"
-	       "                               once per process as an Identity frame (compact,\n"
-	       "                               the default; full with --no-event-frames);\n"
-	       "                               every detail of both processes on every packet\n"
-	       "                               (full: for tools without ebpf.lua); or pid, tid,\n"
-	       "                               comm, container, pod, namespace (brief)\n"
-	       "  --hooks auto|fentry|tracepoint|raw\n"
-	       "                               kernel hooks for accepts and UDP: fexit\n"
-	       "                               programs (fentry), the system calls' own\n"
-	       "                               tracepoints (tracepoint: needs tracefs),\n"
-	       "                               both no cost to other system calls; raw\n"
-	       "                               system-call hooks (raw); or the cheapest this\n"
-	       "                               kernel runs (auto, the default)\n"
-	       "  --btf FILE                   the kernel's BTF from FILE (a vmlinux with BTF\n"
-	       "                               or a .btf file, e.g. BTFHub's) where the\n"
-	       "                               kernel has no /sys/kernel/btf/vmlinux; the\n"
-	       "                               fentry tier still needs the kernel's own\n"
-	       "  --tls                        RECORDS TLS PLAINTEXT (passwords, cookies):\n"
-	       "                               uprobes on OpenSSL/GnuTLS write each TLS read\n"
-	       "                               and write as an HTTP frame with its process;\n"
-	       "                               Go programs' TLS secrets go into the file\n"
-	       "                               (decrypts --ifname packets); the output must\n"
-	       "                               be a fifo or a 0600 file\n"
-	       "\n"
-	       "Offline merge of saved captures (same engine as a live capture):\n"
-	       "  --merge PACKETS EVENTS --fifo OUT\n"
-	       "                               PACKETS: pcap or pcapng (e.g. from tcpdump);\n"
-	       "                               EVENTS: a pcapng written by ebpfdump; OUT gets\n"
-	       "                               both, each packet tagged with its processes\n"
-	       "                               (--reorder-window, --flows, --linger,\n"
-	       "                               --packet-comment apply)\n"
-	       "\n"
-	       "Remote events over ZeroMQ (CURVE-encrypted unless --zmq-plaintext):\n"
-	       "  --zmq-keygen PREFIX          write PREFIX.key (secret) and PREFIX.pub, exit\n"
-	       "  --zmq-publish ENDPOINT       publish kernel events (a long-lived service;\n"
-	       "                               with --capture, also write them to --fifo)\n"
-	       "  --zmq-bind                   the publisher binds ENDPOINT instead of connecting\n"
-	       "  --zmq-json                   also publish JSON messages\n"
-	       "  --zmq-key FILE               our secret key (PREFIX.key)\n"
-	       "  --zmq-server-key FILE        the binding side's public key (PREFIX.pub)\n"
-	       "  --zmq-authorized-keys FILE   binding side: public keys let in, one per line\n"
-	       "  --zmq-plaintext              no encryption, no authentication (warns)\n"
-	       "  --extcap-interface ebpfzmqevents with:\n"
-	       "  --zmq-listen ENDPOINT        receive from publishers that connect in\n"
-	       "  --zmq-connect EP[,KEYFILE]   receive from a binding publisher (repeatable)\n"
-	       "  --help, --version\n";
+	static struct usage_text u;
+	static const char *const titles[] = {
+#define GROUP_TITLE(id, title) title,
+		OPTION_GROUPS(GROUP_TITLE)
+#undef GROUP_TITLE
+	};
+
+	if (u.len)
+		return u.buf;
+	usage_add(&u, "%s",
+		  "Usage: ebpfdump [OPTIONS]\n"
+		  "       ebpfdump [OPTIONS] --fifo OUT.pcapng -- COMMAND [ARGS]\n"
+		  "Wireshark extcap tool: eBPF events of TCP and UDP sockets (who connected,\n"
+		  "accepted, closed, sent, received) as pcapng, merged into the packets when\n"
+		  "packets are captured too, decoded by the ebpf.lua dissector.\n"
+		  "\n"
+		  "Capture from a shell (stop with Ctrl-C; the file stays valid):\n"
+		  "  ebpfdump --capture --extcap-interface ebpfevents --fifo out.pcapng\n"
+		  "Run COMMAND and capture its events and its children's, from its first system\n"
+		  "call until it exits; ebpfdump exits with its status (127: not found):\n"
+		  "  ebpfdump --fifo out.pcapng -- curl -s http://example.test/\n");
+	for (int g = 0; g < GROUP_COUNT_; g++) {
+		usage_add(&u, "\n%s\n", titles[g]);
+#define USAGE_ROW(id, letter, name, arg, group, meta, help, range) \
+	if (GROUP_##group == g) \
+		usage_option(&u, letter, name, meta, help, range);
+		OPTIONS(USAGE_ROW)
+#undef USAGE_ROW
+	}
+	return u.buf;
 }
 
 const char *options_event_names(void)

@@ -21,7 +21,8 @@ for opt in $options; do
 done
 # One list of options (OPTIONS in extcap/options.c): --help names each of
 # them and no other, and every option the extcap dialog calls is one of them.
-table=$(grep -oE '^\s*X\([A-Z_0-9]+, "[a-z0-9-]+"' "$src/extcap/options.c" | sed 's/.*"\(.*\)"/--\1/' | sort -u)
+table=$(grep -oE "^\s*X\([A-Z_0-9]+, (0|'[a-z]'), \"[a-z0-9-]+\"" "$src/extcap/options.c" |
+	sed 's/.*"\(.*\)"/--\1/' | sort -u)
 check "the OPTIONS list has options ($(wc -w <<<"$table"))" '[ "$(wc -w <<<"$table")" -ge 40 ]'
 for opt in $table; do
 	if grep -qx -- "$opt" <<<"$options"; then ok; else bad "--help does not name $opt (in OPTIONS)"; fi
