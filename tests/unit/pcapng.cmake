@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # pcapng writer tests: C checks with a raw block parser, read-back with
-# tshark/capinfos, a fifo whose reader dies, short writes on a slow pipe,
-# and a full disk (root: mounts a tmpfs). pcapng_readback.sh owns the
+# tshark/capinfos, a fifo whose reader dies, short writes on a slow pipe
+# (and, in tests/e2e/, a full disk). pcapng_readback.sh owns the
 # scratch directories and cleans them up.
 add_executable(test_pcapng ${CMAKE_CURRENT_LIST_DIR}/test_pcapng.c)
 target_link_libraries(test_pcapng PRIVATE ebpf_pcapng)
@@ -12,6 +12,4 @@ foreach(part limits secrets readback fifo shortwrite)
   set_tests_properties(pcapng_${part} PROPERTIES LABELS "unit" TIMEOUT 60 SKIP_RETURN_CODE 77)
 endforeach()
 
-add_test(NAME pcapng_enospc
-         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/pcapng_readback.sh enospc $<TARGET_FILE:test_pcapng>)
-set_tests_properties(pcapng_enospc PROPERTIES LABELS "e2e" TIMEOUT 60 SKIP_RETURN_CODE 77)
+# The full-disk case needs root: tests/e2e/pcapng.cmake registers it.
