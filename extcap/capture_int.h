@@ -55,7 +55,7 @@ struct capture;
 struct packet_source {
 	struct capture *c;
 	struct live *live;
-	struct live_config cfg; /* to open the handle again (restart_live) */
+	struct live_config cfg; /* to open the handle again (capture_restart_live) */
 	char ifname[IF_NAMESIZE];
 	uint32_t if_id;		/* its interface in the output */
 	uint64_t logged_lost;	/* losses told in the toolbar log */

@@ -6,7 +6,9 @@
 # filter is refused with a message and the previous one stays. Packets are captured too
 # (--ifname on the client's veth, ebpfdump in its namespace), so the status bar's
 # "(N merged)" counts packets tagged with a process; the capture log's lines start with
-# the time of day, the first one says the capture started.
+# the time of day, the first one says the capture started. The capture also publishes
+# its events over ZeroMQ to a subscriber: the toolbar steers this Wireshark's view only,
+# so the subscriber gets the filtered and the paused connections too.
 #
 # Connections on four ports tell the phases apart: 5301 before any filter, 5302 with the
 # filter "comm=tcp_server" (only the server's side may appear), 5303 while paused
@@ -29,10 +31,17 @@ check "--extcap-interfaces offers the log" 'grep -q "^control {number=2}{type=bu
 make_netns_pair || { bad "network namespaces"; finish; exit; }
 cin=$E2E_TMP/control-in cout=$E2E_TMP/control-out cap=$E2E_TMP/capture.pcapng
 mkfifo "$cin" "$cout"
+# The subscriber, listening on a unix socket (it crosses network namespaces).
+ep=ipc://$E2E_TMP/pub.ipc remote=$E2E_TMP/remote.pcapng
+"$ebpfdump" --capture --extcap-interface ebpfzmqevents --zmq-listen "$ep" --zmq-plaintext \
+	--fifo "$remote" --debug-file "$E2E_TMP/sub.log" 2>"$E2E_TMP/sub.err" &
+sub=$!
+E2E_PIDS+=("$sub")
+wait_started "$E2E_TMP/sub.log"
 progs_before=$(bpf_prog_count)
 ip netns exec "$NS_C" "$ebpfdump" --capture --extcap-interface ebpfevents --fifo "$cap" \
 	--no-snapshot --ifname "ebc$E2E_SFX" --extcap-control-in "$cin" --extcap-control-out "$cout" \
-	2>"$E2E_TMP/ebpfdump.err" &
+	--zmq-publish "$ep" --zmq-plaintext 2>"$E2E_TMP/ebpfdump.err" &
 dump=$!
 E2E_PIDS+=("$dump")
 # The peer's commands come from a fifo this script writes to.
@@ -92,6 +101,10 @@ check "the status bar counts filtered events" 'grep "6 eBPF:" "$E2E_TMP/peer.out
 kill -INT "$dump"
 wait "$dump"
 check "ebpfdump ends cleanly after SIGINT" '[ $? = 0 ]'
+sleep 0.3 # the last published events reach the subscriber
+kill -INT "$sub"
+wait "$sub"
+check "the subscriber ends cleanly after SIGINT" '[ $? = 0 ]'
 exec {cmd}>&-
 for _ in $(seq 30); do kill -0 "$peer_pid" 2>/dev/null || break; sleep 0.1; done
 kill "$peer_pid" 2>/dev/null # still waiting to open control-in: ebpfdump never did
@@ -113,9 +126,22 @@ check "with comm=tcp_server: the server's events only ($(echo $e2))" \
 check "while paused: nothing ($(echo $e3))" '[ -z "$e3" ]'
 check "after resuming: the filter still applies ($(echo $e4))" \
 	'grep -q "TCP_Accept tcp_server" <<<"$e4" && ! grep -q tcp_client <<<"$e4"'
+remote_events() { # $1 port: "event comm" lines the subscriber received
+	tshark -r "$remote" "${lua[@]}" -Y "ebpf.lport == $1 || ebpf.rport == $1" -T fields \
+		-e ebpf.event -e ebpf.comm 2>/dev/null | sort -u | tr '\t' ' '
+}
+r2=$(remote_events 5302) r3=$(remote_events 5303)
+check "published despite the toolbar's filter: both sides ($(echo $r2))" \
+	'grep -q "TCP_Connect tcp_client" <<<"$r2" && grep -q "TCP_Accept tcp_server" <<<"$r2"'
+check "published while paused: both sides ($(echo $r3))" \
+	'grep -q "TCP_Connect tcp_client" <<<"$r3" && grep -q "TCP_Accept tcp_server" <<<"$r3"'
 check "the capture log received lines (Log button)" 'grep -q "^msg 2 2 " "$E2E_TMP/peer.out"'
-check "its first line: the time of day, then the start: $(grep -m1 "^msg 2 2 " "$E2E_TMP/peer.out")" \
-	'grep -m1 "^msg 2 2 " "$E2E_TMP/peer.out" | grep -qE "^msg 2 2 [0-2][0-9]:[0-5][0-9]:[0-6][0-9] capture started: kernel events and packets on ebc"'
+# The first line but warnings (--zmq-plaintext's comes before it).
+first_log() { grep "^msg 2 2 " "$E2E_TMP/peer.out" | grep -v "^msg 2 2 [0-9:]* warning: " | head -1; }
+check "its first line: the time of day, then the start: $(first_log)" \
+	'first_log | grep -qE "^msg 2 2 [0-2][0-9]:[0-5][0-9]:[0-6][0-9] capture started: kernel events and packets on ebc"'
+check "the --zmq-plaintext warning reached the log" \
+	'grep -q "^msg 2 2 [0-9:]* warning: --zmq-plaintext" "$E2E_TMP/peer.out"'
 check "every log line starts with the time of day" \
 	'! grep "^msg 2 2 " "$E2E_TMP/peer.out" | grep -vqE "^msg 2 2 [0-2][0-9]:[0-5][0-9]:[0-6][0-9] "'
 check "the peer saw only well-formed messages" '! grep -q "bad framing" "$E2E_TMP/peer.out"'
