@@ -25,6 +25,14 @@ trap cleanup EXIT
 veth_pair_up "$nsa" "$nsb"
 have_bpftrace=1
 command -v bpftrace >/dev/null || { have_bpftrace=0; echo "bpftrace not installed: skipped"; }
+# bpftrace finds tracepoints through tracefs and, without it, attaches
+# nothing ("tracepoint not found"): then it gets its own private mount
+# (the same PID, so SIGINT still reaches it). ebpfdump keeps the host's
+# view, so its tier is the one this host gives it (printed below).
+bpftrace_cmd=(bpftrace)
+if [ ! -d /sys/kernel/tracing/events ]; then
+	bpftrace_cmd=(unshare -m sh -c 'mount -t tracefs nodev /sys/kernel/tracing && exec "$0" "$@"' bpftrace)
+fi
 
 # The kernel's per-program run time (bpf_stats) gives the BPF cost per
 # connection independent of the machine's noise; restored at exit.
@@ -40,10 +48,16 @@ run_one() {
 	[ "$setup" = veth ] && args+=(--server-netns "$nsa" --client-netns "$nsb" --addr "$VETH_SERVER_ADDR")
 	case $tracer in
 	ebpfdump) tracer_start ebpfdump "$build/extcap/ebpfdump" --capture --extcap-interface \
-		ebpfevents --fifo "$tmp/out.pcapng" --no-snapshot --no-containers 2>"$tmp/tracer.err" ;;
-	bpftrace) tracer_start bpftrace bpftrace -q -o "$tmp/bpftrace.out" "$here/overhead.bt" \
-		2>"$tmp/tracer.err" >/dev/null ;;
-	esac
+		ebpfevents --fifo "$tmp/out.pcapng" --no-snapshot --no-containers \
+		--debug-file "$tmp/ebpfdump.log" 2>"$tmp/tracer.err" ;;
+	bpftrace) tracer_start bpftrace "${bpftrace_cmd[@]}" -q -o "$tmp/bpftrace.out" \
+		"$here/overhead.bt" 2>"$tmp/tracer.err" >/dev/null ;;
+	esac || {
+		# A tracer that did not attach would make this a run without one.
+		echo "$tracer did not start: $(head -3 "$tmp/tracer.err")" >&2
+		echo failed
+		return
+	}
 	local before=(0 0) after=(0 0) t0=0 t1=0
 	if [ "$tracer" = ebpfdump ]; then read -r -a before < <(bpf_runtime "$TRACER_PID"); t0=$(cpu_ticks "$TRACER_PID"); fi
 	"$build/bench/loadgen" "${args[@]}" >"$tmp/run"
@@ -70,6 +84,10 @@ for setup in loopback veth; do
 		echo "$setup round $r: alone ${alone[*]: -2} ebpfdump ${dump[*]: -1}" \
 			"bpftrace ${bt[*]: -1}"
 	done
+	if [[ " ${dump[*]} ${bt[*]} " == *" failed "* ]]; then
+		echo "a tracer failed to start: no ratios for $setup" >&2
+		exit 1
+	fi
 	a=$(mean "${alone[@]}") d=$(mean "${dump[@]}")
 	printf "%-8s alone %8s cycles/s  ebpfdump %8s (ratio %.3f)" "$setup" "$a" "$d" \
 		"$(echo "$d / $a" | bc -l)"
@@ -78,6 +96,7 @@ for setup in loopback veth; do
 		printf "  bpftrace %8s (ratio %.3f)" "$b" "$(echo "$b / $a" | bc -l)"
 	fi
 	echo "  [target ebpfdump ratio >= 0.98; medians of $rounds]"
+	echo "$setup ebpfdump hooks: $(sed -n 's/.*probe: loaded (\([a-z-]*\) hooks.*/\1/p' "$tmp/ebpfdump.log" | sort -u | tr '\n' ' ')"
 	awk -v hz="$hz" -v s="$setup" '{c+=$1; ns+=$2; runs+=$3; t+=$4} END {
 		printf "%-8s ebpfdump cost per connection: BPF %.2f us in %.1f program runs (%.0f ns/run), user space %.2f us CPU\n",
 			s, ns/c/1000, runs/c, runs ? ns/runs : 0, t/hz*1e6/c }' "$tmp/cost.$setup"
