@@ -315,6 +315,16 @@ static void read_probe(struct capture *c, bool *failed)
 
 #endif
 
+/* A remote peer refused (bad key, bad message): said once per new
+ * reason, not at every retry of the same peer. */
+static void report_rejection(struct capture *c, const char *peer, const char *why)
+{
+	if (!why[0] || strcmp(why, c->last_remote_report) == 0)
+		return;
+	snprintf(c->last_remote_report, sizeof(c->last_remote_report), "%s", why);
+	log_warn("rejected a %s: %s", peer, why);
+}
+
 static void handle_ready(struct capture *c, uint64_t tag, bool *failed)
 {
 	switch (tag) {
@@ -336,12 +346,7 @@ static void handle_ready(struct capture *c, uint64_t tag, bool *failed)
 
 		subscriber_dispatch(c->subscriber);
 		subscriber_stats(c->subscriber, &st);
-		/* Say each new rejection or bad message once, not per retry. */
-		if (st.last_rejection[0] && strcmp(st.last_rejection, c->last_remote_report)) {
-			snprintf(c->last_remote_report, sizeof(c->last_remote_report), "%s",
-				 st.last_rejection);
-			log_warn("rejected a publisher: %s", st.last_rejection);
-		}
+		report_rejection(c, "publisher", st.last_rejection);
 		break;
 	}
 	case TAG_PUBLISHER: {
@@ -349,11 +354,7 @@ static void handle_ready(struct capture *c, uint64_t tag, bool *failed)
 
 		publisher_dispatch(c->publisher);
 		publisher_stats(c->publisher, &st);
-		if (st.last_rejection[0] && strcmp(st.last_rejection, c->last_remote_report)) {
-			snprintf(c->last_remote_report, sizeof(c->last_remote_report), "%s",
-				 st.last_rejection);
-			log_warn("rejected a subscriber: %s", st.last_rejection);
-		}
+		report_rejection(c, "subscriber", st.last_rejection);
 		break;
 	}
 	case TAG_SIGNAL: {
