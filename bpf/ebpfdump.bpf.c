@@ -962,7 +962,30 @@ static __always_inline void listen_key_of(struct sock *sk, struct listen_key *k)
 	k->port = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 }
 
-/* CLOSE -> LISTEN runs inside listen(): the current task owns the socket. */
+/* A listening socket's record: its bound address and port, no peer.
+ * owner: &st->owner, or NULL when not known (passed, not derived from st
+ * here: the compiler turns a conditional pointer into a mask the verifier
+ * refuses). */
+static __always_inline void listen_record(__u32 type, struct sock *sk,
+					  const struct sock_state *st,
+					  const struct ebpfdump_owner *owner)
+{
+	struct ebpfdump_record *rec;
+
+	if (!event_allowed(type, st, sk))
+		return;
+	rec = record_reserve(type);
+	if (!rec)
+		return;
+	record_fill_sock(rec, sk);
+	if (owner)
+		record_set_owner(rec, owner);
+	record_submit(rec);
+}
+
+/* CLOSE -> LISTEN runs inside listen(): the current task owns the socket.
+ * TCP_Listen tells user space too: the merge names the listener's owner
+ * for a connection's packets that arrive before anyone accepted it. */
 static __always_inline void on_listen(struct sock *sk, __u32 slot)
 {
 	struct sock_state *st = scratch_state(slot);
@@ -975,10 +998,12 @@ static __always_inline void on_listen(struct sock *sk, __u32 slot)
 	st->listener = sock_key(sk);
 	listen_key_of(sk, &k);
 	bpf_map_update_elem(&listeners, &k, st, BPF_ANY);
+	listen_record(EBPFDUMP_EV_TCP_LISTEN, sk, st, &st->owner);
 }
 
 /* LISTEN -> CLOSE: forget the port's owner, unless another socket has
- * listened on it since. */
+ * listened on it since. TCP_Listen_Close names the owner listen() had
+ * (close may run in another task, or at exit). */
 static __always_inline void on_unlisten(struct sock *sk)
 {
 	struct listen_key k = {};
@@ -986,8 +1011,14 @@ static __always_inline void on_unlisten(struct sock *sk)
 
 	listen_key_of(sk, &k);
 	st = bpf_map_lookup_elem(&listeners, &k);
-	if (st && st->listener == sock_key(sk))
+	if (st && st->listener == sock_key(sk)) {
+		listen_record(EBPFDUMP_EV_TCP_LISTEN_CLOSE, sk, st, &st->owner);
 		bpf_map_delete_elem(&listeners, &k);
+		return;
+	}
+	/* Another socket's entry, or none: this one listened before we
+	 * attached, and its owner is not known. */
+	listen_record(EBPFDUMP_EV_TCP_LISTEN_CLOSE, sk, NULL, NULL);
 }
 
 /* -> CLOSE from a connected state. Often runs in softirq or in the peer's

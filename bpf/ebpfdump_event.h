@@ -21,8 +21,10 @@
 #define EBPFDUMP_EV_TCP_RETRANSMIT 5
 #define EBPFDUMP_EV_UDP_SEND 6
 #define EBPFDUMP_EV_UDP_RECV 7
+#define EBPFDUMP_EV_TCP_LISTEN 11
+#define EBPFDUMP_EV_TCP_LISTEN_CLOSE 12
 /* Slots for per-type counters: a power of two above every type. */
-#define EBPFDUMP_EV_SLOTS 8
+#define EBPFDUMP_EV_SLOTS 16
 
 /* Which parts of a record are valid (struct ebpfdump_record.flags). */
 #define EBPFDUMP_F_OWNER (1u << 0)	 /* owner: pid..pcomm, cgroup_id */

@@ -37,6 +37,8 @@ _Static_assert(EBPFDUMP_EV_TCP_CLOSE == EVENT_TCP_CLOSE, "record type mismatch")
 _Static_assert(EBPFDUMP_EV_TCP_RETRANSMIT == EVENT_TCP_RETRANSMIT, "record type mismatch");
 _Static_assert(EBPFDUMP_EV_UDP_SEND == EVENT_UDP_SEND, "record type mismatch");
 _Static_assert(EBPFDUMP_EV_UDP_RECV == EVENT_UDP_RECV, "record type mismatch");
+_Static_assert(EBPFDUMP_EV_TCP_LISTEN == EVENT_TCP_LISTEN, "record type mismatch");
+_Static_assert(EBPFDUMP_EV_TCP_LISTEN_CLOSE == EVENT_TCP_LISTEN_CLOSE, "record type mismatch");
 _Static_assert(EBPFDUMP_COMM_LEN <= EVENT_COMM_MAX + 1, "comm does not fit struct event");
 _Static_assert(EBPFDUMP_IFNAME_LEN <= EVENT_IFNAME_MAX + 1, "ifname does not fit struct event");
 _Static_assert(EBPFDUMP_CGROUP_LEN <= EVENT_NAME_MAX + 1, "cgroup does not fit struct event");

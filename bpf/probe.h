@@ -46,7 +46,7 @@
 #define PROBE_KERNEL_TYPES                                                                   \
 	(1u << EVENT_TCP_CONNECT | 1u << EVENT_TCP_CONNECT_FAILED | 1u << EVENT_TCP_ACCEPT |   \
 	 1u << EVENT_TCP_CLOSE | 1u << EVENT_TCP_RETRANSMIT | 1u << EVENT_UDP_SEND |          \
-	 1u << EVENT_UDP_RECV)
+	 1u << EVENT_UDP_RECV | 1u << EVENT_TCP_LISTEN | 1u << EVENT_TCP_LISTEN_CLOSE)
 /* Longest verifier verdict kept for a load error (program and last lines). */
 #define PROBE_VERDICT_MAX 400
 
@@ -100,7 +100,7 @@ struct probe_config {
 };
 
 /* Per-type counters: every type the kernel side reports is below this. */
-#define PROBE_TYPE_SLOTS 8
+#define PROBE_TYPE_SLOTS 16
 
 struct probe_stats {
 	uint64_t delivered; /* events handed to the callback */

@@ -52,6 +52,8 @@ local event_names = {
 	[8] = "TCP_Open",
 	[9] = "UDP_Open",
 	[10] = "Identity",
+	[11] = "TCP_Listen",
+	[12] = "TCP_Listen_Close",
 }
 local EVENT_TCP_CONNECT_FAILED = 2
 local EVENT_TCP_RETRANSMIT = 5
@@ -398,7 +400,11 @@ end
 
 local function connection_text(v)
 	local l = endpoint_text(v.laddr, v.lport, v.v6)
-	local r = endpoint_text(v.raddr, v.rport, v.v6)
+	local r
+	-- A listening or unconnected socket has a zero peer: no "→ 0.0.0.0:0".
+	if not (v.rport == 0 and (v.raddr == "0.0.0.0" or v.raddr == "::")) then
+		r = endpoint_text(v.raddr, v.rport, v.v6)
+	end
 	if l and r then
 		return l .. " → " .. r
 	end

@@ -30,7 +30,9 @@
 	X(EVENT_UDP_RECV, 7, "UDP_Recv", "RECV", "datagrams received, counted per flow and interval") \
 	X(EVENT_TCP_OPEN, 8, "TCP_Open", "OPEN", "connection already open at start (snapshot)") \
 	X(EVENT_UDP_OPEN, 9, "UDP_Open", "OPEN", "UDP socket already open at start (snapshot)") \
-	X(EVENT_IDENTITY, 10, "Identity", "IDENTITY", "a process that packets' compact comments refer to")
+	X(EVENT_IDENTITY, 10, "Identity", "IDENTITY", "a process that packets' compact comments refer to") \
+	X(EVENT_TCP_LISTEN, 11, "TCP_Listen", "LISTEN", "a process listens on a port") \
+	X(EVENT_TCP_LISTEN_CLOSE, 12, "TCP_Listen_Close", "LISTEN_CLOSE", "a listening socket closed")
 /* clang-format on */
 
 enum event_type {

@@ -571,6 +571,10 @@ void capture_take_snapshot(struct capture *c)
 		return;
 	}
 	cfg.table = c->snapshot;
+	/* Open connections and UDP sockets always (their owners fill the
+	 * table); listeners when TCP_Listen is wanted. */
+	cfg.event_mask = 1u << EVENT_TCP_OPEN | 1u << EVENT_UDP_OPEN |
+			 (c->opt->event_mask & (1u << EVENT_TCP_LISTEN));
 	c->snapshot_filter = (struct snapshot_filter){
 		.pid = c->opt->pid,
 		.pid_tree = c->opt->pid_tree,

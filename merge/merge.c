@@ -252,6 +252,7 @@ static bool type_sets_owner(unsigned type)
 	case EVENT_UDP_SEND:
 	case EVENT_UDP_RECV:
 	case EVENT_UDP_OPEN:
+	case EVENT_TCP_LISTEN:
 		return true;
 	default:
 		return false;
@@ -260,23 +261,46 @@ static bool type_sets_owner(unsigned type)
 
 static bool type_closes(unsigned type)
 {
-	return type == EVENT_TCP_CLOSE || type == EVENT_TCP_CONNECT_FAILED;
+	return type == EVENT_TCP_CLOSE || type == EVENT_TCP_CONNECT_FAILED ||
+	       type == EVENT_TCP_LISTEN_CLOSE;
 }
+
+static void apply_key(struct merge *m, const struct event *ev, const struct flow_key *key,
+		      unsigned side);
 
 static void apply_event(struct merge *m, const struct event *ev)
 {
 	bool identity = (ev->present & OWNER_ITEMS) != 0;
-	bool sets = type_sets_owner(ev->type), closes = type_closes(ev->type);
+	bool closes = type_closes(ev->type);
 	struct flow_key key;
-	struct flow *f;
 	unsigned side;
 
 	if (!event_key(ev, &key, &side) || (!identity && !closes)) {
 		m->stats.events_unattributed++;
 		return;
 	}
+	apply_key(m, ev, &key, side);
+	/* A listener on the IPv6 wildcard address takes IPv4 connections
+	 * too (unless IPV6_V6ONLY, which the event does not tell): its
+	 * owner stands for IPv4 packets to the port as well. */
+	if ((ev->type == EVENT_TCP_LISTEN || ev->type == EVENT_TCP_LISTEN_CLOSE) &&
+	    key.family == AF_INET6 && addr_zero(key.addr_a, 16) && addr_zero(key.addr_b, 16)) {
+		static const uint8_t any[16];
+
+		side = flow_key_init(&key, AF_INET, ev->proto, any, ev->lport, any, 0);
+		apply_key(m, ev, &key, side);
+	}
+}
+
+static void apply_key(struct merge *m, const struct event *ev, const struct flow_key *key,
+		      unsigned side)
+{
+	bool identity = (ev->present & OWNER_ITEMS) != 0;
+	bool sets = type_sets_owner(ev->type), closes = type_closes(ev->type);
+	struct flow *f;
+
 	if (identity) {
-		if (flow_table_insert(m->flows, &key, &f) == 1 && key_wildcard(&key))
+		if (flow_table_insert(m->flows, key, &f) == 1 && key_wildcard(key))
 			m->wildcards++;
 		if (sets || !f->owner[side]) {
 			struct owner *o;
@@ -295,7 +319,7 @@ static void apply_event(struct merge *m, const struct event *ev)
 			}
 		}
 	} else {
-		f = flow_table_lookup(m->flows, &key);
+		f = flow_table_lookup(m->flows, key);
 		if (!f) {
 			m->stats.events_unattributed++;
 			return;
@@ -447,12 +471,17 @@ static void lookup_tag(struct merge *m, const struct packet_info *info, bool tou
 			     &tag->receiver, &tag->receiver_event);
 }
 
-/* Could an owner still show up for this packet? */
+/* Could an owner still show up for this packet? A side named after a
+ * listening socket's owner may still get the process that accepts the
+ * connection (a pre-forked worker, another thread): such a packet waits
+ * for the window like an untagged one, and keeps the listener's owner
+ * only if nobody accepted the connection by then. */
 static bool tag_complete(const struct packet_info *info, const struct merge_tag *tag)
 {
 	if (info->reason != PACKET_OK && info->reason != PACKET_NO_PORTS_FRAGMENT)
 		return true;
-	return tag->sender && tag->receiver;
+	return tag->sender && tag->receiver && tag->sender_event != EVENT_TCP_LISTEN &&
+	       tag->receiver_event != EVENT_TCP_LISTEN;
 }
 
 /* ---- output ---- */

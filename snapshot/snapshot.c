@@ -143,7 +143,8 @@ static bool out_of_time(struct take *t)
 
 static int resolve_config(const struct snapshot_config *in, struct snapshot_config *out)
 {
-	const uint32_t known = (1u << EVENT_TCP_OPEN) | (1u << EVENT_UDP_OPEN);
+	const uint32_t known =
+		(1u << EVENT_TCP_OPEN) | (1u << EVENT_UDP_OPEN) | (1u << EVENT_TCP_LISTEN);
 
 	if (in)
 		*out = *in;
@@ -157,7 +158,7 @@ static int resolve_config(const struct snapshot_config *in, struct snapshot_conf
 	    out->time_budget_ms > SNAPSHOT_TIME_BUDGET_LIMIT_MS)
 		return -EINVAL;
 	if (!out->event_mask)
-		out->event_mask = known;
+		out->event_mask = (1u << EVENT_TCP_OPEN) | (1u << EVENT_UDP_OPEN);
 	if (!out->max_sockets)
 		out->max_sockets = SNAPSHOT_SOCKETS_DEFAULT;
 	if (!out->max_inodes)
@@ -651,7 +652,10 @@ static int diag_handle(struct take *t, const struct nlmsghdr *nlh, uint8_t famil
 	}
 
 	memset(ev, 0, sizeof(*ev));
-	ev->type = proto == IPPROTO_TCP ? EVENT_TCP_OPEN : EVENT_UDP_OPEN;
+	if (proto == IPPROTO_UDP)
+		ev->type = EVENT_UDP_OPEN;
+	else
+		ev->type = m->idiag_state == SNAP_TCP_LISTEN ? EVENT_TCP_LISTEN : EVENT_TCP_OPEN;
 	ev->seq = ++t->seq;
 	ev->ts_ns = t->st->ts_ns;
 	ev->proto = proto;
@@ -751,8 +755,10 @@ static int diag_dump(struct take *t, int sk, uint8_t family, uint8_t proto, uint
 	msg.req.sdiag_family = family;
 	msg.req.sdiag_protocol = proto;
 	if (proto == IPPROTO_TCP) {
-		msg.req.idiag_states = TCP_OPEN_STATES;
-		if (t->cfg.tcp_listen)
+		msg.req.idiag_states = 0;
+		if (t->cfg.event_mask & (1u << EVENT_TCP_OPEN))
+			msg.req.idiag_states |= TCP_OPEN_STATES;
+		if (t->cfg.event_mask & (1u << EVENT_TCP_LISTEN))
 			msg.req.idiag_states |= 1u << SNAP_TCP_LISTEN;
 		msg.req.idiag_ext = 1u << (INET_DIAG_INFO - 1);
 	} else {
@@ -815,12 +821,12 @@ static int dump_netns(struct take *t, const struct netns_ref *n)
 {
 	static const struct {
 		uint8_t family, proto;
-		enum event_type type;
+		uint32_t types; /* the event types a dump reports */
 	} dumps[] = {
-	    { AF_INET, IPPROTO_TCP, EVENT_TCP_OPEN },
-	    { AF_INET6, IPPROTO_TCP, EVENT_TCP_OPEN },
-	    { AF_INET, IPPROTO_UDP, EVENT_UDP_OPEN },
-	    { AF_INET6, IPPROTO_UDP, EVENT_UDP_OPEN },
+	    { AF_INET, IPPROTO_TCP, 1u << EVENT_TCP_OPEN | 1u << EVENT_TCP_LISTEN },
+	    { AF_INET6, IPPROTO_TCP, 1u << EVENT_TCP_OPEN | 1u << EVENT_TCP_LISTEN },
+	    { AF_INET, IPPROTO_UDP, 1u << EVENT_UDP_OPEN },
+	    { AF_INET6, IPPROTO_UDP, 1u << EVENT_UDP_OPEN },
 	};
 	int sk, fatal = 0, r = 0;
 	size_t i;
@@ -839,7 +845,7 @@ static int dump_netns(struct take *t, const struct netns_ref *n)
 		return 0;
 	}
 	for (i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
-		if (!(t->cfg.event_mask & (1u << dumps[i].type)))
+		if (!(t->cfg.event_mask & dumps[i].types))
 			continue;
 		r = diag_dump(t, sk, dumps[i].family, dumps[i].proto, n->ino);
 		if (r == -ENOENT) {

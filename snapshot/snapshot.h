@@ -56,9 +56,10 @@
 struct snapshot;
 
 struct snapshot_config {
-	/* Bit (1 << EVENT_TCP_OPEN) and/or (1 << EVENT_UDP_OPEN); 0 means both. */
+	/* Bits (1 << EVENT_TCP_OPEN), (1 << EVENT_UDP_OPEN) and
+	 * (1 << EVENT_TCP_LISTEN: listening TCP sockets, raddr 0, rport 0);
+	 * 0 means TCP_Open and UDP_Open. */
 	uint32_t event_mask;
-	bool tcp_listen;	 /* also report listening TCP sockets (raddr 0, rport 0) */
 	bool host_netns_only;	 /* only the caller's network namespace */
 	uint32_t max_sockets;	 /* 0: SNAPSHOT_SOCKETS_DEFAULT */
 	uint32_t max_inodes;	 /* 0: SNAPSHOT_INODES_DEFAULT */
@@ -102,7 +103,8 @@ struct snapshot_stats {
 typedef int (*snapshot_event_fn)(const struct event *ev, void *ctx);
 
 /* Take the snapshot (cfg may be NULL for the defaults). Every event has
- * type EVENT_TCP_OPEN or EVENT_UDP_OPEN, ts_ns = the snapshot time (wall
+ * type EVENT_TCP_OPEN, EVENT_UDP_OPEN or (a listening socket, when asked)
+ * EVENT_TCP_LISTEN, ts_ns = the snapshot time (wall
  * clock at its start, so it sorts before events recorded during it), seq
  * counting from 1, proto, family, addresses, ports, netns, socket cookie,
  * uid, and when the owner is known pid, tid (= pid: a snapshot cannot know

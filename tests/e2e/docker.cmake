@@ -19,9 +19,10 @@ set_tests_properties(e2e_docker_scale PROPERTIES LABELS "e2e" TIMEOUT 120
 # Issue 17: a container capture holds only its namespace's events next to a
 # loopback load elsewhere; alike pod names in two namespaces and a container
 # named like a pod are told apart; a container whose lowest pids are
-# short-lived is listed every time; docker rename reaches later events.
+# short-lived is listed every time; docker rename reaches later events; a
+# container's server that accepts late has its first packets named.
 add_test(NAME e2e_docker_scope
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/docker_scope.sh $<TARGET_FILE:ebpfdump>
-                 $<TARGET_FILE:docker_dump> ${CMAKE_SOURCE_DIR})
+                 $<TARGET_FILE:docker_dump> ${CMAKE_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_server>)
 set_tests_properties(e2e_docker_scope PROPERTIES LABELS "e2e" TIMEOUT 180
                      SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)

@@ -62,6 +62,8 @@ docker_make_image() {
 	mkdir -p "$root/bin" "$root/tmp" "$root/www"
 	cp "$bb" "$root/bin/busybox"
 	for a in sh httpd sleep cat ls wget; do ln -s busybox "$root/bin/$a"; done
+	# Where the host's /usr, mounted by a test, has the C library.
+	ln -s usr/lib "$root/lib" && ln -s usr/lib64 "$root/lib64"
 	echo "hello from ebpfdump e2e" >"$root/www/index.html"
 	tar -C "$root" -c . | $DOCKER import - "$DOCKER_IMAGE" >/dev/null
 }

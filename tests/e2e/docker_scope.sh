@@ -13,11 +13,16 @@
 # - listing: a container whose lowest pids are short-lived children (the
 #   host's pid counter set back below the container's first process, as
 #   after a wrap-around) is listed every time;
-# - rename: `docker rename` during the capture reaches later events.
+# - rename: `docker rename` during the capture reaches later events;
+# - late accept: a server in a container that accepts seconds after the
+#   handshakes (it listened before the capture: the snapshot reports it) has
+#   every packet of its connections named, the first ones after the
+#   listening socket's owner.
 #
-# usage: docker_scope.sh EBPFDUMP DOCKER_DUMP SOURCE_DIR   (root; 77 without Docker)
+# usage: docker_scope.sh EBPFDUMP DOCKER_DUMP SOURCE_DIR TOOLS_DIR
+#        (root; 77 without Docker)
 set -u
-tool=$1 dump=$2 src=$3
+tool=$1 dump=$2 src=$3 tools=$4
 . "$src/tests/e2e/lib.sh"
 . "$src/tests/e2e/docker_lib.sh"
 T=$E2E_TMP
@@ -164,6 +169,43 @@ id12=$(docker_id "$new" | cut -c1-12)
 	--duration 1 --debug-file "$T/id.log" >/dev/null 2>"$T/id.err"
 check "--container $id12 (an id's first 12 characters): its veth ($(grep -o "host interface [^ ,]*" "$T/id.log"))" \
 	'grep -q "host interface $web_veth," "$T/id.log"'
+# --- late accept (issue 17.7): our tcp_server in a container (the host's
+# /usr and the tools directory mounted read-only), listening before the
+# capture, accepting seconds after its three clients' handshakes, data included.
+late=ebpfdump-slate-$E2E_SFX
+docker_run "$late" -v /usr:/usr:ro -v "$tools:/t:ro" "$DOCKER_IMAGE" /t/tcp_server \
+	--listen 0.0.0.0 --port 9000 --count 3 --accept-delay-ms 6000 --send 100 --recv 100 ||
+	bad "run $late"
+late_ip=$($DOCKER inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$late")
+late_veth=$(docker_host_veth "$late")
+out=$T/late.pcapng
+"$tool" --capture --extcap-interface "ebpf@$late_veth@$late" --fifo "$out" --debug-file "$out.log" \
+	>/dev/null 2>"$T/late.err" &
+cap=$!
+wait_started "$out.log"
+clients=()
+for i in 1 2 3; do
+	"$tools/tcp_client" --connect "$late_ip" --port 9000 --send 100 --recv 100 >"$T/late.cli$i" &
+	clients+=($!)
+done
+wait "${clients[@]}"
+sleep 0.3
+kill -INT "$cap" 2>/dev/null # it may have stopped: the container exits, its veth goes
+wait "$cap"
+check "late accept: capture exits 0 ($(head -1 "$T/late.err"))" '[ $? = 0 ]'
+tshark -r "$out" "${tshark_lua[@]}" -Y "tcp.port == 9000" -T fields -E separator='|' \
+	-e frame.time_epoch -e ebpf.comm >"$T/late.pkts" 2>/dev/null
+first_accept=$(tshark -r "$out" "${tshark_lua[@]}" -Y 'ebpf.event == "TCP_Accept"' -T fields \
+	-e frame.time_epoch 2>/dev/null | head -1)
+before=$(awk -F'|' -v a="${first_accept:-0}" '$1 < a' "$T/late.pkts" | wc -l)
+named=$(grep -c '|tcp_client,tcp_server$\||tcp_server,tcp_client$' "$T/late.pkts")
+check "late accept: $before of $(wc -l <"$T/late.pkts") packets came before the first accept" \
+	'[ -n "$first_accept" ] && [ "$before" -ge 12 ]'
+check "late accept: every packet names tcp_client and tcp_server ($named of $(wc -l <"$T/late.pkts"))" \
+	'[ -s "$T/late.pkts" ] && [ "$named" = "$(wc -l <"$T/late.pkts")" ]'
+check "late accept: the snapshot's TCP_Listen names the container's server" \
+	'tshark -r "$out" "${tshark_lua[@]}" -Y "ebpf.event == \"TCP_Listen\" && ebpf.lport == 9000" -T fields -e ebpf.comm -e ebpf.container 2>/dev/null | grep -qx "tcp_server.$late"'
+
 # --container beside another --ifname: the container's veth first (its
 # events' scope), then lo, each its own interface.
 "$tool" --capture --extcap-interface ebpfevents --container "$new" --ifname lo --fifo "$T/x.pcapng" \

@@ -210,6 +210,54 @@ pk=$(tshark -r "$T/argv.pcapng" "${tshark_lua[@]}" -Y "tcp.dstport == 7003 && eb
 	-T json -e ebpf.cmdline 2>/dev/null | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]["_source"]["layers"]["ebpf.cmdline"][0]))' 2>/dev/null)
 check "argv not UTF-8: the packets' sender cmdline is the same ($pk)" '[ "$pk" = "$truth" ]'
 
+# Late accepts (issue 17.7): servers that call accept() long after the handshake. One
+# listened before the capture started (the snapshot reports it), one after (the kernel
+# does). Their connections' first packets (handshake, the client's data) arrive 0.4-1.5 s
+# before the accept, far beyond the 50 ms window: they are named after the listening
+# socket's owner, the same server process, and the later ones after the acceptor.
+ip netns exec "$NS" "$tools/tcp_server" --listen 198.18.7.2 --port 7005 --send 100 --recv 100 \
+	--count 1 --accept-delay-ms 4000 >"$T/lsrv1" &
+lsrv1=$!
+wait_for_line "$T/lsrv1" listening
+"$tool" --capture --extcap-interface ebpfevents --ifname "$VH" \
+	--extcap-capture-filter "tcp port 7005 or tcp port 7006" --fifo "$T/late.pcapng" \
+	--debug-file "$T/late.pcapng.log" >/dev/null 2>"$T/late.err" &
+cap=$!
+E2E_PIDS+=("$cap")
+wait_started "$T/late.pcapng.log"
+ip netns exec "$NS" "$tools/tcp_server" --listen 198.18.7.2 --port 7006 --send 100 --recv 100 \
+	--count 1 --accept-delay-ms 1500 >"$T/lsrv2" &
+lsrv2=$!
+wait_for_line "$T/lsrv2" listening
+"$tools/tcp_client" --connect 198.18.7.2 --port 7005 --send 100 --recv 100 >"$T/lcli1" &
+lcli1=$!
+"$tools/tcp_client" --connect 198.18.7.2 --port 7006 --send 100 --recv 100 >"$T/lcli2"
+wait "$lcli1" "$lsrv1" "$lsrv2"
+sleep 0.3
+kill -INT "$cap"
+wait "$cap"
+check "late accept: capture exits 0" '[ $? = 0 ]'
+for port in 7005 7006; do
+	n=$((port - 7004))
+	lpid=$(kv "$T/lsrv$n" pid) lc=$(kv "$T/lcli$n" pid)
+	tshark -r "$T/late.pcapng" "${tshark_lua[@]}" -Y "tcp.port == $port" -T fields \
+		-E separator='|' -e frame.time_epoch -e tcp.srcport -e ebpf.pid >"$T/late$n.pkts" 2>/dev/null
+	acc=$(tshark -r "$T/late.pcapng" "${tshark_lua[@]}" -T fields -e frame.time_epoch \
+		-Y "ebpf.event == \"TCP_Accept\" && ebpf.lport == $port" 2>/dev/null | head -1)
+	before=$(awk -F'|' -v a="${acc:-0}" '$1 < a' "$T/late$n.pkts" | wc -l)
+	bad=$(awk -F'|' -v s="$lpid" -v c="$lc" -v p="$port" '{
+		want = ($2 == p) ? s "," c : c "," s
+		if ($3 != want) n++ } END { print n + 0 }' "$T/late$n.pkts")
+	check "late accept, port $port: $before packets before the accept (at $acc)" \
+		'[ -n "$acc" ] && [ "$before" -ge 4 ]'
+	check "late accept, port $port: every packet names client $lc and server $lpid ($bad of $(wc -l <"$T/late$n.pkts") do not)" \
+		'[ "$bad" = 0 ] && [ -s "$T/late$n.pkts" ]'
+	check "late accept, port $port: a TCP_Listen names the server" \
+		'tshark -r "$T/late.pcapng" "${tshark_lua[@]}" -T fields -e ebpf.pid -Y "ebpf.event == \"TCP_Listen\" && ebpf.lport == $port" 2>/dev/null | grep -qx "$lpid"'
+	check "late accept, port $port: a TCP_Listen_Close when it exits" \
+		'[ "$(tshark -r "$T/late.pcapng" "${tshark_lua[@]}" -Y "ebpf.event == \"TCP_Listen_Close\" && ebpf.lport == $port && ebpf.pid == $lpid" 2>/dev/null | wc -l)" = 1 ]'
+done
+
 # The interface vanishes mid-capture: a clean stop, a message, a valid file.
 "$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --fifo "$T/gone.pcapng" --debug-file "$T/gone.pcapng.log" \
 	>/dev/null 2>"$T/gone.err" &

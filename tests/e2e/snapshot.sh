@@ -168,6 +168,7 @@ expect "shared socket names the lowest pid" 1 "$out" event=UDP_Open netns="$ino_
 	pid="$shared_min" lport=5355
 check "shared socket counted" '[ "$(stat_of "$out" sockets_shared)" -ge 1 ]'
 expect "listeners not reported by default" 0 "$out" event=TCP_Open netns="$ino_s" lport=5001 rport=0
+expect "listeners not reported by default (TCP_Listen)" 0 "$out" event=TCP_Listen
 expect "big namespace, server ends" $BIG "$out" event=TCP_Open netns="$ino_b" pid="$pid_bsrv" lport=6000
 expect "big namespace, client ends" $BIG "$out" event=TCP_Open netns="$ino_b" pid="$pid_bcli" rport=6000
 expect "cookies on every event" 0 "$out" event=TCP_Open cookie=0
@@ -195,8 +196,9 @@ check "fill: by cookie ($cookie)" '[[ "$(grep "^fill" "$out2")" == "fill r=0 pid
 # --- options and limits ---------------------------------------------------
 out3=$E2E_TMP/snap3.out
 "$dump" --listen --tcp-only >"$out3" 2>&1
-expect "listeners when asked" 1 "$out3" event=TCP_Open netns="$ino_s" pid="$pid_srv4" lport=5001 \
+expect "listeners when asked" 1 "$out3" event=TCP_Listen netns="$ino_s" pid="$pid_srv4" lport=5001 \
 	rport=0
+expect "listeners when asked, as TCP_Listen only" 0 "$out3" event=TCP_Open lport=5001 rport=0
 expect "--tcp-only: no UDP" 0 "$out3" event=UDP_Open
 out4=$E2E_TMP/snap4.out
 "$dump" --host-only >"$out4" 2>&1

@@ -238,6 +238,7 @@ int main(int argc, char **argv)
 	struct dump_ctx ctx = { 0 };
 	struct snapshot *table = NULL;
 	unsigned n_fills = 0, i;
+	bool listen = false;
 	uint64_t v, table_size = 0, ns_before, ns_after;
 	int c, r;
 
@@ -245,7 +246,7 @@ int main(int argc, char **argv)
 		r = 0;
 		switch (c) {
 		case 'l':
-			cfg.tcp_listen = true;
+			listen = true;
 			break;
 		case 'H':
 			cfg.host_netns_only = true;
@@ -292,6 +293,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (listen)
+		cfg.event_mask = (cfg.event_mask ? cfg.event_mask
+						 : 1u << EVENT_TCP_OPEN | 1u << EVENT_UDP_OPEN) |
+				 1u << EVENT_TCP_LISTEN;
 	if (optind != argc) {
 		usage();
 		return 2;

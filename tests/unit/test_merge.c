@@ -770,6 +770,79 @@ static void test_udp_wildcard(void)
 	merge_free(m);
 }
 
+/* TCP_Listen names the listener's owner for a connection's packets that
+ * nobody accepted yet; an accept within the window wins; the listener's
+ * side is no reason to leave early; IPv6 "::" covers IPv4; a closed
+ * listener names nobody once its linger is over. */
+static void pass_tagged(struct merge_config *cfg);
+
+static void test_tcp_listener(void)
+{
+	struct merge *m = new_merge(pass_tagged);
+	struct ep any80 = ep4(0, 0, 0, 0, 80), none = { .family = AF_INET };
+	struct ep cl = ep4(192, 0, 2, 7, 40000), web = ep4(10, 0, 0, 1, 80);
+	struct event listen = event_of(EVENT_TCP_LISTEN, T0, 10, "nginx", 6, any80, none);
+	struct merge_stats st;
+
+	merge_push_event(m, &listen);
+	CHECK(nout == 1);
+	/* SYN in, SYN-ACK out: the listener's side waits (pass_tagged or
+	 * not), nobody accepts within the window, so they keep the
+	 * listener's owner. */
+	struct merge_packet syn = tcp_packet(T0 + 1 * MS, cl, web);
+	struct merge_packet synack = tcp_packet(T0 + 2 * MS, web, cl);
+
+	merge_push_packet(m, &syn);
+	merge_push_packet(m, &synack);
+	CHECK(nout == 1);
+	merge_advance(m, T0 + 2 * MS + MERGE_WINDOW_DEFAULT_NS);
+	CHECK(nout == 3);
+	CHECK(outs[1].rpid == 10 && outs[1].rtype == EVENT_TCP_LISTEN && outs[1].spid == 0);
+	CHECK(outs[2].spid == 10 && outs[2].stype == EVENT_TCP_LISTEN);
+
+	/* A local client's connection: its SYN is tagged on both sides at
+	 * once, but the listener's side is not final, so it waits, and the
+	 * worker that accepts within the window names it. */
+	struct ep cl2 = ep4(10, 0, 0, 1, 40001);
+	struct event conn = event_of(EVENT_TCP_CONNECT, T0 + 99 * MS, 30, "curl", 6, cl2, web);
+	struct merge_packet syn2 = tcp_packet(T0 + 100 * MS, cl2, web);
+	struct event acc = event_of(EVENT_TCP_ACCEPT, T0 + 130 * MS, 11, "nginx", 6, web, cl2);
+
+	merge_push_event(m, &conn);
+	merge_push_packet(m, &syn2);
+	CHECK(nout == 4);
+	merge_push_event(m, &acc);
+	merge_advance(m, T0 + 200 * MS);
+	CHECK(nout == 6 && outs[4].spid == 30 && outs[4].rpid == 11 &&
+	      outs[4].rtype == EVENT_TCP_ACCEPT);
+
+	/* Dual stack: a listener on [::]:8080 takes IPv4 connections. */
+	struct ep any6 = { .family = AF_INET6, .port = 8080 }, none6 = { .family = AF_INET6 };
+	struct event listen6 = event_of(EVENT_TCP_LISTEN, T0 + 300 * MS, 20, "java", 6, any6, none6);
+	struct merge_packet syn4 = tcp_packet(T0 + 301 * MS, cl, ep4(10, 0, 0, 1, 8080));
+	struct merge_packet syn6 = tcp_packet(T0 + 302 * MS, ep6(9, 40002), ep6(1, 8080));
+
+	merge_push_event(m, &listen6);
+	merge_push_packet(m, &syn4);
+	merge_push_packet(m, &syn6);
+	merge_advance(m, T0 + 400 * MS);
+	CHECK(nout == 9 && outs[7].rpid == 20 && outs[8].rpid == 20);
+
+	/* Closed: once its linger is over, the port names nobody. */
+	struct event unlisten =
+		event_of(EVENT_TCP_LISTEN_CLOSE, T0 + 500 * MS, 10, "nginx", 6, any80, none);
+	struct merge_packet late = tcp_packet(T0 + 500 * MS + 2 * MERGE_LINGER_DEFAULT_NS, cl, web);
+
+	merge_push_event(m, &unlisten);
+	merge_advance(m, T0 + 500 * MS + 2 * MERGE_LINGER_DEFAULT_NS);
+	merge_push_packet(m, &late);
+	merge_flush(m);
+	CHECK(nout == 11 && outs[10].rpid == 0 && outs[10].spid == 0);
+	merge_get_stats(m, &st);
+	CHECK_EQ_U64(st.packets_held, 6);
+	merge_free(m);
+}
+
 static void test_fragments(void)
 {
 	struct merge *m = new_merge(NULL);
@@ -1086,6 +1159,7 @@ int main(void)
 	test_eviction_and_owners();
 	test_both_local_ipv6_and_mapped();
 	test_udp_wildcard();
+	test_tcp_listener();
 	test_fragments();
 	test_non_ip_and_ethernet();
 	test_pass_tagged();

@@ -330,7 +330,7 @@ static int on_event(const struct event *ev, void *ctx)
 		   ev->rport == s->client_port) {
 		s->server = *ev;
 		s->have_server = true;
-	} else if (ev->type == EVENT_TCP_OPEN && ev->lport == s->server_port && ev->rport == 0) {
+	} else if (ev->type == EVENT_TCP_LISTEN && ev->lport == s->server_port && ev->rport == 0) {
 		s->listener = *ev;
 		s->have_listener = true;
 	} else if (ev->type == EVENT_UDP_OPEN && ev->lport == s->udp_port) {
@@ -468,7 +468,8 @@ static void test_take(void)
 	seen.server_port = local_port(lfd);
 	seen.udp_port = local_port(ufd);
 	seen.netns = (uint64_t)ns.st_ino;
-	cfg = (struct snapshot_config){ .host_netns_only = true, .tcp_listen = true };
+	cfg = (struct snapshot_config){ .host_netns_only = true,
+					.event_mask = 1u << EVENT_TCP_OPEN | 1u << EVENT_TCP_LISTEN };
 	CHECK_EQ_U64(snapshot_take(&cfg, on_event, &seen, &st), 0);
 	CHECK(seen.have_listener && seen.listener.pid == (uint32_t)getpid());
 	CHECK(!EVENT_HAS(&seen.listener, ITEM_BYTES_SENT));
