@@ -5,11 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "enrich/docker.h"
@@ -22,6 +25,12 @@
 #define CONTAINER_CACHE_SETS (CONTAINER_CACHE_SIZE / CONTAINER_CACHE_WAYS)
 /* Largest /proc/PID/cgroup read (13 v1 hierarchies with long paths fit). */
 #define CONTAINER_CGROUP_FILE_MAX 16384u
+/* Docker's event stream is opened again after this long when it could not
+ * be opened or ended. */
+#define CONTAINER_STREAM_RETRY_MS 5000u
+/* Answers waiting for container_resolver_poll(): those of every request
+ * queued, and the event stream's. */
+#define CONTAINER_ASYNC_ANSWERS (2 * CONTAINER_ASYNC_QUEUE)
 /* Characters of an id shown in reasons ("docker ps" shows as many). */
 #define CONTAINER_SHORT_ID 12
 
@@ -30,6 +39,9 @@ _Static_assert(CONTAINER_CACHE_SIZE % CONTAINER_CACHE_WAYS == 0, "cache size mus
 struct cache_entry {
 	bool used;
 	bool negative;		    /* a failed lookup, retried after expires_ms */
+	bool pending;		    /* asynchronous mode: a lookup is under way */
+	uint64_t pending_since;	    /* ...since then (ms, monotonic) */
+	bool placeholder;	    /* no names yet, only the pending lookup */
 	int error;		    /* why, for negative entries */
 	uint64_t expires_ms;	    /* asked again after (names kept if that fails) */
 	uint64_t stamp;		    /* last use, for replacement within a set */
@@ -58,6 +70,7 @@ struct container_resolver {
 	char crio_root[PATH_MAX];
 	char podman_root[PATH_MAX];
 	unsigned timeout_ms, backoff_ms, negative_ttl_ms, positive_ttl_ms;
+	unsigned async_timeout_ms;
 
 	struct cache_entry *cache;    /* CONTAINER_CACHE_SIZE, by set */
 	struct cgroup_entry *cgroups; /* CONTAINER_CGROUP_CACHE_SIZE, direct-mapped */
@@ -68,6 +81,34 @@ struct container_resolver {
 	char reason[CONTAINER_REASON_MAX];
 	bool has_reason;
 	uint64_t answers; /* runtime answers, for container_resolver_answers() */
+	uint64_t async_refused; /* lookups not queued: the queue was full */
+
+	struct async *async; /* NULL: lookups run in the caller's thread */
+};
+
+/* Asynchronous mode (container_resolver_start_async): a worker thread owns
+ * the runtime queries (fetch(), the sources' state, reason/has_reason); the
+ * caller's thread owns the cache. Requests and answers cross in two rings
+ * under one mutex; the worker writes the eventfd after each answer. */
+struct async_answer {
+	struct container_info info; /* info.id: the id asked for */
+	int error;
+	char reason[CONTAINER_REASON_MAX]; /* "" when none */
+};
+
+struct async {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	int efd;  /* answers wait: the caller polls it */
+	int wake; /* requests wait: the worker polls it */
+	/* busy: the worker waits for a runtime (a query, opening the event
+	 * stream), not for the wake fd */
+	bool stop, busy, orphaned;
+	struct cgroup_identity ask[CONTAINER_ASYNC_QUEUE];
+	unsigned ask_head, ask_len;
+	struct async_answer *answers; /* CONTAINER_ASYNC_ANSWERS */
+	unsigned ans_head, ans_len;
+	char reason[CONTAINER_REASON_MAX]; /* the last poll's first failure */
 };
 
 static int copy_path(char *dst, const char *value, const char *fallback)
@@ -123,6 +164,8 @@ int container_resolver_new(const struct container_config *cfg, struct container_
 	r->docker.label = "docker";
 	r->podman.label = "podman";
 	r->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : CONTAINER_TIMEOUT_MS;
+	r->async_timeout_ms =
+	    cfg->async_timeout_ms ? cfg->async_timeout_ms : CONTAINER_ASYNC_TIMEOUT_MS;
 	r->backoff_ms = cfg->backoff_ms ? cfg->backoff_ms : CONTAINER_BACKOFF_MS;
 	r->negative_ttl_ms =
 	    cfg->negative_ttl_ms ? cfg->negative_ttl_ms : CONTAINER_NEGATIVE_TTL_MS;
@@ -132,8 +175,37 @@ int container_resolver_new(const struct container_config *cfg, struct container_
 	return 0;
 }
 
+static void async_free(struct async *a);
+
 struct container_resolver *container_resolver_free(struct container_resolver *r)
 {
+	if (r && r->async) {
+		struct async *a = r->async;
+		pthread_t thread = a->thread;
+		uint64_t one = 1;
+		bool busy;
+
+		/* Under the lock: once it is released, an orphaned worker
+		 * may free a at any time. */
+		pthread_mutex_lock(&a->mu);
+		a->stop = true;
+		busy = a->busy;
+		a->orphaned = busy;
+		if (write(a->wake, &one, sizeof(one)) < 0) {
+			/* EAGAIN: it is woken already */
+		}
+		pthread_mutex_unlock(&a->mu);
+		if (busy) {
+			/* A lookup is waiting on a runtime (up to its deadline):
+			 * do not wait for it; the worker frees everything when
+			 * it returns. A stop stays prompt. */
+			pthread_detach(thread);
+			return NULL;
+		}
+		pthread_join(thread, NULL);
+		r->async = NULL;
+		async_free(a);
+	}
 	if (r) {
 		free(r->cache);
 		free(r->cgroups);
@@ -257,7 +329,7 @@ static int ask_source(struct container_resolver *r, struct source *s, const char
 		return -ENOENT;
 	if (now < s->down_until)
 		return -EAGAIN;
-	e = docker_inspect(s->path, id, r->timeout_ms, info, &why);
+	e = docker_inspect(s->path, id, r->async ? r->async_timeout_ms : r->timeout_ms, info, &why);
 	if (e == 0) {
 		s->last_error = 0;
 		return 0;
@@ -391,6 +463,299 @@ static int fetch(struct container_resolver *r, const struct cgroup_identity *id,
 	return err == -ENOENT ? -ESRCH : err;
 }
 
+/* ---- asynchronous mode ---- */
+
+/* Post an answer; false when the ring is full. Called with a->mu held. */
+static bool async_post_locked(struct async *a, const struct async_answer *ans)
+{
+	uint64_t one = 1;
+
+	if (a->ans_len == CONTAINER_ASYNC_ANSWERS)
+		return false;
+	a->answers[(a->ans_head + a->ans_len) % CONTAINER_ASYNC_ANSWERS] = *ans;
+	a->ans_len++;
+	if (write(a->efd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is full, the caller wakes anyway */
+	}
+	return true;
+}
+
+/* A container named by Docker's event stream (created, started, renamed):
+ * into the cache like a lookup's answer, unless the ring has no room for
+ * it beside the answers that requests are owed (then a lookup asks). */
+static int stream_answer(const struct container_info *info, void *userdata)
+{
+	struct async *a = ((struct container_resolver *)userdata)->async;
+	struct async_answer ans;
+
+	memset(&ans, 0, sizeof(ans));
+	ans.info = *info;
+	ans.info.runtime = CONTAINER_RUNTIME_DOCKER;
+	pthread_mutex_lock(&a->mu);
+	if (a->ans_len + a->ask_len + a->busy + 1 < CONTAINER_ASYNC_ANSWERS)
+		async_post_locked(a, &ans);
+	pthread_mutex_unlock(&a->mu);
+	return 0;
+}
+
+/* Idle: keep Docker's event stream open (retried every
+ * CONTAINER_STREAM_RETRY_MS while it cannot be), wait for it or a request. */
+static void async_idle(struct container_resolver *r, struct docker_events **stream,
+		       uint64_t *retry_at)
+{
+	struct async *a = r->async;
+	struct pollfd p[2] = {{.fd = a->wake, .events = POLLIN}, {.fd = -1, .events = POLLIN}};
+	uint64_t now = clock_ms(CLOCK_MONOTONIC), count;
+	int timeout = -1;
+
+	if (!*stream && r->docker.path[0] && now >= *retry_at) {
+		*retry_at = now + CONTAINER_STREAM_RETRY_MS;
+		if (access(r->docker.path, F_OK) < 0)
+			return;
+		/* Opening may wait for the daemon: busy, so that a stop
+		 * does not wait for it (container_resolver_free). */
+		pthread_mutex_lock(&a->mu);
+		if (a->stop) {
+			pthread_mutex_unlock(&a->mu);
+			return;
+		}
+		a->busy = true;
+		pthread_mutex_unlock(&a->mu);
+		if (docker_events_open(r->docker.path, r->async_timeout_ms, stream, NULL) < 0)
+			*stream = NULL;
+		pthread_mutex_lock(&a->mu);
+		a->busy = false;
+		pthread_mutex_unlock(&a->mu);
+		return; /* the loop looks at stop and requests first */
+	}
+	if (*stream)
+		p[1].fd = docker_events_fd(*stream);
+	else if (r->docker.path[0])
+		timeout = *retry_at > now ? (int)(*retry_at - now) : 0;
+	if (poll(p, 2, timeout) <= 0)
+		return;
+	if ((p[0].revents & POLLIN) && read(a->wake, &count, sizeof(count)) < 0) {
+		/* EAGAIN: another wake-up took it */
+	}
+	if (*stream && p[1].revents && docker_events_read(*stream, stream_answer, r) < 0) {
+		/* The daemon went away or restarted: open it again later. */
+		docker_events_close(*stream);
+		*stream = NULL;
+	}
+}
+
+static void *async_worker(void *arg)
+{
+	struct container_resolver *r = arg;
+	struct async *a = r->async;
+	struct docker_events *stream = NULL;
+	uint64_t retry_at = 0;
+	bool orphaned;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		struct cgroup_identity id;
+		struct async_answer ans;
+
+		if (a->stop)
+			break;
+		if (!a->ask_len) {
+			pthread_mutex_unlock(&a->mu);
+			async_idle(r, &stream, &retry_at);
+			pthread_mutex_lock(&a->mu);
+			continue;
+		}
+		id = a->ask[a->ask_head];
+		a->ask_head = (a->ask_head + 1) % CONTAINER_ASYNC_QUEUE;
+		a->ask_len--;
+		a->busy = true; /* a query: a stop does not wait for it */
+		pthread_mutex_unlock(&a->mu);
+
+		memset(&ans, 0, sizeof(ans));
+		r->has_reason = false;
+		ans.error = fetch(r, &id, &ans.info);
+		if (ans.error < 0 && r->has_reason)
+			snprintf(ans.reason, sizeof(ans.reason), "%s", r->reason);
+		/* The runtime's id is the full one; the cache key stays the
+		 * one asked. */
+		event_copy_str(ans.info.id, sizeof(ans.info.id), id.id, strlen(id.id));
+		if (ans.info.runtime == CONTAINER_RUNTIME_NONE ||
+		    ans.info.runtime == CONTAINER_RUNTIME_UNKNOWN)
+			ans.info.runtime = id.runtime;
+
+		pthread_mutex_lock(&a->mu);
+		a->busy = false;
+		/* Room is kept for the answer of every request taken
+		 * (async_request, stream_answer). */
+		async_post_locked(a, &ans);
+	}
+	orphaned = a->orphaned;
+	pthread_mutex_unlock(&a->mu);
+	docker_events_close(stream);
+	if (orphaned) {
+		/* container_resolver_free() left while this thread was busy. */
+		r->async = NULL;
+		async_free(a);
+		container_resolver_free(r);
+	}
+	return NULL;
+}
+
+static void async_free(struct async *a)
+{
+	pthread_mutex_destroy(&a->mu);
+	if (a->efd >= 0)
+		close(a->efd);
+	if (a->wake >= 0)
+		close(a->wake);
+	free(a->answers);
+	free(a);
+}
+
+int container_resolver_start_async(struct container_resolver *r)
+{
+	struct async *a;
+	int e;
+
+	if (r->async)
+		return 0;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	pthread_mutex_init(&a->mu, NULL);
+	a->answers = calloc(CONTAINER_ASYNC_ANSWERS, sizeof(*a->answers));
+	a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	a->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!a->answers || a->efd < 0 || a->wake < 0) {
+		e = a->efd < 0 || a->wake < 0 ? -errno : -ENOMEM;
+		async_free(a);
+		return e;
+	}
+	r->async = a;
+	e = -pthread_create(&a->thread, NULL, async_worker, r);
+	if (e) {
+		r->async = NULL;
+		async_free(a);
+		return e;
+	}
+	return 0;
+}
+
+int container_resolver_fd(const struct container_resolver *r)
+{
+	return r->async ? r->async->efd : -1;
+}
+
+/* Queue a lookup. Returns 0, or -EAGAIN when the queue (requests plus
+ * answers not yet polled) is full. */
+static int async_request(struct container_resolver *r, const struct cgroup_identity *id)
+{
+	struct async *a = r->async;
+	uint64_t one = 1;
+	int e = 0;
+
+	pthread_mutex_lock(&a->mu);
+	if (a->ask_len == CONTAINER_ASYNC_QUEUE ||
+	    a->ask_len + a->ans_len + a->busy + 1 >= CONTAINER_ASYNC_ANSWERS) {
+		e = -EAGAIN;
+	} else {
+		a->ask[(a->ask_head + a->ask_len) % CONTAINER_ASYNC_QUEUE] = *id;
+		a->ask_len++;
+		if (write(a->wake, &one, sizeof(one)) < 0) {
+			/* EAGAIN: the worker is woken already */
+		}
+	}
+	pthread_mutex_unlock(&a->mu);
+	return e;
+}
+
+/* Not fresh in the cache: ask the worker (once per container at a time).
+ * Names known before (expired) serve meanwhile; without any, -EINPROGRESS. */
+static int lookup_async(struct container_resolver *r, const struct cgroup_identity *id,
+			struct cache_entry *e, const struct container_info **ret)
+{
+	bool stale = e && !e->negative && !e->placeholder;
+	uint64_t now = clock_ms(CLOCK_MONOTONIC);
+
+	/* An answer is owed for every request; one far overdue is asked
+	 * again rather than waited for forever. */
+	if (!e || !e->pending || now > e->pending_since + 2ull * r->async_timeout_ms) {
+		if (async_request(r, id) < 0) {
+			r->async_refused++;
+			if (stale) {
+				*ret = &e->info;
+				return 0;
+			}
+			return -EAGAIN;
+		}
+		if (!e) {
+			e = cache_slot(r, id->id);
+			memset(e, 0, sizeof(*e));
+			e->used = true;
+			e->placeholder = true;
+			e->stamp = ++r->stamp;
+			event_copy_str(e->info.id, sizeof(e->info.id), id->id, strlen(id->id));
+		}
+		e->pending = true;
+		e->pending_since = now;
+	}
+	if (stale) {
+		*ret = &e->info;
+		return 0;
+	}
+	return -EINPROGRESS;
+}
+
+int container_resolver_poll(struct container_resolver *r, const char **ret_reason)
+{
+	struct async *a = r->async;
+	struct async_answer ans;
+	uint64_t count;
+	int n = 0;
+
+	if (ret_reason)
+		*ret_reason = NULL;
+	if (!a)
+		return 0;
+	if (read(a->efd, &count, sizeof(count)) < 0) {
+		/* EAGAIN: nothing new since the last poll */
+	}
+	a->reason[0] = '\0';
+	for (;;) {
+		struct cache_entry *e;
+
+		pthread_mutex_lock(&a->mu);
+		if (!a->ans_len) {
+			pthread_mutex_unlock(&a->mu);
+			break;
+		}
+		ans = a->answers[a->ans_head];
+		a->ans_head = (a->ans_head + 1) % CONTAINER_ASYNC_ANSWERS;
+		a->ans_len--;
+		pthread_mutex_unlock(&a->mu);
+		n++;
+
+		e = cache_find(r, ans.info.id);
+		if (ans.error == 0) {
+			r->answers++;
+			cache_store(r, &ans.info);
+			continue;
+		}
+		if (!a->reason[0] && ans.reason[0])
+			snprintf(a->reason, sizeof(a->reason), "%s", ans.reason);
+		if (e && !e->negative && !e->placeholder) {
+			/* Old names beat none (see container_lookup). */
+			e->pending = false;
+			e->expires_ms = clock_ms(CLOCK_MONOTONIC) + r->positive_ttl_ms;
+			continue;
+		}
+		cache_store_negative(r, ans.info.id, ans.error);
+	}
+	if (ret_reason && a->reason[0])
+		*ret_reason = a->reason;
+	return n;
+}
+
 int container_lookup(struct container_resolver *r, const struct cgroup_identity *id,
 		     const struct container_info **ret, const char **ret_reason)
 {
@@ -398,7 +763,8 @@ int container_lookup(struct container_resolver *r, const struct cgroup_identity 
 	struct cache_entry *e;
 	int err;
 
-	r->has_reason = false;
+	if (!r->async)
+		r->has_reason = false; /* the worker's, in asynchronous mode */
 	if (ret_reason)
 		*ret_reason = NULL;
 	if (id->runtime == CONTAINER_RUNTIME_SYSTEMD) {
@@ -411,12 +777,14 @@ int container_lookup(struct container_resolver *r, const struct cgroup_identity 
 	if (id->runtime == CONTAINER_RUNTIME_NONE || !id->id[0])
 		return -ENOENT;
 	e = cache_find(r, id->id);
-	if (e && !e->negative && clock_ms(CLOCK_MONOTONIC) < e->expires_ms) {
+	if (e && !e->negative && !e->placeholder && clock_ms(CLOCK_MONOTONIC) < e->expires_ms) {
 		*ret = &e->info;
 		return 0;
 	}
 	if (e && e->negative && clock_ms(CLOCK_MONOTONIC) < e->expires_ms)
 		return -EAGAIN;
+	if (r->async)
+		return lookup_async(r, id, e, ret);
 	memset(&info, 0, sizeof(info));
 	err = fetch(r, id, &info);
 	if (err < 0 && e && !e->negative) {

@@ -13,7 +13,9 @@
  * at most that once, then is skipped for CONTAINER_BACKOFF_MS; events go on
  * with ids and runtime only. Failed lookups are remembered for
  * CONTAINER_NEGATIVE_TTL_MS so a container that never resolves is not
- * asked for on every event. Single-threaded; does not print.
+ * asked for on every event. Calls come from one thread; in asynchronous
+ * mode (container_resolver_start_async) a worker thread of the resolver's
+ * own asks the runtimes, so that no call waits. Does not print.
  *
  * Use (extcap/capture.c):
  *   struct container_resolver *cr;
@@ -44,6 +46,12 @@
  * container (docker rename) is named anew in later events. When the
  * runtime cannot answer then, the names known are kept. */
 #define CONTAINER_POSITIVE_TTL_MS 5000u
+/* Asynchronous mode (container_resolver_start_async): one runtime query
+ * may take this long, as it no longer holds up the caller; a Docker busy
+ * starting dozens of containers answers in hundreds of milliseconds. */
+#define CONTAINER_ASYNC_TIMEOUT_MS 2000u
+/* Lookups queued or answered but not yet polled, at most. */
+#define CONTAINER_ASYNC_QUEUE 256u
 /* Containers remembered at once (set-associative, least recently used
  * entry of a set replaced). */
 #define CONTAINER_CACHE_SIZE 1024u
@@ -78,6 +86,7 @@ struct container_config {
 	unsigned backoff_ms;	     /* CONTAINER_BACKOFF_MS */
 	unsigned negative_ttl_ms;    /* CONTAINER_NEGATIVE_TTL_MS */
 	unsigned positive_ttl_ms;    /* CONTAINER_POSITIVE_TTL_MS */
+	unsigned async_timeout_ms;   /* CONTAINER_ASYNC_TIMEOUT_MS */
 };
 
 struct container_resolver;
@@ -97,7 +106,9 @@ struct container_resolver *container_resolver_free(struct container_resolver *r)
  * -ETIMEDOUT, -ECONNREFUSED, -ENOENT (socket or state missing), -ESRCH
  * (the runtime does not know the container: it is gone), -EBADMSG
  * (malformed answer), -EMSGSIZE (answer over its limit), -EAGAIN (runtime
- * skipped after an earlier failure, or a failed lookup still remembered).
+ * skipped after an earlier failure, or a failed lookup still remembered),
+ * -EINPROGRESS (asynchronous mode: the names are being looked up; call
+ * again after container_resolver_poll() says an answer came).
  * *ret_reason (may be NULL) is set to a text like "docker
  * /var/run/docker.sock: timed out after 200 ms" only when a runtime was
  * asked during this call and failed, else to NULL, so logging every non-NULL
@@ -122,6 +133,22 @@ int container_lookup(struct container_resolver *r, const struct cgroup_identity 
  * containers cached, or a negative errno with *ret_reason as above (0 and
  * no reason when no socket is configured or present). */
 int container_resolver_prime(struct container_resolver *r, const char **ret_reason);
+
+/* Asynchronous mode: from now on the runtimes are asked by a worker thread,
+ * so no call above waits for one. A lookup not in the cache starts a query
+ * and returns -EINPROGRESS (or the names known before, when they expired);
+ * the answer enters the cache at container_resolver_poll(). Call after
+ * container_resolver_prime(). Returns 0, -ENOMEM, or the errno of creating
+ * the eventfd or the thread. container_resolver_free() does not wait for a
+ * query under way (the worker frees the resolver when it returns). */
+int container_resolver_start_async(struct container_resolver *r);
+/* An eventfd that becomes readable when answers wait for
+ * container_resolver_poll(); -1 when not asynchronous. */
+int container_resolver_fd(const struct container_resolver *r);
+/* Take the worker's answers into the cache. Returns how many came.
+ * *ret_reason (may be NULL): the first failure's text among them, else
+ * NULL; valid until the next poll. */
+int container_resolver_poll(struct container_resolver *r, const char **ret_reason);
 
 /* The proc root the resolver reads (for enrich/netdev). */
 const char *container_resolver_proc_root(const struct container_resolver *r);

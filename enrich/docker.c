@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Docker Engine API client: bounded HTTP/1.1 GET over a unix socket, json-c. */
+#define _GNU_SOURCE /* strcasestr */
 #include "enrich/docker.h"
 #include "util/clock.h"
 
@@ -651,4 +652,238 @@ out:
 	if (ret_reason)
 		*ret_reason = reason;
 	return r;
+}
+
+/* ---- the event stream (GET /events) ---- */
+
+struct docker_events {
+	int fd;
+	bool chunked;
+	size_t chunk_left;	/* bytes of the current chunk still to come */
+	bool in_size;		/* reading a chunk-size line */
+	bool skip_crlf;		/* the CRLF after a chunk's data */
+	bool discarding;	/* a line over DOCKER_EVENT_LINE_MAX: up to its end */
+	char size_line[DOCKER_CHUNK_LINE_MAX];
+	size_t size_len;
+	char line[DOCKER_EVENT_LINE_MAX];
+	size_t line_len;
+};
+
+int docker_events_open(const char *socket_path, unsigned timeout_ms, struct docker_events **ret,
+		       const char **ret_reason)
+{
+	/* {"type":["container"],"event":["create","start","rename"]} */
+	static const char req[] =
+	    "GET /events?filters=%7B%22type%22%3A%5B%22container%22%5D%2C%22event%22%3A%5B"
+	    "%22create%22%2C%22start%22%2C%22rename%22%5D%7D HTTP/1.1\r\nHost: docker\r\n"
+	    "User-Agent: ebpfdump\r\nAccept: application/json\r\n\r\n";
+	uint64_t deadline = clock_ms(CLOCK_MONOTONIC) + timeout_ms;
+	char head[DOCKER_HEADER_MAX];
+	size_t len = 0;
+	const char *reason = NULL, *end = NULL;
+	struct docker_events *s = NULL;
+	int fd = -1, r;
+
+	r = unix_connect(socket_path, deadline, &fd);
+	if (r < 0) {
+		reason = r == -ETIMEDOUT ? "connect timed out" : "cannot connect";
+		goto fail;
+	}
+	r = send_all(fd, req, sizeof(req) - 1, deadline);
+	if (r < 0) {
+		reason = "cannot send request";
+		goto fail;
+	}
+	/* The header, byte by byte (it is short): what follows it is the
+	 * stream's, read later. */
+	while (!end) {
+		ssize_t n;
+
+		if (len == sizeof(head) - 1) {
+			reason = "header too large";
+			r = -EMSGSIZE;
+			goto fail;
+		}
+		n = recv(fd, head + len, 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			r = wait_fd(fd, POLLIN, deadline);
+			if (r < 0) {
+				reason = "no answer in time";
+				goto fail;
+			}
+			continue;
+		}
+		if (n <= 0) {
+			reason = "closed before answering";
+			r = n < 0 ? -errno : -EPIPE;
+			goto fail;
+		}
+		len++;
+		head[len] = '\0';
+		if (len >= 4 && memcmp(head + len - 4, "\r\n\r\n", 4) == 0)
+			end = head + len;
+	}
+	if (strncmp(head, "HTTP/1.", 7) != 0 || strncmp(head + 8, " 200", 4) != 0) {
+		reason = "unexpected HTTP status";
+		r = -EBADMSG;
+		goto fail;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	s->fd = fd;
+	s->chunked = strcasestr(head, "\r\ntransfer-encoding: chunked") != NULL;
+	s->in_size = s->chunked;
+	*ret = s;
+	if (ret_reason)
+		*ret_reason = NULL;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (ret_reason)
+		*ret_reason = reason;
+	return r;
+}
+
+int docker_events_fd(const struct docker_events *s)
+{
+	return s->fd;
+}
+
+void docker_events_close(struct docker_events *s)
+{
+	if (s) {
+		close(s->fd);
+		free(s);
+	}
+}
+
+/* One event line: a container's names from Actor.Attributes (the image, the
+ * name, and the container's labels). Returns fn's value, 0 for lines that
+ * name no container, -EBADMSG for lines that are not JSON. */
+static int event_line(const char *line, size_t len, docker_list_fn fn, void *userdata)
+{
+	struct json_object *o = NULL, *actor, *attrs;
+	struct container_info info;
+	int r;
+
+	if (len == 0)
+		return 0;
+	r = parse_json(line, len, &o);
+	if (r < 0)
+		return r;
+	actor = member(o, "Actor");
+	attrs = member(actor, "Attributes");
+	fill_info(&info, member(actor, "ID"), member(attrs, "name"), member(attrs, "image"),
+		  attrs);
+	r = info.id[0] && info.name[0] ? fn(&info, userdata) : 0;
+	json_object_put(o);
+	return r;
+}
+
+/* Body bytes (de-chunked) into lines. */
+static int take_bytes(struct docker_events *s, const char *p, size_t n, docker_list_fn fn,
+		      void *userdata, int *events)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r;
+
+		if (p[i] != '\n') {
+			if (s->discarding)
+				continue;
+			if (s->line_len == sizeof(s->line)) {
+				s->discarding = true; /* an event this long is no container's */
+				s->line_len = 0;
+				continue;
+			}
+			s->line[s->line_len++] = p[i];
+			continue;
+		}
+		if (s->discarding) {
+			s->discarding = false;
+			continue;
+		}
+		r = event_line(s->line, s->line_len, fn, userdata);
+		s->line_len = 0;
+		if (r < 0)
+			return r;
+		(*events)++;
+	}
+	return 0;
+}
+
+int docker_events_read(struct docker_events *s, docker_list_fn fn, void *userdata)
+{
+	char buf[16384];
+	int events = 0;
+
+	for (;;) {
+		ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
+		size_t i = 0;
+		int r;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return events;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE; /* the daemon closed the stream */
+		if (!s->chunked) {
+			r = take_bytes(s, buf, (size_t)n, fn, userdata, &events);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		while (i < (size_t)n) {
+			if (s->skip_crlf) {
+				/* "\r\n" after a chunk's data: skip up to the '\n' */
+				if (buf[i++] == '\n') {
+					s->skip_crlf = false;
+					s->in_size = true;
+				}
+				continue;
+			}
+			if (s->in_size) {
+				char c = buf[i++], *e;
+				unsigned long long size;
+
+				if (c != '\n') {
+					if (s->size_len == sizeof(s->size_line) - 1)
+						return -EBADMSG;
+					s->size_line[s->size_len++] = c;
+					continue;
+				}
+				s->size_line[s->size_len] = '\0';
+				s->size_len = 0;
+				size = strtoull(s->size_line, &e, 16);
+				if (e == s->size_line)
+					return -EBADMSG;
+				if (size == 0)
+					return -EPIPE; /* the last chunk: the stream ended */
+				s->chunk_left = (size_t)size;
+				s->in_size = false;
+				continue;
+			}
+			{
+				size_t take = (size_t)n - i;
+
+				if (take > s->chunk_left)
+					take = s->chunk_left;
+				r = take_bytes(s, buf + i, take, fn, userdata, &events);
+				if (r < 0)
+					return r;
+				i += take;
+				s->chunk_left -= take;
+				if (s->chunk_left == 0)
+					s->skip_crlf = true;
+			}
+		}
+	}
 }

@@ -50,4 +50,27 @@ typedef int (*docker_list_fn)(const struct container_info *info, void *userdata)
 int docker_list(const char *socket_path, unsigned timeout_ms, docker_list_fn fn, void *userdata,
 		const char **ret_reason);
 
+/* The daemon's event stream (GET /events, container create, start and
+ * rename only): names of containers as they are created, before their
+ * processes run, and new names at once. Lines longer than
+ * DOCKER_EVENT_LINE_MAX are skipped. */
+#define DOCKER_EVENT_LINE_MAX 65536u
+
+struct docker_events;
+
+/* Connect, ask, and read the answer's header within timeout_ms. Returns 0
+ * with *ret (a non-blocking stream), or a negative errno as docker_inspect
+ * (-EBADMSG: not 200, e.g. a daemon without /events). */
+int docker_events_open(const char *socket_path, unsigned timeout_ms, struct docker_events **ret,
+		       const char **ret_reason);
+/* Poll it for POLLIN. */
+int docker_events_fd(const struct docker_events *s);
+/* Read what has arrived, without blocking, and call fn for each container
+ * the events name (info from the event's attributes: name, image, labels).
+ * Returns the number of events read (0: nothing yet), fn's negative value,
+ * -EPIPE when the daemon ended the stream, -EBADMSG for data that is not
+ * an event stream, or the errno of the read. */
+int docker_events_read(struct docker_events *s, docker_list_fn fn, void *userdata);
+void docker_events_close(struct docker_events *s);
+
 #endif

@@ -182,6 +182,10 @@ static void report(struct capture *c, uint64_t dropped)
 	if (c->events_filtered)
 		log_debug("%llu events of other network namespaces filtered (--netns)",
 			  (unsigned long long)c->events_filtered);
+	if (c->events_named_late)
+		log_debug("%llu events got their container names while they waited in the "
+			  "reorder window",
+			  (unsigned long long)c->events_named_late);
 	if (c->packets_out_of_scope)
 		log_info("%llu packets left out: no event of the selected processes named their "
 			 "flow (%s)",
@@ -326,6 +330,12 @@ int capture_run(const struct options *o)
 		}
 		if (container_resolver_prime(c->containers, &why) < 0 && why)
 			log_debug("container runtimes: %s", why);
+		/* Names of containers that start later are looked up in the
+		 * background: a slow runtime never holds up the capture. */
+		r = container_resolver_start_async(c->containers);
+		if (r < 0)
+			log_debug("container names looked up in the capture loop: %s",
+				  strerror(-r));
 	}
 	if (o->command) {
 		/* Forked now, run once everything observes it: the in-kernel

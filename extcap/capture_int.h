@@ -100,6 +100,8 @@ struct capture {
 	struct container_resolver *containers;
 	char container_reason[CONTAINER_REASON_MAX]; /* last one logged, "" when none */
 	uint64_t container_answers;		     /* runtime answers when it was logged */
+	uint64_t events_named_late; /* names came while the event waited in the window */
+	struct event late_names;    /* such an event, named */
 	/* core: when packets are captured, or to order many hosts' events */
 	struct merge *merge;
 	struct tag_comment_cache *comments;
@@ -187,6 +189,11 @@ void capture_wait_toolbar(struct control *ctl, int sig_fd);
 void capture_emit_event(struct capture *c, const struct event *ev, const uint8_t *record,
 			size_t record_len);
 /* The merge's callbacks (ctx is the capture). */
+/* Container names: log a runtime's failure once and its recovery
+ * (why: a failure's text or NULL), and take the background lookups'
+ * answers in (the loop, when the resolver's fd is readable). */
+void capture_note_containers(struct capture *c, const char *why);
+void capture_poll_containers(struct capture *c);
 void capture_merged_event(const struct event *ev, const uint8_t *record, size_t record_len,
 			  void *ctx);
 void capture_merged_packet(const struct merge_packet *pkt, const struct merge_tag *tag, void *ctx);

@@ -52,6 +52,7 @@ enum {
 	TAG_LIVE,
 	TAG_CONTROL,
 	TAG_TLS,
+	TAG_CONTAINERS,
 };
 
 int capture_setup_signals(struct capture *c)
@@ -157,6 +158,8 @@ int capture_setup_loop(struct capture *c)
 		r = epoll_add(c, c->out_fd, 0, TAG_OUTPUT); /* EPOLLERR: reader gone */
 	if (r == 0 && c->ctl && control_fd(c->ctl) >= 0)
 		r = epoll_add(c, control_fd(c->ctl), EPOLLIN, TAG_CONTROL);
+	if (r == 0 && c->containers && container_resolver_fd(c->containers) >= 0)
+		r = epoll_add(c, container_resolver_fd(c->containers), EPOLLIN, TAG_CONTAINERS);
 	return r;
 }
 
@@ -338,6 +341,9 @@ static void handle_ready(struct capture *c, uint64_t tag, bool *failed)
 #endif
 	case TAG_LIVE:
 		break; /* dispatched after every wake-up, below */
+	case TAG_CONTAINERS:
+		capture_poll_containers(c);
+		break;
 	case TAG_CONTROL:
 		handle_control(c);
 		break;

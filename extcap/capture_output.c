@@ -101,7 +101,22 @@ void capture_emit_event(struct capture *c, const struct event *ev, const uint8_t
 void capture_merged_event(const struct event *ev, const uint8_t *record, size_t record_len,
 			   void *ctx)
 {
-	capture_emit_event(ctx, ev, record, record_len);
+	struct capture *c = ctx;
+
+	/* A local event whose container names were still being looked up
+	 * when it came: they may have arrived while it waited in the
+	 * window (the record is encoded again then). */
+	if (c->containers && !capture_is_remote(c) && EVENT_HAS(ev, ITEM_CONTAINER_ID) &&
+	    !EVENT_HAS(ev, ITEM_CONTAINER)) {
+		c->late_names = *ev;
+		if (container_resolve_event(c->containers, &c->late_names, &(const char *){ NULL }) ==
+		    1) {
+			c->events_named_late++;
+			capture_emit_event(c, &c->late_names, NULL, 0);
+			return;
+		}
+	}
+	capture_emit_event(c, ev, record, record_len);
 }
 
 /* --pid, --pid-tree, --uid, --comm, --cgroup, or a command after "--". */

@@ -24,6 +24,29 @@
 /* The merge's flow table when it only orders events (no packets). */
 #define EVENTS_ONLY_FLOWS 1024u
 
+void capture_note_containers(struct capture *c, const char *why)
+{
+	/* A runtime that is slow or gone leaves ids only; say why once,
+	 * and say when it answers again. */
+	if (why && strcmp(why, c->container_reason) != 0) {
+		snprintf(c->container_reason, sizeof(c->container_reason), "%s", why);
+		c->container_answers = container_resolver_answers(c->containers);
+		log_warn("container names unavailable, events carry ids only: %s", why);
+	} else if (!why && c->container_reason[0] &&
+		   container_resolver_answers(c->containers) != c->container_answers) {
+		log_info("container names available again (after: %s)", c->container_reason);
+		c->container_reason[0] = '\0';
+	}
+}
+
+void capture_poll_containers(struct capture *c)
+{
+	const char *why = NULL;
+
+	if (container_resolver_poll(c->containers, &why) > 0)
+		capture_note_containers(c, why);
+}
+
 static void handle_event(struct capture *c, struct event *ev)
 {
 	if (c->opt->netns && (!EVENT_HAS(ev, ITEM_NETNS) || ev->netns != c->opt->netns)) {
@@ -42,18 +65,11 @@ static void handle_event(struct capture *c, struct event *ev)
 	if (c->containers) {
 		const char *why = NULL;
 
-		/* A runtime that is slow or gone leaves ids only; say why once,
-		 * and say when it answers again. */
-		if (container_resolve_event(c->containers, ev, &why) < 0 && why &&
-		    strcmp(why, c->container_reason) != 0) {
-			snprintf(c->container_reason, sizeof(c->container_reason), "%s", why);
-			c->container_answers = container_resolver_answers(c->containers);
-			log_warn("container names unavailable, events carry ids only: %s", why);
-		} else if (c->container_reason[0] &&
-			   container_resolver_answers(c->containers) != c->container_answers) {
-			log_info("container names available again (after: %s)", c->container_reason);
-			c->container_reason[0] = '\0';
-		}
+		/* Names not known yet are asked for in the background; the
+		 * event waits in the merge's window, and gets them when it
+		 * leaves if they came (capture_merged_event). */
+		container_resolve_event(c->containers, ev, &why);
+		capture_note_containers(c, why);
 	}
 	if (!EVENT_HAS(ev, ITEM_HOST)) {
 		event_copy_str(ev->host, sizeof(ev->host), c->host, strlen(c->host));

@@ -26,3 +26,11 @@ add_test(NAME e2e_docker_scope
                  $<TARGET_FILE:docker_dump> ${CMAKE_SOURCE_DIR} $<TARGET_FILE_DIR:tcp_server>)
 set_tests_properties(e2e_docker_scope PROPERTIES LABELS "e2e" TIMEOUT 180
                      SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+
+# Issue 17.5: 30 containers started at once, each connecting as soon as it
+# runs; every connect event names its container and image.
+add_test(NAME e2e_docker_burst
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/docker_burst.sh $<TARGET_FILE:ebpfdump>
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(e2e_docker_burst PROPERTIES LABELS "e2e" TIMEOUT 240
+                     SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)

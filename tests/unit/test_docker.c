@@ -60,6 +60,7 @@ enum mode {
 	M_HUGE_STREAM,	 /* unframed body that never ends */
 	M_HUGE_CHUNKED,	 /* chunks that never end */
 	M_HUGE_HEADERS,	 /* headers that never end */
+	M_EVENTS,	 /* GET /events: a chunked event stream, then silence */
 };
 
 struct server {
@@ -170,6 +171,46 @@ static void flood(int fd, const char *block, size_t len)
 			return;
 }
 
+/* Docker's event stream as the daemon writes it: one JSON object and a
+ * newline per event, chunked. The first event is split across chunks in
+ * the middle of a string; a line longer than any event is skipped; a
+ * rename gives the new name. */
+static void serve_events(int fd)
+{
+	static const char create[] =
+	    "{\"status\":\"create\",\"id\":\"" ID_OTHER1 "\",\"from\":\"img:1\","
+	    "\"Type\":\"container\",\"Action\":\"create\",\"Actor\":{\"ID\":\"" ID_OTHER1
+	    "\",\"Attributes\":{\"image\":\"img:1\",\"name\":\"burst-1\","
+	    "\"io.kubernetes.pod.name\":\"web-0\",\"io.kubernetes.pod.namespace\":\"shop\"}},"
+	    "\"scope\":\"local\",\"time\":1700000000,\"timeNano\":1700000000000000000}\n";
+	static const char rename_[] =
+	    "{\"Type\":\"container\",\"Action\":\"rename\",\"Actor\":{\"ID\":\"" ID_OTHER2
+	    "\",\"Attributes\":{\"image\":\"img:2\",\"name\":\"renamed\","
+	    "\"oldName\":\"/before\"}}}\n";
+	static char longline[DOCKER_EVENT_LINE_MAX + 100];
+	size_t half = sizeof(create) / 2;
+
+	putf(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\n");
+	putf(fd, "%zx\r\n", half);
+	put(fd, create, half);
+	put(fd, "\r\n", 2);
+	usleep(20000);
+	putf(fd, "%zx\r\n", sizeof(create) - 1 - half);
+	put(fd, create + half, sizeof(create) - 1 - half);
+	put(fd, "\r\n", 2);
+	memset(longline, 'x', sizeof(longline) - 1);
+	longline[0] = '{';
+	longline[sizeof(longline) - 2] = '\n';
+	putf(fd, "%zx\r\n", sizeof(longline) - 1);
+	put(fd, longline, sizeof(longline) - 1);
+	put(fd, "\r\n", 2);
+	putf(fd, "%zx\r\n", sizeof(rename_) - 1);
+	put(fd, rename_, sizeof(rename_) - 1);
+	put(fd, "\r\n", 2);
+	hold(fd);
+}
+
 static void serve(struct server *s, int fd)
 {
 	static char block[65536];
@@ -197,6 +238,13 @@ static void serve(struct server *s, int fd)
 	snprintf(s->request_line, sizeof(s->request_line), "%.*s", (int)strcspn(req, "\r\n"), req);
 	body = strstr(s->request_line, "/containers/json ") ? body_list : body_web;
 	atomic_fetch_add(&s->requests, 1);
+	if (strstr(s->request_line, "GET /events?")) {
+		if (atomic_load(&s->mode) == M_EVENTS)
+			serve_events(fd);
+		else
+			putf(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+		return;
+	}
 
 	switch (atomic_load(&s->mode)) {
 	case M_GOOD:
@@ -752,6 +800,102 @@ static void test_cache_bound(struct server *s)
 	container_resolver_free(r);
 }
 
+struct stream_seen {
+	struct container_info info[4];
+	int n;
+};
+
+static int on_stream(const struct container_info *info, void *userdata)
+{
+	struct stream_seen *seen = userdata;
+
+	if (seen->n < 4)
+		seen->info[seen->n++] = *info;
+	return 0;
+}
+
+/* Docker's event stream: names of new and renamed containers as they come. */
+static void test_events_stream(struct server *s)
+{
+	struct docker_events *ev = NULL;
+	struct stream_seen seen = {0};
+	const char *why = NULL;
+	double end;
+
+	atomic_store(&s->mode, M_EVENTS);
+	CHECK(docker_events_open(s->path, CONTAINER_TIMEOUT_MS, &ev, &why) == 0);
+	if (!ev)
+		return;
+	CHECK(strstr(s->request_line, "GET /events?filters=") != NULL);
+	end = now_ms() + 2000;
+	while (seen.n < 2 && now_ms() < end) {
+		struct pollfd p = {.fd = docker_events_fd(ev), .events = POLLIN};
+
+		poll(&p, 1, 100);
+		CHECK(docker_events_read(ev, on_stream, &seen) >= 0);
+	}
+	CHECK(seen.n == 2); /* the over-long line is skipped */
+	CHECK_STR(seen.info[0].id, ID_OTHER1);
+	CHECK_STR(seen.info[0].name, "burst-1");
+	CHECK_STR(seen.info[0].image, "img:1");
+	CHECK_STR(seen.info[0].pod, "web-0");
+	CHECK_STR(seen.info[0].namespace_, "shop");
+	CHECK_STR(seen.info[1].id, ID_OTHER2);
+	CHECK_STR(seen.info[1].name, "renamed");
+	docker_events_close(ev);
+
+	/* A daemon without the stream (404): refused, with the reason. */
+	atomic_store(&s->mode, M_GOOD);
+	CHECK(docker_events_open(s->path, CONTAINER_TIMEOUT_MS, &ev, &why) == -EBADMSG);
+	CHECK(why && strstr(why, "status"));
+}
+
+/* Asynchronous mode: no call waits for the runtime; the names come in at
+ * container_resolver_poll(), and a stop does not wait for a stuck daemon. */
+static void test_async(struct server *s)
+{
+	struct container_resolver *r = resolver_for(s);
+	struct pollfd p;
+	struct event ev;
+	double t0, ms;
+	int e;
+
+	if (!r)
+		return;
+	CHECK(container_resolver_fd(r) == -1);
+	CHECK(container_resolver_start_async(r) == 0);
+	CHECK(container_resolver_fd(r) >= 0);
+	atomic_store(&s->mode, M_CHUNKED_SLOW); /* tens of ms per answer */
+	leaf_event(&ev, "docker-" ID_WEB ".scope");
+	t0 = now_ms();
+	e = container_resolve_event(r, &ev, NULL);
+	ms = now_ms() - t0;
+	CHECK(e == -EINPROGRESS);
+	CHECK(ms < 20);
+	CHECK_STR(ev.container_id, ID_WEB);
+	CHECK(!EVENT_HAS(&ev, ITEM_CONTAINER));
+	/* asked once, however often the event comes meanwhile */
+	leaf_event(&ev, "docker-" ID_WEB ".scope");
+	CHECK(container_resolve_event(r, &ev, NULL) == -EINPROGRESS);
+	p = (struct pollfd){.fd = container_resolver_fd(r), .events = POLLIN};
+	CHECK(poll(&p, 1, 2000) == 1);
+	CHECK(container_resolver_poll(r, NULL) == 1);
+	leaf_event(&ev, "docker-" ID_WEB ".scope");
+	CHECK(container_resolve_event(r, &ev, NULL) == 1);
+	CHECK_STR(ev.container, "web");
+
+	/* A daemon that never answers: free() returns at once. */
+	atomic_store(&s->mode, M_NOANSWER);
+	leaf_event(&ev, "docker-" ID_POD ".scope");
+	CHECK(container_resolve_event(r, &ev, NULL) == -EINPROGRESS);
+	usleep(50000); /* the worker is waiting on it now */
+	t0 = now_ms();
+	container_resolver_free(r);
+	ms = now_ms() - t0;
+	CHECK(ms < 50);
+	usleep(300000); /* let the server see the close before the next test */
+}
+
 int main(int argc, char **argv)
 {
 	struct server s;
@@ -778,6 +922,8 @@ int main(int argc, char **argv)
 	test_resolver(&s);
 	test_revalidate(&s);
 	test_cache_bound(&s);
+	test_events_stream(&s);
+	test_async(&s);
 	server_stop(&s);
 	free(body_web);
 	free(body_pod);
