@@ -188,12 +188,12 @@ void capture_wait_toolbar(struct control *ctl, int sig_fd);
 /* One event to the outputs; record is ev encoded already, or NULL. */
 void capture_emit_event(struct capture *c, const struct event *ev, const uint8_t *record,
 			size_t record_len);
-/* The merge's callbacks (ctx is the capture). */
 /* Container names: log a runtime's failure once and its recovery
  * (why: a failure's text or NULL), and take the background lookups'
  * answers in (the loop, when the resolver's fd is readable). */
 void capture_note_containers(struct capture *c, const char *why);
 void capture_poll_containers(struct capture *c);
+/* The merge's callbacks (ctx is the capture). */
 void capture_merged_event(const struct event *ev, const uint8_t *record, size_t record_len,
 			  void *ctx);
 void capture_merged_packet(const struct merge_packet *pkt, const struct merge_tag *tag, void *ctx);
