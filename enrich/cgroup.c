@@ -198,7 +198,8 @@ int cgroup_identify_path(const char *path, size_t len, struct cgroup_identity *r
 		} else if (match_spelled(c, n, &m, pod_uid, sizeof(pod_uid))) {
 			best = m;
 		} else if (cgroup_is_container_id(c, n)) {
-			/* A bare id: the parent says whose ("/docker/<id>"); under
+			/* A bare id: the parent says whose ("/docker/<id>",
+			 * "/k8s.io/<id>"); under
 			 * kubepods it is the CRI runtime's, containerd on most
 			 * clusters; otherwise unknown. */
 			best.id = c;
@@ -206,6 +207,10 @@ int cgroup_identify_path(const char *path, size_t len, struct cgroup_identity *r
 			best.flags = 0;
 			if (parent && equals(parent, parent_len, "docker")) {
 				best.runtime = CONTAINER_RUNTIME_DOCKER;
+			} else if (parent && equals(parent, parent_len, "k8s.io")) {
+				/* containerd's CRI namespace, its cgroup
+				 * parent when no kubelet sets one */
+				best.runtime = CONTAINER_RUNTIME_CONTAINERD;
 			} else if (kubepods) {
 				best.runtime = CONTAINER_RUNTIME_CONTAINERD;
 				best.flags = CGROUP_F_RUNTIME_GUESSED;

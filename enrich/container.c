@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "enrich/cri.h"
 #include "enrich/docker.h"
 #include "enrich/oci.h"
 #include "util/clock.h"
@@ -66,6 +67,7 @@ struct source {
 struct container_resolver {
 	char proc_root[PATH_MAX];
 	struct source docker, podman;
+	struct source cri_containerd, cri_crio; /* CRI sockets (gRPC) */
 	char containerd_root[PATH_MAX];
 	char crio_root[PATH_MAX];
 	char podman_root[PATH_MAX];
@@ -147,6 +149,8 @@ int container_resolver_new(const struct container_config *cfg, struct container_
 		    {r->proc_root, cfg->proc_root, "/proc"},
 		    {r->docker.path, cfg->docker_socket, "/var/run/docker.sock"},
 		    {r->podman.path, cfg->podman_socket, "/run/podman/podman.sock"},
+		    {r->cri_containerd.path, cfg->containerd_socket, "/run/containerd/containerd.sock"},
+		    {r->cri_crio.path, cfg->crio_socket, "/var/run/crio/crio.sock"},
 		    {r->containerd_root, cfg->containerd_root,
 		     "/run/containerd/io.containerd.runtime.v2.task"},
 		    {r->crio_root, cfg->crio_root, "/run/containers/storage/overlay-containers"},
@@ -163,6 +167,8 @@ int container_resolver_new(const struct container_config *cfg, struct container_
 	}
 	r->docker.label = "docker";
 	r->podman.label = "podman";
+	r->cri_containerd.label = "containerd CRI";
+	r->cri_crio.label = "cri-o CRI";
 	r->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : CONTAINER_TIMEOUT_MS;
 	r->async_timeout_ms =
 	    cfg->async_timeout_ms ? cfg->async_timeout_ms : CONTAINER_ASYNC_TIMEOUT_MS;
@@ -315,6 +321,23 @@ static bool source_down(int error)
 	       error != -ENOMEM;
 }
 
+/* A failed query of a runtime's API socket: a daemon that cannot be
+ * reached is skipped for a while, and reported once, not every backoff
+ * period. Returns e. */
+static int source_failed(struct container_resolver *r, struct source *s, int e, const char *why,
+			 uint64_t now)
+{
+	if (source_down(e)) {
+		s->down_until = now + r->backoff_ms;
+		if (e == s->last_error)
+			return e;
+	}
+	s->last_error = e;
+	set_reason(r, "%s %s: %s: %s%s", s->label, s->path, why ? why : "failed", strerror(-e),
+		   source_down(e) ? " (not asked again for a while)" : "");
+	return e;
+}
+
 /* Ask a Docker-API socket. probing: the runtime is only a guess, so a
  * socket that does not exist (that runtime is not installed) is skipped
  * without a word. */
@@ -339,17 +362,30 @@ static int ask_source(struct container_resolver *r, struct source *s, const char
 			   CONTAINER_SHORT_ID, id);
 		return e;
 	}
-	if (source_down(e)) {
-		s->down_until = now + r->backoff_ms;
-		/* A daemon that stays away is reported once, not every
-		 * backoff period. */
-		if (e == s->last_error)
-			return e;
+	return source_failed(r, s, e, why, now);
+}
+
+/* Ask a CRI socket (ContainerStatus). Its runtime may not know the
+ * container (Docker's, in containerd's "moby" namespace, or another
+ * runtime's): that is said by the caller's last resort, not here. */
+static int ask_cri(struct container_resolver *r, struct source *s, enum container_runtime rt,
+		   const char *id, struct container_info *info)
+{
+	const char *why = NULL;
+	uint64_t now = clock_ms(CLOCK_MONOTONIC);
+	int e;
+
+	if (!s->path[0] || access(s->path, F_OK) < 0)
+		return -ENOENT;
+	if (now < s->down_until)
+		return -EAGAIN;
+	e = cri_container_status(s->path, id, r->async ? r->async_timeout_ms : r->timeout_ms, rt,
+				 info, &why);
+	if (e == 0 || e == -ESRCH) {
+		s->last_error = 0;
+		return e;
 	}
-	s->last_error = e;
-	set_reason(r, "%s %s: %s: %s%s", s->label, s->path, why ? why : "failed", strerror(-e),
-		   source_down(e) ? " (not asked again for a while)" : "");
-	return e;
+	return source_failed(r, s, e, why, now);
 }
 
 static int ask_containerd(struct container_resolver *r, const char *id, struct container_info *info,
@@ -411,6 +447,11 @@ static int fetch(struct container_resolver *r, const struct cgroup_identity *id,
 		e = ask_storage(r, r->podman_root, CONTAINER_RUNTIME_PODMAN, id->id, info);
 		return e == 0 ? 0 : worse(err, e);
 	case CONTAINER_RUNTIME_CRIO:
+		/* the runtime's API first, its files when it cannot answer */
+		e = ask_cri(r, &r->cri_crio, CONTAINER_RUNTIME_CRIO, id->id, info);
+		if (e == 0)
+			return 0;
+		err = worse(e, err);
 		e = ask_storage(r, r->crio_root, CONTAINER_RUNTIME_CRIO, id->id, info);
 		if (e == 0)
 			return 0;
@@ -424,7 +465,12 @@ static int fetch(struct container_resolver *r, const struct cgroup_identity *id,
 		return -ENOENT;
 	}
 
-	/* containerd, or a bare id: files first (no daemon to wait for) */
+	/* containerd, or a bare id: its CRI socket (Kubernetes' containers),
+	 * then its bundle files (other namespaces, or no CRI plugin) */
+	e = ask_cri(r, &r->cri_containerd, CONTAINER_RUNTIME_CONTAINERD, id->id, info);
+	if (e == 0)
+		return 0;
+	err = worse(e, err);
 	e = ask_containerd(r, id->id, info, ns, sizeof(ns));
 	/* Docker CE runs its containers in containerd's "moby" namespace,
 	 * whose bundles carry no names: Docker has them. */

@@ -6,8 +6,9 @@
  * Sources, tried by runtime (enrich/cgroup.h tells the runtime):
  *   docker      Engine API on its unix socket (enrich/docker.h)
  *   podman      its Docker-compatible socket, then its OCI state
- *   containerd  OCI bundle config.json annotations (enrich/oci.h)
- *   cri-o       OCI bundle config.json annotations
+ *   containerd  CRI ContainerStatus on its socket (enrich/cri.h), then
+ *               OCI bundle config.json annotations (enrich/oci.h)
+ *   cri-o       likewise, CRI first, then its bundles
  *   systemd     the unit name itself, no lookup
  * Every query has a deadline (CONTAINER_TIMEOUT_MS): a stuck runtime costs
  * at most that once, then is skipped for CONTAINER_BACKOFF_MS; events go on
@@ -79,6 +80,8 @@ struct container_config {
 	const char *proc_root;	     /* "/proc" */
 	const char *docker_socket;   /* "/var/run/docker.sock" */
 	const char *podman_socket;   /* "/run/podman/podman.sock" */
+	const char *containerd_socket; /* "/run/containerd/containerd.sock" (CRI) */
+	const char *crio_socket;     /* "/var/run/crio/crio.sock" (CRI) */
 	const char *containerd_root; /* "/run/containerd/io.containerd.runtime.v2.task" */
 	const char *crio_root;	     /* "/run/containers/storage/overlay-containers" */
 	const char *podman_root;     /* "/var/lib/containers/storage/overlay-containers" */

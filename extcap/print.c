@@ -92,10 +92,13 @@ int print_event(FILE *f, const struct event *ev)
 	else
 		snprintf(who, sizeof(who), "-");
 	where[0] = '\0';
-	if (EVENT_HAS(ev, ITEM_LPORT) && EVENT_HAS(ev, ITEM_RPORT))
+	if (EVENT_HAS(ev, ITEM_LPORT) && EVENT_HAS(ev, ITEM_RPORT) && ev->rport)
 		snprintf(where, sizeof(where), " %s → %s",
 			 endpoint(ev->family, ev->laddr, ev->lport, l, sizeof(l)),
 			 endpoint(ev->family, ev->raddr, ev->rport, r, sizeof(r)));
+	else if (EVENT_HAS(ev, ITEM_LPORT)) /* listening or unconnected: no peer */
+		snprintf(where, sizeof(where), " %s",
+			 endpoint(ev->family, ev->laddr, ev->lport, l, sizeof(l)));
 	if (EVENT_HAS(ev, ITEM_ERROR))
 		snprintf(more, sizeof(more), " %s", strerror((int)ev->error));
 	else if (ev->type == EVENT_TCP_CONNECT_FAILED)

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
 	build-essential cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-	libpcap-dev libzmq3-dev libjson-c-dev libmnl-dev
+	libpcap-dev libzmq3-dev libjson-c-dev libmnl-dev libcurl4-openssl-dev
 	tshark tcpdump iproute2 nftables procps util-linux
 	docker.io busybox-static qemu-system-x86 xz-utils
 	wireshark-qt xvfb xdotool imagemagick libcap2-bin curl

@@ -191,6 +191,8 @@ static struct container_resolver *fixture_resolver(void)
 	    .proc_root = fx("proc"),
 	    .docker_socket = "",
 	    .podman_socket = "",
+	    .containerd_socket = "",
+	    .crio_socket = "",
 	    .containerd_root = fx("containerd"),
 	    .crio_root = fx("crio"),
 	    .podman_root = "",
