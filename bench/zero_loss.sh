@@ -4,8 +4,9 @@
 # network namespace while ebpfdump (default ring buffer, --netns of that
 # namespace) captures; checks events delivered + lost = connections x 4
 # (connect, accept and one close per side) and lost = 0. TCP_Retransmit
-# events (a SYN meeting the server's TIME_WAIT now and then) are real
-# events on top: they are counted and added to the expected total.
+# events (a SYN meeting the server's TIME_WAIT now and then) and the
+# listener's TCP_Listen and TCP_Listen_Close are real events on top: they
+# are counted and added to the expected total.
 #
 # usage: bench/zero_loss.sh BUILD_DIR   (env: SECS=10)
 set -euo pipefail
@@ -35,7 +36,8 @@ grep '^events_' "$tmp/count" | tr '\n' ' '
 echo
 get() { local v; v=$(field "$1" "$tmp/count"); echo "${v:-0}"; }
 retrans=$(get events_TCP_Retransmit)
-expected=$((conns * 4 + retrans))
+listens=$(($(get events_TCP_Listen) + $(get events_TCP_Listen_Close)))
+expected=$((conns * 4 + retrans + listens))
 per_type_ok=0
 [ "$(get events_TCP_Connect)" -eq "$conns" ] && [ "$(get events_TCP_Accept)" -eq "$conns" ] &&
 	[ "$(get events_TCP_Close)" -eq $((2 * conns)) ] && per_type_ok=1

@@ -186,6 +186,12 @@ struct ebpfdump_counters {
 	__u64 udp_failed;    /* inserts refused: those datagrams are lost */
 	__u64 udp_lost_packets; /* datagrams not counted because of that */
 	__u64 udp_no_peer;   /* datagrams of unconnected sockets, peer unknown */
+	/* Events whose hook never ran our program, found afterwards from the
+	 * socket (nothing else counts them): tcp:tcp_retransmit_skb calls that
+	 * tcp_sock.total_retrans shows, and closes found missing when the
+	 * socket's memory started a new socket. */
+	__u64 missed_retransmits;
+	__u64 missed_closes;
 	/* dropped, by record type (EBPFDUMP_EV_*): the stage that lost an
 	 * event says which one, so that written + lost adds up per type */
 	__u64 dropped_type[EBPFDUMP_EV_SLOTS];

@@ -340,11 +340,14 @@ static uint32_t prog_event_types(const struct probe *p, const struct bpf_program
  * recursion misses are possible lost events. ebd_state_main and
  * ebd_state_nested cover for each other (see ebpfdump.bpf.c); a skipped
  * system-call entry only loses a datagram's peer address (counted as
- * udp_no_peer), not the datagram. */
+ * udp_no_peer), not the datagram; where the tracepoint has err,
+ * ebd_retransmit's skipped runs are among missed_retransmits already. */
 static bool misses_lose_events(const struct probe *p, const struct bpf_program *prog)
 {
 	const struct ebpfdump_bpf *k = p->skel;
 
+	if (prog == k->progs.ebd_retransmit && k->rodata->retransmit_has_err)
+		return false;
 	return prog != k->progs.ebd_state_main && prog != k->progs.ebd_state_nested &&
 	       prog != k->progs.ebd_sys_enter &&
 	       strncmp(bpf_program__name(prog), "ebd_tp_enter_", 13) != 0;
@@ -1370,6 +1373,8 @@ static int sum_counters(const struct probe *p, struct ebpfdump_counters *ret)
 		ret->udp_failed += c->udp_failed;
 		ret->udp_lost_packets += c->udp_lost_packets;
 		ret->udp_no_peer += c->udp_no_peer;
+		ret->missed_retransmits += c->missed_retransmits;
+		ret->missed_closes += c->missed_closes;
 	}
 	return 0;
 }
@@ -1392,6 +1397,9 @@ void probe_stats(const struct probe *p, struct probe_stats *ret)
 		ret->filtered = c.filtered;
 		ret->udp_lost = c.udp_lost_packets;
 		ret->udp_no_peer = c.udp_no_peer;
+		ret->missed_retransmits = c.missed_retransmits;
+		ret->missed_closes = c.missed_closes;
+		ret->missed = c.missed_retransmits + c.missed_closes;
 	}
 
 	for (unsigned i = 0; i < p->n_progs; i++) {

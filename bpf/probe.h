@@ -105,11 +105,16 @@ struct probe_config {
 struct probe_stats {
 	uint64_t delivered; /* events handed to the callback */
 	uint64_t dropped;   /* records the kernel could not reserve (ring full) */
-	/* Runs of our programs the kernel skipped because a BPF program was
-	 * already running on that CPU and nothing covered for them
-	 * (bpf_prog_info.recursion_misses): each may have lost an event, so
-	 * report dropped + missed as lost. */
+	/* Events our programs never ran for: runs the kernel skipped because
+	 * a BPF program was already running on that CPU and nothing covered
+	 * for them (bpf_prog_info.recursion_misses), each of which may have
+	 * lost an event, and the two below. Report dropped + missed as lost. */
 	uint64_t missed;
+	/* Of missed: calls of the hook that never ran our program and that
+	 * the kernel counts nowhere, found afterwards from the socket (see
+	 * ebpfdump_counters; a run of missed retransmissions counts one). */
+	uint64_t missed_retransmits;
+	uint64_t missed_closes;
 	/* Events the kernel considered (UDP: datagrams, as a filtered one
 	 * never reaches the flow table), and of those the ones a filter
 	 * (event type included) excluded; they cost no ring-buffer traffic.

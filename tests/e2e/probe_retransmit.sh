@@ -6,10 +6,12 @@
 # that the TCP_Retransmit events name the sending process and thread (from
 # the socket's stored owner) and the connection's addresses and ports,
 # IPv4 and IPv6; that there are no more of them than the segments the
-# connection counted as retransmitted (TCP_Close retransmits); that there
-# is exactly one per call of the kernel's own tcp:tcp_retransmit_skb
-# tracepoint for that connection that sent something (counted in a private
-# tracefs instance: err = 0, or no err on kernels before 6.14); and that a
+# connection counted as retransmitted (TCP_Close retransmits); that each
+# call of the kernel's own tcp:tcp_retransmit_skb tracepoint for those
+# connections that sent something (counted in a private tracefs instance:
+# err = 0, or no err on kernels before 6.14) is an event, or the probe
+# counted missed_retransmits (calls that never reached the program, at
+# least one per run of them); and that a
 # second probe whose filter excludes the client sees none of them but
 # counts them as filtered.
 #
@@ -97,17 +99,17 @@ check_lossy() {
 		grep -c " err=-[0-9]*\$")
 	echo "MEASURED: $name: $all TCP_Retransmit events; the tracepoint fired $fired times" \
 		"($failed failed); TCP_Close says $total segments retransmitted"
-	# Not exact yet (issue 21.1): in about one run in four, one call of
-	# the tracepoint that sent a segment has no event, with nothing
-	# counted lost or missed. Never more events than calls, at most one
-	# fewer; the figures are printed above for the record.
+	# Under CPU load about 1 connection in 40 has calls of the tracepoint
+	# that never reached our program (issue 21.1); the probe counts them
+	# (missed_retransmits), checked for both connections together below.
+	calls_total=$((calls_total + fired - failed)) events_total=$((events_total + all))
 	if [ "$all" != $((fired - failed)) ]; then
 		echo "DETAIL: $name: the tracepoint's calls, then the events:"
 		grep "tcp_retransmit_skb:.* sport=$cport dport=$port " "$tmp/trace" | sed 's/^/  /'
 		events TCP_Retransmit lport="$cport" rport="$port" | sed 's/^/  /'
 	fi
-	check "$name: one event per successful call of the tracepoint, at most one missing ($all of $fired - $failed)" \
-		'[ "$all" -le $((fired - failed)) ] && [ "$all" -ge $((fired - failed - 1)) ]'
+	check "$name: no more events than successful calls of the tracepoint ($all of $fired - $failed)" \
+		'[ "$all" -le $((fired - failed)) ]'
 	check "$name: TCP_Retransmit events seen ($all)" '[ "$all" -ge 1 ]'
 	check "$name: every one names tcp_client $cpid/$ctid and the connection ($n of $all)" \
 		'[ "$n" = "$all" ]'
@@ -136,8 +138,19 @@ pd_pid=$main_pid
 stop_probe main
 
 out=$tmp/main.out
+calls_total=0 events_total=0
 check_lossy v4 ipv4 "$v4_s" "$v4_c"
 check_lossy v6 ipv6 "$v6_s" "$v6_c"
+missed=$(pstat main missed_retransmits)
+echo "MEASURED: main probe: $events_total events + $missed calls missed, for $calls_total calls"
+# A jump counts one, however many calls it stands for (seen once: 4 calls
+# within 0.1 ms, counted 1): every loss is counted, but as "at least".
+check "main: a call of the tracepoint that sent something and made no event is counted missed ($events_total events, $missed missed, $calls_total calls)" \
+	'[ $((events_total + missed)) -le "$calls_total" ] &&
+	 { { [ "$events_total" = "$calls_total" ] && [ "$missed" = 0 ]; } ||
+	   { [ "$events_total" -lt "$calls_total" ] && [ "$missed" -ge 1 ]; }; }'
+check "main: the missed calls are in the probe's missed total ($(pstat main missed) >= $missed)" \
+	'[ "$(pstat main missed)" -ge "$missed" ]'
 retrans=$(events TCP_Retransmit | wc -l)
 check "main: only the client namespace's events (netns filter)" \
 	'[ "$(grep "^event=" "$out" | grep -vc " netns=$ino_c ")" = 0 ]'
