@@ -398,11 +398,16 @@ local function endpoint_text(addr, port, is_v6)
 	return port and (a .. ":" .. tostring(port)) or a
 end
 
+-- A listening or unconnected socket has a zero peer: it is shown as none
+-- (no "→ 0.0.0.0:0", no 0.0.0.0 in the Destination column).
+local function no_peer(v)
+	return v.rport == 0 and (v.raddr == "0.0.0.0" or v.raddr == "::")
+end
+
 local function connection_text(v)
 	local l = endpoint_text(v.laddr, v.lport, v.v6)
 	local r
-	-- A listening or unconnected socket has a zero peer: no "→ 0.0.0.0:0".
-	if not (v.rport == 0 and (v.raddr == "0.0.0.0" or v.raddr == "::")) then
+	if not no_peer(v) then
 		r = endpoint_text(v.raddr, v.rport, v.v6)
 	end
 	if l and r then
@@ -650,7 +655,8 @@ local function set_endpoints(pinfo, v)
 		pinfo.src = v.laddr_addr
 		pinfo.net_src = v.laddr_addr
 	end
-	if v.raddr_addr then
+	local peer = not no_peer(v)
+	if v.raddr_addr and peer then
 		pinfo.dst = v.raddr_addr
 		pinfo.net_dst = v.raddr_addr
 	end
@@ -662,7 +668,7 @@ local function set_endpoints(pinfo, v)
 	if v.lport then
 		pinfo.src_port = v.lport
 	end
-	if v.rport then
+	if v.rport and peer then
 		pinfo.dst_port = v.rport
 	end
 end

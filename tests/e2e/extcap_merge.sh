@@ -254,6 +254,8 @@ for port in 7005 7006; do
 		'[ "$bad" = 0 ] && [ -s "$T/late$n.pkts" ]'
 	check "late accept, port $port: a TCP_Listen names the server" \
 		'tshark -r "$T/late.pcapng" "${tshark_lua[@]}" -T fields -e ebpf.pid -Y "ebpf.event == \"TCP_Listen\" && ebpf.lport == $port" 2>/dev/null | grep -qx "$lpid"'
+	check "late accept, port $port: the TCP_Listen has no destination (no peer, not 0.0.0.0)" \
+		'[ "$(tshark -r "$T/late.pcapng" "${tshark_lua[@]}" -T fields -E separator=, -e ebpf.pid -e _ws.col.Source -e _ws.col.Destination -Y "ebpf.event == \"TCP_Listen\" && ebpf.lport == $port" 2>/dev/null | sort -u)" = "$lpid,198.18.7.2," ]'
 	check "late accept, port $port: a TCP_Listen_Close when it exits" \
 		'[ "$(tshark -r "$T/late.pcapng" "${tshark_lua[@]}" -Y "ebpf.event == \"TCP_Listen_Close\" && ebpf.lport == $port && ebpf.pid == $lpid" 2>/dev/null | wc -l)" = 1 ]'
 done
