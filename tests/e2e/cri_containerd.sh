@@ -101,8 +101,14 @@ n=$(wc -l <"$T/ev")
 good=$(grep -cx "app|$pod|team-cri|$image|containerd" "$T/ev")
 echo "MEASURED: $n refused connects of the CRI container, $good named through the CRI: $(sort "$T/ev" | uniq -c | head -3 | tr '\n' ' ')"
 check "the container's connects were captured ($n)" '[ "$n" -ge 5 ]'
-check "every one names container app, pod $pod, namespace team-cri, the image, containerd ($good of $n)" \
-	'[ "$good" = "$n" ]'
+# The container's first event may leave the reorder window (50 ms) before
+# the CRI's first answer comes (docs/containers.md: lookups in the
+# background): then it has the id and runtime only. Every later one is
+# named from the cache.
+first=$(head -1 "$T/ev")
+later=$(tail -n +2 "$T/ev" | grep -cvx "app|$pod|team-cri|$image|containerd")
+check "every one names container app, pod $pod, namespace team-cri, the image, containerd ($good of $n; the first: '$first')" \
+	'[ "$later" = 0 ] && { [ "$first" = "app|$pod|team-cri|$image|containerd" ] || [ "$first" = "||||containerd" ]; }'
 check "the bundle files are not where ebpfdump would read them" \
 	'[ ! -e /run/containerd/io.containerd.runtime.v2.task/k8s.io/${ids#* } ]'
 

@@ -33,7 +33,7 @@ tcp_rows() { fields "$1" tcp -e tcp.srcport -e tcp.dstport -e tcp.flags.str | so
 # reference_start FILE PORT: tcpdump on the client's veth, every packet of
 # that TCP port, into FILE; reference_stop once the capture ended.
 reference_start() {
-	ip netns exec "$NS_C" tcpdump -i "$vc" -w "$1" -U "tcp port $2" >/dev/null 2>"$1.err" &
+	ip netns exec "$NS_C" tcpdump -i "$vc" -w "$1" -U --immediate-mode "tcp port $2" >/dev/null 2>"$1.err" &
 	E2E_PIDS+=("$!")
 	td=$!
 	for _ in $(seq 100); do grep -q "listening on" "$1.err" && break; sleep 0.05; done

@@ -53,7 +53,7 @@ check "a missing second interface: exit 1 ($rc) naming it ($(head -1 "$T/u.err")
 filter="tcp port 7131"
 out=$T/both.pcapng
 for i in 0 1; do
-	tcpdump -i "${VH[$i]}" -U -w "$T/td$i.pcap" "$filter" >/dev/null 2>"$T/td$i.err" &
+	tcpdump -i "${VH[$i]}" -U --immediate-mode -w "$T/td$i.pcap" "$filter" >/dev/null 2>"$T/td$i.err" &
 	E2E_PIDS+=($!) td[$i]=$!
 done
 "$tool" --capture --extcap-interface ebpfevents --ifname "${VH[0]}" --ifname "${VH[1]}" \

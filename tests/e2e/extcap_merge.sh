@@ -36,7 +36,10 @@ out=$T/merged.pcapng
 # Both with the same capture filter: the veth's own neighbour discovery at
 # start-up would otherwise depend on who started first.
 filter="tcp port 7001 or udp port 7002"
-tcpdump -i "$VH" -U -w "$T/tcpdump.pcap" "$filter" >/dev/null 2>"$T/tcpdump.err" &
+# --immediate-mode: otherwise libpcap hands packets over a block at a time,
+# and an interrupted tcpdump lost the last block (once in CI: the 20 UDP
+# datagrams, sent less than its 1 s block timeout before the stop).
+tcpdump -i "$VH" -U --immediate-mode -w "$T/tcpdump.pcap" "$filter" >/dev/null 2>"$T/tcpdump.err" &
 tcpdump_pid=$!
 E2E_PIDS+=("$tcpdump_pid")
 "$tool" --capture --extcap-interface ebpfevents --ifname "$VH" --extcap-capture-filter "$filter" \

@@ -59,7 +59,7 @@ if ! wait_bpf_progs "$progs" 3; then
 	exit 77
 fi
 # A microsecond pcap, tcpdump's default: the merge must cope with it.
-tcpdump -i "$HOST_IF" -Z root -U -w "$E2E_TMP/packets.pcap" tcp 2>"$E2E_TMP/tcpdump.err" &
+tcpdump -i "$HOST_IF" -Z root -U --immediate-mode -w "$E2E_TMP/packets.pcap" tcp 2>"$E2E_TMP/tcpdump.err" &
 tpid=$!
 E2E_PIDS+=("$tpid")
 wait_for "$E2E_TMP/tcpdump.err" "listening on" || bad "tcpdump did not start"
