@@ -67,6 +67,32 @@ endif()
 
 include(GNUInstallDirs)
 
+# A build directory configured before Wireshark was installed holds guessed folders
+# (EBPFDUMP_WIRESHARK_DIRS_GUESSED: extcap;lua;conf). Once a tshark answers, the next
+# configure asks it again, for each folder still at its guess: an extcap installed
+# into a guessed /usr/local/lib/wireshark/extcap is one Debian's Wireshark never lists.
+if(EBPFDUMP_WIRESHARK_DIRS_GUESSED)
+	find_program(EBPFDUMP_TSHARK tshark DOC "tshark, asked for Wireshark's folders")
+	set(_ws_answered FALSE)
+	if(EBPFDUMP_TSHARK)
+		execute_process(COMMAND ${EBPFDUMP_TSHARK} -G folders
+				OUTPUT_QUIET ERROR_QUIET RESULT_VARIABLE _ws_result TIMEOUT 30)
+		if(_ws_result EQUAL 0)
+			set(_ws_answered TRUE)
+		endif()
+	endif()
+	if(_ws_answered)
+		set(_ws_vars EBPFDUMP_EXTCAP_DIR EBPFDUMP_LUA_DIR EBPFDUMP_WIRESHARK_CONF_DIR)
+		foreach(_ws_var _ws_guess IN ZIP_LISTS _ws_vars EBPFDUMP_WIRESHARK_DIRS_GUESSED)
+			if("${${_ws_var}}" STREQUAL "${_ws_guess}")
+				unset(${_ws_var} CACHE)
+			endif()
+		endforeach()
+		unset(EBPFDUMP_WIRESHARK_DIRS_GUESSED CACHE)
+		message(STATUS "Wireshark is installed now: asking it for its folders again")
+	endif()
+endif()
+
 if(NOT DEFINED CACHE{EBPFDUMP_EXTCAP_DIR} OR NOT DEFINED CACHE{EBPFDUMP_LUA_DIR}
    OR NOT DEFINED CACHE{EBPFDUMP_WIRESHARK_CONF_DIR})
 	find_program(EBPFDUMP_TSHARK tshark DOC "tshark, asked for Wireshark's folders")
@@ -84,10 +110,13 @@ if(NOT DEFINED CACHE{EBPFDUMP_EXTCAP_DIR} OR NOT DEFINED CACHE{EBPFDUMP_LUA_DIR}
 			ebpfdump_parse_wireshark_folders("${_ws_folders}" _ws_extcap _ws_lua _ws_conf)
 		endif()
 	endif()
+	set(_ws_guessed FALSE)
 	if(NOT _ws_extcap OR NOT _ws_lua)
 		message(STATUS "Wireshark folders unknown (no working tshark); using "
 			"${CMAKE_INSTALL_FULL_LIBDIR}/wireshark/{extcap,plugins}; "
-			"override with -DEBPFDUMP_EXTCAP_DIR= and -DEBPFDUMP_LUA_DIR=")
+			"override with -DEBPFDUMP_EXTCAP_DIR= and -DEBPFDUMP_LUA_DIR=, "
+			"or configure again once Wireshark is installed")
+		set(_ws_guessed TRUE)
 	endif()
 	if(NOT _ws_extcap)
 		set(_ws_extcap "${CMAKE_INSTALL_FULL_LIBDIR}/wireshark/extcap")
@@ -109,6 +138,10 @@ if(NOT DEFINED CACHE{EBPFDUMP_EXTCAP_DIR} OR NOT DEFINED CACHE{EBPFDUMP_LUA_DIR}
 	if(NOT DEFINED CACHE{EBPFDUMP_WIRESHARK_CONF_DIR})
 		set(EBPFDUMP_WIRESHARK_CONF_DIR "${_ws_conf}" CACHE PATH
 		    "Wireshark's global configuration directory (holds profiles/ and colorfilters)")
+	endif()
+	if(_ws_guessed)
+		set(EBPFDUMP_WIRESHARK_DIRS_GUESSED "${_ws_extcap};${_ws_lua};${_ws_conf}"
+		    CACHE INTERNAL "Wireshark folders guessed without a working tshark")
 	endif()
 endif()
 message(STATUS "Wireshark extcap dir: ${EBPFDUMP_EXTCAP_DIR}")

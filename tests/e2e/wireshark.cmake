@@ -9,6 +9,12 @@ add_test(NAME wireshark_folders
          COMMAND ${CMAKE_COMMAND} -P ${PROJECT_SOURCE_DIR}/cmake/WiresharkDirsTest.cmake)
 set_tests_properties(wireshark_folders PROPERTIES LABELS "unit" TIMEOUT 30)
 
+# Real configures of this project, without and then with a working tshark.
+add_test(NAME wireshark_folders_configure
+         COMMAND bash ${_ws_e2e}/wireshark_folders_configure.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(wireshark_folders_configure PROPERTIES LABELS "build" TIMEOUT 120
+                     SKIP_RETURN_CODE 77)
+
 add_test(NAME wireshark_lua
          COMMAND bash ${_ws_e2e}/wireshark_lua.sh $<TARGET_FILE:mkcapture>
                  ${PROJECT_SOURCE_DIR}/dissector/ebpf.lua ${PROJECT_BINARY_DIR}/profile-eBPF)
