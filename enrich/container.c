@@ -544,6 +544,22 @@ static int stream_answer(const struct container_info *info, void *userdata)
 	return 0;
 }
 
+/* The worker waits on a runtime or loads a library: busy, so that a stop
+ * does not wait for it (container_resolver_free); or idle again. Returns
+ * false, staying idle, when a stop has begun. */
+static bool async_busy(struct async *a, bool busy)
+{
+	bool ok = true;
+
+	pthread_mutex_lock(&a->mu);
+	if (busy && a->stop)
+		ok = false;
+	else
+		a->busy = busy;
+	pthread_mutex_unlock(&a->mu);
+	return ok;
+}
+
 /* Idle: keep Docker's event stream open (retried every
  * CONTAINER_STREAM_RETRY_MS while it cannot be), wait for it or a request. */
 static void async_idle(struct container_resolver *r, struct docker_events **stream,
@@ -558,20 +574,12 @@ static void async_idle(struct container_resolver *r, struct docker_events **stre
 		*retry_at = now + CONTAINER_STREAM_RETRY_MS;
 		if (access(r->docker.path, F_OK) < 0)
 			return;
-		/* Opening may wait for the daemon: busy, so that a stop
-		 * does not wait for it (container_resolver_free). */
-		pthread_mutex_lock(&a->mu);
-		if (a->stop) {
-			pthread_mutex_unlock(&a->mu);
+		/* Opening may wait for the daemon: busy meanwhile. */
+		if (!async_busy(a, true))
 			return;
-		}
-		a->busy = true;
-		pthread_mutex_unlock(&a->mu);
 		if (docker_events_open(r->docker.path, r->async_timeout_ms, stream, NULL) < 0)
 			*stream = NULL;
-		pthread_mutex_lock(&a->mu);
-		a->busy = false;
-		pthread_mutex_unlock(&a->mu);
+		async_busy(a, false);
 		return; /* the loop looks at stop and requests first */
 	}
 	if (*stream)
@@ -590,6 +598,22 @@ static void async_idle(struct container_resolver *r, struct docker_events **stre
 	}
 }
 
+/* Where a CRI socket is there to ask, libcurl is loaded before the first
+ * question rather than during it: loading takes 20-50 ms, most of the
+ * reorder window a container's first event waits in. Busy meanwhile. */
+static void async_prepare(struct container_resolver *r)
+{
+	struct async *a = r->async;
+
+	if ((!r->cri_containerd.path[0] || access(r->cri_containerd.path, F_OK) < 0) &&
+	    (!r->cri_crio.path[0] || access(r->cri_crio.path, F_OK) < 0))
+		return;
+	if (!async_busy(a, true))
+		return;
+	cri_prepare();
+	async_busy(a, false);
+}
+
 static void *async_worker(void *arg)
 {
 	struct container_resolver *r = arg;
@@ -598,6 +622,7 @@ static void *async_worker(void *arg)
 	uint64_t retry_at = 0;
 	bool orphaned;
 
+	async_prepare(r);
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
 		struct cgroup_identity id;

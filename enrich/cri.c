@@ -277,6 +277,11 @@ missing:
 	dlclose(h);
 }
 
+void cri_prepare(void)
+{
+	pthread_once(&curl_once, curl_setup);
+}
+
 static bool plain_id(const char *s)
 {
 	size_t n = strlen(s);

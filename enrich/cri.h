@@ -37,6 +37,11 @@ int cri_container_status(const char *socket_path, const char *id, unsigned timeo
 			 enum container_runtime runtime, struct container_info *ret,
 			 const char **ret_reason);
 
+/* Loads libcurl now, in the caller's thread (20-50 ms, more on a busy
+ * machine), so that the first ContainerStatus costs the query only. Safe
+ * to call from any thread, any number of times. */
+void cri_prepare(void);
+
 /* The protobuf part alone (for tests and fuzzing): decode a
  * ContainerStatusResponse message into *ret. Returns 0 or -EBADMSG. */
 int cri_decode_status(const uint8_t *msg, size_t len, struct container_info *ret);
