@@ -145,10 +145,17 @@ missed=$(pstat main missed_retransmits)
 echo "MEASURED: main probe: $events_total events + $missed calls missed, for $calls_total calls"
 # A jump counts one, however many calls it stands for (seen once: 4 calls
 # within 0.1 ms, counted 1): every loss is counted, but as "at least".
-check "main: a call of the tracepoint that sent something and made no event is counted missed ($events_total events, $missed missed, $calls_total calls)" \
-	'[ $((events_total + missed)) -le "$calls_total" ] &&
-	 { { [ "$events_total" = "$calls_total" ] && [ "$missed" = 0 ]; } ||
-	   { [ "$events_total" -lt "$calls_total" ] && [ "$missed" -ge 1 ]; }; }'
+# Kernels whose tracepoint has no err (before 6.14) count no jumps (see
+# ebd_retransmit): there at most one call may go uncounted, as before.
+if grep -q 'tcp_retransmit_skb:.* err=' "$tmp/trace"; then
+	check "main: a call of the tracepoint that sent something and made no event is counted missed ($events_total events, $missed missed, $calls_total calls)" \
+		'[ $((events_total + missed)) -le "$calls_total" ] &&
+		 { { [ "$events_total" = "$calls_total" ] && [ "$missed" = 0 ]; } ||
+		   { [ "$events_total" -lt "$calls_total" ] && [ "$missed" -ge 1 ]; }; }'
+else
+	check "main: (no err on this kernel) at most one call without an event ($events_total of $calls_total)" \
+		'[ "$events_total" -ge $((calls_total - 1)) ]'
+fi
 check "main: the missed calls are in the probe's missed total ($(pstat main missed) >= $missed)" \
 	'[ "$(pstat main missed)" -ge "$missed" ]'
 retrans=$(events TCP_Retransmit | wc -l)
