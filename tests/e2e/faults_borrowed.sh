@@ -19,7 +19,7 @@ need_tools setcap useradd userdel runuser tshark
 user=ebd$E2E_SFX
 useradd --no-create-home --shell /bin/sh "$user" || { bad "useradd $user"; finish; exit; }
 cleanup_user() { userdel "$user" 2>/dev/null; }
-trap 'cleanup_user' EXIT
+trap 'cleanup_user; e2e_cleanup' EXIT # lib.sh's cleanup too: E2E_TMP, daemons
 caps=cap_bpf,cap_perfmon,cap_dac_read_search,cap_sys_admin,cap_sys_ptrace,cap_net_raw,cap_net_admin
 
 bin=$E2E_TMP/bin
