@@ -66,6 +66,7 @@ const volatile bool retransmit_has_err = false;
 #define STATE_MATCH (1u << 3)	/* the owner passed the process filters */
 #define STATE_RTX (1u << 4)	/* rtx_total is known */
 #define STATE_NETNS (1u << 5)	/* the socket is in filter_netns (or no such filter) */
+#define STATE_GONE (1u << 6)	/* ebd_sweep counted its close as missed */
 
 struct sock_state {
 	struct ebpfdump_owner owner;
@@ -829,6 +830,16 @@ static __always_inline __u32 netns_flag(struct sock *sk)
  * 100,000 under load, not counted by the kernel either). Counted as a
  * close missed when the filters wanted it, and the stale entry is dropped
  * so that its owner is not lent to the new socket. */
+static __always_inline void count_missed_close(struct ebpfdump_counters *c,
+					       const struct sock_state *st)
+{
+	if (c && type_wanted(EBPFDUMP_EV_TCP_CLOSE) && (st->flags & STATE_NETNS) &&
+	    (!filter_process || (st->flags & STATE_MATCH))) {
+		COUNT(c, missed_closes, 1);
+		COUNT(c, seen, 1); /* seen = filtered + lost + delivered */
+	}
+}
+
 static __always_inline void forget_stale(__u64 key)
 {
 	struct sock_state *old = bpf_map_lookup_elem(&sockets, &key);
@@ -837,11 +848,8 @@ static __always_inline void forget_stale(__u64 key)
 	if (!old)
 		return;
 	c = counters_get();
-	if (c && type_wanted(EBPFDUMP_EV_TCP_CLOSE) && (old->flags & STATE_NETNS) &&
-	    (!filter_process || (old->flags & STATE_MATCH))) {
-		COUNT(c, missed_closes, 1);
-		COUNT(c, seen, 1); /* seen = filtered + lost + delivered */
-	}
+	if (!(old->flags & STATE_GONE))
+		count_missed_close(c, old);
 	if (bpf_map_delete_elem(&sockets, &key) == 0 && c)
 		COUNT(c, sock_deletes, 1);
 }
@@ -1409,6 +1417,55 @@ int ebd_retransmit(struct bpf_raw_tracepoint_args *ctx)
 	if (owner)
 		record_set_owner(rec, owner);
 	record_submit(rec);
+	return 0;
+}
+
+/* ---- The sweep at the stop ----------------------------------------------- */
+
+/* A connect that began this recently may still be in the instant between
+ * its entry and the kernel's store of SYN_SENT (the tracepoint fires
+ * first): its socket still reads CLOSE. */
+#define SWEEP_YOUNG_NS 10000000ull
+
+struct sweep_ctx {
+	__u64 now;
+	struct ebpfdump_counters *c;
+};
+
+static long sweep_one(struct bpf_map *map, __u64 *key, struct sock_state *st,
+		      struct sweep_ctx *ctx)
+{
+	struct sock *sk = (struct sock *)(unsigned long)*key;
+	unsigned char state = 0;
+
+	if (st->flags & STATE_GONE)
+		return 0;
+	if (bpf_core_read(&state, sizeof(state), &sk->__sk_common.skc_state) ||
+	    state != TCP_CLOSE)
+		return 0;
+	if ((st->flags & STATE_ACTIVE) && st->connect_start_ns + SWEEP_YOUNG_NS > ctx->now)
+		return 0;
+	st->flags |= STATE_GONE;
+	count_missed_close(ctx->c, st);
+	return 0;
+}
+
+/* Run once by user space (BPF_PROG_TEST_RUN) just before the programs are
+ * detached: the closes missed near the end of a capture, which no new
+ * socket in the same memory (forget_stale) will reveal. Every entry's
+ * socket is read: one whose state is CLOSE (alive with its descriptor
+ * still open, or freed, its memory as the close left it) changed to CLOSE
+ * without either state program deleting the entry. Counted like
+ * forget_stale, and marked so that a later reuse does not count it again.
+ * Not found: a freed socket whose memory was since reused for something
+ * else, and entries the LRU evicted. Needs bpf_for_each_map_elem (Linux
+ * 5.13): user space loads this program only where the kernel has it. */
+SEC("raw_tp")
+int ebd_sweep(void *ctx)
+{
+	struct sweep_ctx sc = { .now = bpf_ktime_get_boot_ns(), .c = counters_get() };
+
+	bpf_for_each_map_elem(&sockets, sweep_one, &sc, 0);
 	return 0;
 }
 

@@ -95,6 +95,7 @@ struct probe {
 	int flush_events, flush_error;
 	enum probe_hooks tier; /* the tier loaded: FENTRY, TRACEPOINT or RAW (never AUTO) */
 	bool fentry;	       /* tier == PROBE_HOOKS_FENTRY */
+	bool sweep;	       /* ebd_sweep is loaded (run by probe_detach) */
 	uint32_t left_out; /* types asked for implicitly that this kernel cannot observe */
 	char left_out_why[256];
 	uint64_t walk_count; /* entries seen by table_usage()'s walk */
@@ -375,7 +376,7 @@ static int attach_all(struct probe *p, bool implicit_mask, char *errbuf, size_t 
 	bpf_object__for_each_program(prog, p->skel->obj)
 	{
 		types = prog_event_types(p, prog, &leader);
-		if (!bpf_program__autoload(prog) || !leader)
+		if (!bpf_program__autoload(prog) || !leader || prog == p->skel->progs.ebd_sweep)
 			continue;
 		r = attach_one(p, prog, implicit_mask, errbuf, errlen);
 		if (r == -ENOENT && implicit_mask)
@@ -386,7 +387,7 @@ static int attach_all(struct probe *p, bool implicit_mask, char *errbuf, size_t 
 	bpf_object__for_each_program(prog, p->skel->obj)
 	{
 		types = prog_event_types(p, prog, &leader);
-		if (!bpf_program__autoload(prog) || leader ||
+		if (!bpf_program__autoload(prog) || leader || prog == p->skel->progs.ebd_sweep ||
 		    prog == p->skel->progs.ebd_state_main ||
 		    prog == p->skel->progs.ebd_state_nested || (types && !(types & ~skipped)))
 			continue;
@@ -800,6 +801,15 @@ static void configure(struct probe *p, const struct probe_config *cfg, uint32_t 
 		if (other_tier_prog(p, prog))
 			bpf_program__set_autoload(prog, false);
 	}
+	/* The sweep at the stop (probe_detach) finds missed closes, with a
+	 * helper of Linux 5.13; without it those stay uncounted. */
+	p->sweep = (mask & (1u << EVENT_TCP_CLOSE)) &&
+		   libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
+					   BPF_FUNC_for_each_map_elem, NULL) > 0;
+	bpf_program__set_autoload(p->skel->progs.ebd_sweep, p->sweep);
+	if (!p->sweep && (mask & (1u << EVENT_TCP_CLOSE)))
+		probe_debug("probe: this kernel has no bpf_for_each_map_elem (Linux 5.13): TCP "
+			    "closes missed near the stop are not counted");
 	if (!cfg)
 		return;
 	ro->filter_pid = cfg->filter.pid;
@@ -1322,6 +1332,28 @@ static void *destroy_link(void *link)
 	return NULL;
 }
 
+/* ebd_sweep, once: it must run while the state programs are still
+ * attached, or every close after their detach would look missed. */
+static void sweep(struct probe *p)
+{
+	uint64_t args[1] = { 0 }, t0;
+	int r;
+
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+
+	if (!p->sweep || !p->n_links)
+		return;
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	r = bpf_prog_test_run_opts(bpf_program__fd(p->skel->progs.ebd_sweep), &opts);
+	if (r < 0)
+		probe_debug("probe: the sweep for missed TCP closes did not run (%s): those are "
+			    "not counted",
+			    strerror(errno));
+	else
+		probe_debug("probe: swept the sockets table for missed TCP closes in %llu us",
+			    (unsigned long long)(clock_ns(CLOCK_MONOTONIC) - t0) / 1000);
+}
+
 int probe_detach(struct probe *p)
 {
 	pthread_t threads[PROBE_PROGS_MAX];
@@ -1329,6 +1361,7 @@ int probe_detach(struct probe *p)
 
 	if (!p)
 		return -EBADF;
+	sweep(p);
 	/* Each syscalls:* tracepoint waits for an RCU grace period when its
 	 * last program leaves (about 50 ms): one thread per link lets those
 	 * waits overlap. Raw tracepoints and fexit links leave at once. */

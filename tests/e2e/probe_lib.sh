@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shared helpers of the kernel probe tests (sourced by probe_udp.sh,
-# probe_udp_flood.sh, probe_retransmit.sh, probe_filters.sh, probe_loss.sh):
+# probe_udp_flood.sh, probe_retransmit.sh, probe_filters.sh, probe_loss.sh,
+# probe_missed_close.sh):
 # result counting, two network namespaces on a veth pair, probe_dump runs,
 # and queries over its key=value output. Every name carries a per-run
 # suffix; everything started or created is removed on exit.

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The sweep at the stop (ebd_sweep, issue 22): a TCP socket whose change to
+# CLOSE reached neither state program keeps its entry in the probe's
+# sockets table; when no new socket reuses its memory before the stop,
+# only the sweep that probe_detach runs can count that close as missed.
+#
+# The kernel skips the state programs about once in 100,000 closes under
+# load, too rarely to wait for, so the test makes the miss: a Python
+# process in the client namespace connects to itself over loopback, both
+# ends shut down in order, so that both sockets reach CLOSE while their
+# descriptors stay open (their memory stays theirs). Their entries, copied
+# from the table while connected (found by the owner's pid in the value),
+# are put back after the closes deleted them, as if those closes had been
+# skipped. Checks that the probe counts exactly those two closes as missed
+# (in missed_closes, missed and seen), that its TCP_Close events are the
+# two real ones, and that a second probe watching the same connection,
+# whose table was left alone, counts no missed close.
+#
+# usage: probe_missed_close.sh PROBE_DUMP UDP_PEER TCP_SERVER TCP_CLIENT   (as root)
+set -uo pipefail
+probe_dump=$1
+. "$(dirname "$0")/probe_lib.sh"
+probe_setup probe_missed_close
+
+for tool in bpftool python3; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "SKIP: $tool not installed"
+		exit 77
+	fi
+done
+
+# The workload: prints "connected pid=PID", waits for a line on stdin,
+# closes both ends in order (descriptors kept), prints "closed", waits for
+# another line, exits.
+cat >"$tmp/pair.py" <<'EOF'
+import os, socket, sys, time
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+cli = socket.create_connection(srv.getsockname())
+acc, _ = srv.accept()
+srv.close()
+print("connected pid=%d lport=%d" % (os.getpid(), cli.getsockname()[1]), flush=True)
+sys.stdin.readline()
+cli.shutdown(socket.SHUT_WR)
+assert acc.recv(1) == b""
+acc.shutdown(socket.SHUT_WR)
+assert cli.recv(1) == b""
+time.sleep(0.2)  # the last ACK: the server end leaves LAST_ACK
+print("closed pid=%d" % os.getpid(), flush=True)
+sys.stdin.readline()
+EOF
+
+# sockets_map PID: the id of the sockets table of the probe_dump PID (its
+# descriptors' fdinfo names their maps' ids).
+sockets_map() {
+	local id
+	for id in $(sed -n 's/^map_id:[[:space:]]*//p' /proc/"$1"/fdinfo/* 2>/dev/null); do
+		bpftool map show id "$id" | grep -q " name sockets " && echo "$id" && return
+	done
+}
+
+# owned_entries MAP PID: "key hex ... value hex ..." for each entry whose
+# owner (struct ebpfdump_owner, at the value's start) has pid PID: the
+# owner's pid is the value's bytes 8-11, little-endian.
+owned_entries() {
+	bpftool -j map dump id "$1" | python3 -c '
+import json, sys
+pid = int(sys.argv[1]).to_bytes(4, "little")
+for e in json.load(sys.stdin):
+    key = bytes(int(b, 16) for b in e["key"])
+    val = bytes(int(b, 16) for b in e["value"])
+    if val[8:12] == pid:
+        print("key hex " + " ".join("%02x" % b for b in key) +
+              " value hex " + " ".join("%02x" % b for b in val))' "$2"
+}
+
+start_probe main --events TCP_Connect,TCP_Accept,TCP_Close --netns "$ino_c" || exit 1
+main_pid=$pd_pid
+start_probe control --events TCP_Connect,TCP_Accept,TCP_Close --netns "$ino_c" || exit 1
+control_pid=$pd_pid
+map=$(sockets_map "$main_pid")
+check "main: its sockets table found (${map:-none})" '[ -n "$map" ]'
+
+mkfifo "$tmp/pair.in"
+ip netns exec "$ns_c" python3 "$tmp/pair.py" <"$tmp/pair.in" >"$tmp/pair.out" 2>"$tmp/pair.err" &
+pair=$!
+started+=("$pair")
+exec 7>"$tmp/pair.in"
+wait_line "$tmp/pair.out" connected || bad "workload did not connect: $(cat "$tmp/pair.err")"
+ppid_=$(field "$tmp/pair.out" connected pid)
+lport=$(field "$tmp/pair.out" connected lport)
+sleep 0.2 # the accept's entry
+owned_entries "$map" "$ppid_" >"$tmp/entries"
+check "main: both ends' entries found while connected ($(wc -l <"$tmp/entries"))" \
+	'[ "$(wc -l <"$tmp/entries")" = 2 ]'
+
+echo >&7
+wait_line "$tmp/pair.out" closed || bad "workload did not close: $(cat "$tmp/pair.err")"
+check "main: the closes deleted both entries" \
+	'[ -z "$(owned_entries "$map" "$ppid_")" ]'
+# The closes, undone: the entries are back as if no program had run.
+while read -r line; do
+	# shellcheck disable=SC2086 # the words are bpftool's arguments
+	bpftool map update id "$map" $line noexist
+done <"$tmp/entries"
+check "main: both entries put back" '[ "$(owned_entries "$map" "$ppid_" | wc -l)" = 2 ]'
+
+pd_pid=$control_pid
+stop_probe control
+pd_pid=$main_pid
+stop_probe main
+echo >&7
+exec 7>&-
+wait "$pair"
+rc=$?
+check "workload exits 0 (got $rc: $(tail -2 "$tmp/pair.err"))" '[ $rc = 0 ]'
+
+out=$tmp/main.out
+closes=$(events TCP_Close pid="$ppid_" | wc -l)
+echo "MEASURED: main: missed_closes=$(pstat main missed_closes) missed=$(pstat main missed)" \
+	"seen=$(pstat main seen) delivered=$(pstat main delivered); TCP_Close events: $closes"
+check "main: the two real closes are TCP_Close events ($closes)" '[ "$closes" = 2 ]'
+check "main: events of the connection on port $lport" \
+	'[ "$(events TCP_Connect pid="$ppid_" lport="$lport" | wc -l)" = 1 ] &&
+	 [ "$(events TCP_Accept pid="$ppid_" rport="$lport" | wc -l)" = 1 ]'
+check "main: the two closes put back are counted missed ($(pstat main missed_closes))" \
+	'[ "$(pstat main missed_closes)" = 2 ]'
+check "main: and in missed ($(pstat main missed) >= 2)" '[ "$(pstat main missed)" -ge 2 ]'
+check "main: and in seen ($(pstat main seen) >= filtered + delivered + 2)" \
+	'[ "$(pstat main seen)" -ge $(($(pstat main filtered) + $(pstat main delivered) + 2)) ]'
+out=$tmp/control.out
+echo "MEASURED: control: missed_closes=$(pstat control missed_closes)" \
+	"TCP_Close events: $(events TCP_Close pid="$ppid_" | wc -l)"
+check "control: the same closes, none counted missed ($(pstat control missed_closes))" \
+	'[ "$(pstat control missed_closes)" = 0 ] && [ "$(events TCP_Close pid="$ppid_" | wc -l)" = 2 ]'
+
+if ! probe_finish; then
+	cat "$tmp/main.out" "$tmp/pair.err"
+	exit 1
+fi
