@@ -5,7 +5,7 @@
 # (--hooks tracepoint; tracefs is mounted in a private mount namespace for
 # the run, the host's mounts are left alone). For each tier:
 #  - BPF program runs and BPF time per loopback connection (bpf_stats,
-#    CONNS connections with 10 bytes each way);
+#    CONNS connections with 10 bytes each way), in all and per program;
 #  - the time of DD one-byte dd read/write pairs (system calls that have
 #    nothing to do with networking), interleaved with runs without any
 #    capture over ROUNDS rounds: median and range of the ratio to none;
@@ -57,6 +57,14 @@ dd_ns() {
 	echo $((t1 - t0))
 }
 bpf_totals() { bpftool prog show | awk '/run_time_ns/ { t += $(NF-2); c += $NF } END { print t + 0, c + 0 }'; }
+# per_prog FILE: "id name run_time_ns run_cnt" of every program (bpftool
+# leaves the figures out while a program has not run).
+per_prog() {
+	bpftool prog show | awk '/^[0-9]+:/ {
+		t = c = 0
+		for (i = 1; i < NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) }
+		print $1, $4, t, c }' >"$1"
+}
 
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
 port=7650
@@ -68,13 +76,18 @@ for tier in raw tracepoint; do
 	srv=$!
 	sleep 0.3
 	read -r t0 c0 < <(bpf_totals)
+	per_prog "$tmp/progs0"
 	"$tools/tcp_client" --connect 127.0.0.1 --port $port --send 10 --recv 10 --repeat "$conns" \
 		>/dev/null 2>&1
 	read -r t1 c1 < <(bpf_totals)
+	per_prog "$tmp/progs1"
 	wait "$srv"
 	stop
 	awk -v t="$tier" -v n="$conns" -v dt=$((t1 - t0)) -v dc=$((c1 - c0)) \
 		'BEGIN { printf "%s: %.1f BPF runs and %.2f µs of BPF time per connection\n", t, dc / n, dt / n / 1000 }'
+	# Which programs: those that ran during the connections.
+	join <(sort "$tmp/progs0") <(sort "$tmp/progs1") | awk -v t="$tier" -v n="$conns" '
+		$7 > $4 { printf "%s:   %-22s %5.1f runs %6.0f ns per connection\n", t, $2, ($7 - $4) / n, ($6 - $3) / n }'
 done
 
 : >"$tmp/ratios"

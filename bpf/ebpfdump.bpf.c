@@ -249,16 +249,19 @@ struct {
  * has not yet seen, innermost last (see the two programs below). Each
  * level of interrupt nesting adds one at most. A note is left behind only
  * when the kernel skipped ebd_state_nested for it (a rare moment); notes
- * older than STATE_TAKEN_STALE_NS cannot belong to a change in flight
- * (tracepoint programs run with preemption off) and are dropped. */
+ * older than STATE_TAKEN_STALE_JIFFIES cannot belong to a change in flight
+ * (tracepoint programs run with preemption off) and are dropped. Their age
+ * is in jiffies: one load (the verifier inlines bpf_jiffies64) where
+ * bpf_ktime_get_ns reads a clock, 10 times per connection. 25 jiffies are
+ * 25 ms at HZ=1000, 100 ms at HZ=250. */
 #define STATE_TAKEN_MAX 8
-#define STATE_TAKEN_STALE_NS 100000000ull
+#define STATE_TAKEN_STALE_JIFFIES 25
 struct state_taken {
 	__u32 n;
 	__u32 pad;
 	struct {
 		__u64 sk;
-		__u64 ts;
+		__u64 ts; /* jiffies */
 		__u32 oldstate, newstate;
 	} e[STATE_TAKEN_MAX];
 };
@@ -790,16 +793,19 @@ static __always_inline __u64 sock_key(const struct sock *sk)
 
 /* Store a socket's state, counting keys that are new, so that user space
  * can tell LRU evictions (inserts - deletes - entries present) from
- * sockets that simply closed. overwrite: replace an existing entry. */
-static __always_inline void sockets_store(__u64 key, struct sock_state *st, bool overwrite)
+ * sockets that simply closed. overwrite: replace an existing entry;
+ * present: the caller's own lookup found one (every caller looks first,
+ * so none is done here). */
+static __always_inline void sockets_store(__u64 key, struct sock_state *st, bool overwrite,
+					  bool present)
 {
 	struct ebpfdump_counters *c = counters_get();
 	long r = -ENOENT;
 
-	/* An accepted socket already has the entry its handshake made: one
-	 * replacing update instead of a refused insert and then an update
-	 * (each update of an LRU hash allocates and copies the value). */
-	if (overwrite && bpf_map_lookup_elem(&sockets, &key))
+	/* One replacing update where an entry is known to be there, instead
+	 * of a refused insert and then an update (each update of an LRU hash
+	 * allocates and copies the value). */
+	if (overwrite && present)
 		r = bpf_map_update_elem(&sockets, &key, st, BPF_EXIST);
 	if (r == -ENOENT) { /* absent, or deleted meanwhile */
 		r = bpf_map_update_elem(&sockets, &key, st, BPF_NOEXIST);
@@ -854,6 +860,20 @@ static __always_inline void forget_stale(__u64 key)
 		COUNT(c, sock_deletes, 1);
 }
 
+/* forget_stale for a socket about to store its own entry: the stale one
+ * is counted and then replaced, not deleted. Returns whether there was
+ * one. */
+static __always_inline bool count_stale(__u64 key)
+{
+	struct sock_state *old = bpf_map_lookup_elem(&sockets, &key);
+
+	if (!old)
+		return false;
+	if (!(old->flags & STATE_GONE))
+		count_missed_close(counters_get(), old);
+	return true;
+}
+
 /* The owner's verdict on the process filters, kept with the socket. */
 static __always_inline __u32 match_flag(void)
 {
@@ -866,22 +886,24 @@ static __always_inline void on_connect_start(struct sock *sk, __u32 slot)
 	struct sock_state *st = scratch_state(slot);
 	__u64 key = sock_key(sk);
 
+	bool present;
+
 	if (!st)
 		return;
-	forget_stale(key);
+	present = count_stale(key);
 	owner_from_current(&st->owner);
 	st->connect_start_ns = bpf_ktime_get_boot_ns();
 	/* not 0: a socket may connect again after a failed connect, which
 	 * left its SYNs sent again in the total */
 	st->rtx_total = sock_total_retrans(sk);
 	st->flags = STATE_OWNER | STATE_ACTIVE | STATE_RTX | match_flag() | netns_flag(sk);
-	sockets_store(key, st, true);
+	sockets_store(key, st, true, present);
 }
 
 /* SYN_SENT -> ESTABLISHED usually runs in softirq on the SYN-ACK. */
 static __always_inline void on_connected(struct sock *sk, __u32 slot)
 {
-	__u64 key = sock_key(sk), now = bpf_ktime_get_boot_ns();
+	__u64 key = sock_key(sk), now;
 	struct sock_state *st = bpf_map_lookup_elem(&sockets, &key);
 	const struct ebpfdump_owner *owner;
 	struct ebpfdump_record *rec;
@@ -893,7 +915,7 @@ static __always_inline void on_connected(struct sock *sk, __u32 slot)
 
 		if (fresh) {
 			fresh->flags = STATE_ACTIVE | netns_flag(sk);
-			sockets_store(key, fresh, false);
+			sockets_store(key, fresh, false, false);
 		}
 	}
 	if (!event_allowed(EBPFDUMP_EV_TCP_CONNECT, st, sk))
@@ -905,6 +927,7 @@ static __always_inline void on_connected(struct sock *sk, __u32 slot)
 	record_fill_sock(rec, sk);
 	if (owner)
 		record_set_owner(rec, owner);
+	now = rec->ts_ns;
 	if (st && st->connect_start_ns && now > st->connect_start_ns) {
 		rec->latency_ns = now - st->connect_start_ns;
 		rec->flags |= EBPFDUMP_F_LATENCY;
@@ -967,7 +990,7 @@ static __always_inline void on_passive_established(struct sock *sk, __u32 slot)
 		return;
 	st->rtx_total = sock_total_retrans(sk);
 	st->flags = STATE_PASSIVE | STATE_RTX | netns_flag(sk);
-	sockets_store(key, st, false);
+	sockets_store(key, st, false, false);
 }
 
 static __always_inline bool fin_was_queued(int oldstate)
@@ -1209,14 +1232,14 @@ int ebd_state_main(struct bpf_raw_tracepoint_args *ctx)
 	struct state_taken *t = bpf_map_lookup_elem(&state_taken, &zero);
 
 	if (t) {
-		__u64 now = bpf_ktime_get_ns();
+		__u64 now = bpf_jiffies64();
 		__u32 n = t->n;
 
 		/* The notes are in time order: an old top means all are left
 		 * behind. Full (cannot happen with four interrupt levels and
 		 * rare leftovers): start over. */
 		if (n >= STATE_TAKEN_MAX ||
-		    (n > 0 && t->e[(n - 1) & (STATE_TAKEN_MAX - 1)].ts + STATE_TAKEN_STALE_NS < now))
+		    (n > 0 && t->e[(n - 1) & (STATE_TAKEN_MAX - 1)].ts + STATE_TAKEN_STALE_JIFFIES < now))
 			n = 0;
 		if (n < STATE_TAKEN_MAX) {
 			t->e[n].sk = ctx->args[0];
@@ -1305,7 +1328,7 @@ static __always_inline int accept_sock(struct sock *sk)
 		st->rtx_total = old->rtx_total;
 		st->flags |= STATE_RTX;
 	}
-	sockets_store(key, st, true);
+	sockets_store(key, st, true, old != NULL);
 
 	if (!event_allowed(EBPFDUMP_EV_TCP_ACCEPT, st, sk))
 		return 0;
@@ -1387,7 +1410,7 @@ int ebd_retransmit(struct bpf_raw_tracepoint_args *ctx)
 		if (fresh) {
 			fresh->rtx_total = total;
 			fresh->flags = STATE_RTX | netns_flag(sk);
-			sockets_store(key, fresh, false);
+			sockets_store(key, fresh, false, false);
 		}
 		if (!sent)
 			return 0;
