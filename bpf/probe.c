@@ -1332,10 +1332,13 @@ static void *destroy_link(void *link)
 	return NULL;
 }
 
+static int sum_counters(const struct probe *p, struct ebpfdump_counters *ret);
+
 /* ebd_sweep, once: it must run while the state programs are still
  * attached, or every close after their detach would look missed. */
 static void sweep(struct probe *p)
 {
+	struct ebpfdump_counters before, after;
 	uint64_t args[1] = { 0 }, t0;
 	int r;
 
@@ -1343,15 +1346,24 @@ static void sweep(struct probe *p)
 
 	if (!p->sweep || !p->n_links)
 		return;
+	if (sum_counters(p, &before) < 0)
+		memset(&before, 0, sizeof(before));
 	t0 = clock_ns(CLOCK_MONOTONIC);
 	r = bpf_prog_test_run_opts(bpf_program__fd(p->skel->progs.ebd_sweep), &opts);
-	if (r < 0)
+	if (r < 0) {
 		probe_debug("probe: the sweep for missed TCP closes did not run (%s): those are "
 			    "not counted",
 			    strerror(errno));
-	else
-		probe_debug("probe: swept the sockets table for missed TCP closes in %llu us",
-			    (unsigned long long)(clock_ns(CLOCK_MONOTONIC) - t0) / 1000);
+		return;
+	}
+	t0 = clock_ns(CLOCK_MONOTONIC) - t0;
+	if (sum_counters(p, &after) < 0)
+		after = before;
+	probe_debug("probe: swept the sockets table in %llu us: %llu missed TCP closes found "
+		    "(%llu found before, as their memory was used again)",
+		    (unsigned long long)t0 / 1000,
+		    (unsigned long long)(after.missed_closes - before.missed_closes),
+		    (unsigned long long)before.missed_closes);
 }
 
 int probe_detach(struct probe *p)

@@ -157,15 +157,35 @@ static void report_kernel(struct capture *c)
 
 #endif
 
+/* " (ring buffer full)", or with the events the kernel ran none of our
+ * programs for: " (R ring buffer full, S never reached the programs)". */
+static void lost_why(char *buf, size_t size, uint64_t dropped, uint64_t skipped)
+{
+	if (!skipped || skipped > dropped)
+		snprintf(buf, size, " (ring buffer full)");
+	else
+		snprintf(buf, size, " (%llu ring buffer full, %llu never reached the programs)",
+			 (unsigned long long)(dropped - skipped), (unsigned long long)skipped);
+}
+
 static void report(struct capture *c, uint64_t dropped)
 {
 	/* The packets the kernel could not hand over, said like the events
 	 * lost. */
-	uint64_t pk_dropped = capture_packets_dropped(c);
+	uint64_t pk_dropped = capture_packets_dropped(c), skipped = 0;
+	char why[96];
+
 #if EBPFDUMP_WITH_BPF
+	if (c->probe) {
+		struct probe_stats ps;
+
+		probe_stats(c->probe, &ps);
+		skipped = ps.missed;
+	}
 	report_kernel(c);
 	report_tls(c);
 #endif
+	lost_why(why, sizeof(why), dropped, skipped);
 	if (c->publisher) {
 		struct publisher_stats ps;
 
@@ -235,20 +255,25 @@ static void report(struct capture *c, uint64_t dropped)
 			 capture_output_name(c));
 	else if (c->writer && !c->under_wireshark && c->n_src)
 		log_info("%llu events and %llu packets written to %s, %llu events lost in the "
-			 "kernel (ring buffer full), %llu packets dropped (packet buffer full)",
+			 "kernel%s, %llu packets dropped (packet buffer full)",
 			 (unsigned long long)c->events_written,
 			 (unsigned long long)c->packets_written, capture_output_name(c),
-			 (unsigned long long)dropped, (unsigned long long)pk_dropped);
+			 (unsigned long long)dropped, why, (unsigned long long)pk_dropped);
 	else if (c->writer && !c->under_wireshark)
-		log_info("%llu events written to %s, %llu lost in the kernel (ring buffer full)",
+		log_info("%llu events written to %s, %llu lost in the kernel%s",
 			 (unsigned long long)c->events_written, capture_output_name(c),
-			 (unsigned long long)dropped);
-	if (dropped)
+			 (unsigned long long)dropped, why);
+	if (dropped > skipped)
 		log_warn("%llu events were lost because the ring buffer was full; a larger %s keeps "
 			 "up",
-			 (unsigned long long)dropped,
+			 (unsigned long long)(dropped - skipped),
 			 c->under_wireshark ? "Ring buffer (MiB) or fewer Event types"
 					    : "--ring-buffer-size or fewer --events");
+	if (skipped && skipped <= dropped)
+		log_warn("%llu events never reached ebpfdump's programs: the kernel skipped them, "
+			 "which no setting prevents (found afterwards from their sockets; "
+			 "docs/kernel-side.md, \"Loss accounting\")",
+			 (unsigned long long)skipped);
 	if (pk_dropped)
 		log_warn("%llu packets were dropped because the packet buffer was full; a larger "
 			 "%s keeps up",

@@ -287,6 +287,7 @@ static void send_counters(struct capture *c, uint64_t now)
 		.filtered = c->toolbar_filtered + c->events_filtered,
 		.paused = c->paused,
 	};
+	uint64_t ring_lost = 0;
 
 	if (!c->ctl || now - c->last_status_ns < 1000000000ull)
 		return;
@@ -296,10 +297,13 @@ static void send_counters(struct capture *c, uint64_t now)
 
 		probe_stats(c->probe, &ps);
 		k.kernel_drops = ps.dropped + ps.missed;
+		ring_lost = ps.dropped;
 	}
 #endif
 	control_send_counters(c->ctl, &k);
-	log_losses(c, k.kernel_drops);
+	/* The log line's advice is for a full ring; events the kernel
+	 * skipped are said in the summary at the end. */
+	log_losses(c, ring_lost);
 	c->last_status_ns = now;
 }
 

@@ -210,17 +210,21 @@ check "the clients made their 6000 connections ($made, $failed failed)" '[ "$mad
 # Every event the kernel reported is accounted for: seen by our programs =
 # filtered + lost in the ring + delivered, and delivered = written.
 read -r seen filt ring skipped delivered < <(sed -n 's/.*debug: kernel: \([0-9]*\) events seen, \([0-9]*\) filtered, \([0-9]*\) lost (ring full), \([0-9]*\) lost (programs skipped); \([0-9]*\) delivered.*/\1 \2 \3 \4 \5/p' "$T/order.pcapng.log")
+# Events the kernel ran no program of ours for, found afterwards from their
+# sockets (in about one run in five here a few dozen client sockets'
+# FIN_WAIT1 -> FIN_WAIT2 -> CLOSE reach no BPF program, docs/kernel-side.md).
+read -r found_rtx found_closes < <(sed -n 's/.*found afterwards from their sockets: \([0-9]*\) retransmissions, \([0-9]*\) closes.*/\1 \2/p' "$T/order.pcapng.log")
+found_rtx=${found_rtx:-0} found_closes=${found_closes:-0}
 written=$(sed -n 's/^ebpfdump: \([0-9]*\) events written.*/\1/p' "$T/order.err")
 echo "MEASURED: events-only file: the kernel's programs saw $seen, filtered $filt, lost $ring in the" \
-	"ring and ${skipped:-?} to skipped runs, delivered $delivered; $written written"
-check "every event seen is written or counted ($seen = $filt + $ring + $delivered, $delivered = $written)" \
-	'[ -n "$seen" ] && [ "$seen" = $((filt + ring + delivered)) ] && [ "$delivered" = "$written" ] && [ "$skipped" = 0 ]'
-# Not exact yet (issue 22): in about one run in five here a few dozen
-# client sockets' FIN_WAIT1 -> FIN_WAIT2 -> CLOSE reach no BPF program
-# (ours nor bpftrace's, no recursion miss counted) although the kernel
-# fires sock:inet_sock_set_state for them (a tracefs instance saw them
-# all): their TCP_Close is lost uncounted. Checked within 1 %.
-check "events of our connections: 4 per connection made, within 1 % ($mine + ${lost:-0} of $((4 * made)))" \
-	'[ $((mine + ${lost:-0})) -ge $((4 * made * 99 / 100)) ] && [ $((mine + ${lost:-0})) -le $((4 * made + 4 * failed)) ]'
+	"ring and ${skipped:-?} to skipped runs ($found_closes closes found afterwards), delivered" \
+	"$delivered; $written written"
+check "every event seen is written or counted ($seen = $filt + $ring + $found_rtx + $found_closes + $delivered, $delivered = $written)" \
+	'[ -n "$seen" ] && [ "$seen" = $((filt + ring + found_rtx + found_closes + delivered)) ] &&
+	 [ "$delivered" = "$written" ] && [ "$skipped" = $((found_rtx + found_closes)) ]'
+# lost counts the whole machine's (the capture is host-wide): ours are
+# among them, so written + lost is at least 4 per connection made.
+check "events of our connections: 4 per connection made, written or counted lost ($mine + ${lost:-0} of $((4 * made)))" \
+	'[ $((mine + ${lost:-0})) -ge $((4 * made)) ] && [ "$mine" -le $((4 * made + 4 * failed)) ]'
 check "events in time order: none earlier than the one before ($back of $total)" '[ "$back" = 0 ]'
 finish

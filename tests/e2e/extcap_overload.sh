@@ -45,30 +45,32 @@ tshark -r "$T/o.pcapng" "${tshark_lua[@]}" -Y ebpf -T fields -e ebpf.event 2>/de
 	sort | uniq -c >"$T/written"
 written() { awk -v t="$1" '$2 == t { print $1 }' "$T/written" | grep . || echo 0; }
 lost() { sed -n "s/.*by type:.*$1 \([0-9]*\).*/\1/p" "$T/o.err" | grep . || echo 0; }
-total_lost=$(sed -n 's/.* \([0-9]*\) lost in the kernel (ring buffer full).*/\1/p' "$T/o.err")
+total_lost=$(sed -n 's/.* \([0-9]*\) lost in the kernel (.*/\1/p' "$T/o.err")
 sum=0
 for t in TCP_Connect TCP_Close; do
 	w=$(written $t) l=$(lost $t)
 	sum=$((sum + l))
 	echo "MEASURED: $t: $w written + $l lost = $((w + l)) (connections: $conns)"
 done
-# Every event our programs saw is written or counted lost, exactly.
+# Every event our programs saw is written or counted lost, exactly: in the
+# ring, or found afterwards from its socket (a close the kernel ran neither
+# state program for: now and then a client socket's FIN_WAIT1 -> FIN_WAIT2
+# -> CLOSE, docs/kernel-side.md; a CI run once lacked 32 of 3,000 here).
 read -r seen filt ring skipped delivered < <(sed -n 's/.*debug: kernel: \([0-9]*\) events seen, \([0-9]*\) filtered, \([0-9]*\) lost (ring full), \([0-9]*\) lost (programs skipped); \([0-9]*\) delivered.*/\1 \2 \3 \4 \5/p' "$T/o.pcapng.log")
+read -r found_rtx found_closes < <(sed -n 's/.*found afterwards from their sockets: \([0-9]*\) retransmissions, \([0-9]*\) closes.*/\1 \2/p' "$T/o.pcapng.log")
+found_rtx=${found_rtx:-0} found_closes=${found_closes:-0}
 written_all=$(sed -n 's/^ebpfdump: \([0-9]*\) events written.*/\1/p' "$T/o.err")
-echo "MEASURED: the programs saw $seen, filtered $filt, lost $ring in the ring and ${skipped:-?} to skipped runs, delivered $delivered; $written_all written"
-check "every event seen is written or counted ($seen = $filt + $ring + $delivered, $delivered = $written_all)" \
-	'[ -n "$seen" ] && [ "$seen" = $((filt + ring + delivered)) ] && [ "$delivered" = "$written_all" ] && [ "$skipped" = 0 ]'
+echo "MEASURED: the programs saw $seen, filtered $filt, lost $ring in the ring and ${skipped:-?} to skipped runs ($found_closes closes found afterwards), delivered $delivered; $written_all written"
+check "every event seen is written or counted ($seen = $filt + $ring + $found_rtx + $found_closes + $delivered, $delivered = $written_all)" \
+	'[ -n "$seen" ] && [ "$seen" = $((filt + ring + found_rtx + found_closes + delivered)) ] &&
+	 [ "$delivered" = "$written_all" ] && [ "$skipped" = $((found_rtx + found_closes)) ]'
 w=$(written TCP_Connect) l=$(lost TCP_Connect)
 check "TCP_Connect: written + lost = $conns ($w + $l)" '[ $((w + l)) = "$conns" ]'
-# Now and then a client socket's FIN_WAIT1 -> FIN_WAIT2 -> CLOSE reaches no
-# BPF program although the kernel fires the tracepoint (docs/kernel-side.md,
-# issue 22 open; a CI run: 32 of 3,000 here): its TCP_Close is lost
-# uncounted. Within 2 %, never more than one a connection.
 w=$(written TCP_Close) l=$(lost TCP_Close)
-check "TCP_Close: written + lost = $conns, or up to 2 % fewer ($w + $l)" \
-	'[ $((w + l)) -le "$conns" ] && [ $((w + l)) -ge $((conns * 98 / 100)) ]'
+check "TCP_Close: written + lost in the ring + found missed = $conns ($w + $l + $found_closes)" \
+	'[ $((w + l + found_closes)) = "$conns" ]'
 check "the kernel did lose events: the test overloaded it (${total_lost:-0})" \
 	'[ "${total_lost:-0}" -gt 0 ]'
-check "lost by type adds up to the total lost ($sum = ${total_lost:-?})" \
-	'[ "$sum" = "${total_lost:-x}" ]'
+check "lost by type adds up to the total lost in the ring ($sum = ${total_lost:-?} - $skipped)" \
+	'[ "$sum" = $((${total_lost:-0} - skipped)) ]'
 finish

@@ -17,9 +17,12 @@
 # two real ones, and that a second probe watching the same connection,
 # whose table was left alone, counts no missed close.
 #
-# usage: probe_missed_close.sh PROBE_DUMP UDP_PEER TCP_SERVER TCP_CLIENT   (as root)
+# ebpfdump itself then runs the same with its sockets table: its summary
+# must say the two closes apart from events a full ring lost.
+#
+# usage: probe_missed_close.sh PROBE_DUMP UDP_PEER TCP_SERVER TCP_CLIENT EBPFDUMP   (as root)
 set -uo pipefail
-probe_dump=$1
+probe_dump=$1 ebpfdump=$5
 . "$(dirname "$0")/probe_lib.sh"
 probe_setup probe_missed_close
 
@@ -76,46 +79,59 @@ for e in json.load(sys.stdin):
               " value hex " + " ".join("%02x" % b for b in val))' "$2"
 }
 
+# pair_run NAME MAP [STOP...]: the workload, with the entries of its two
+# sockets in sockets table MAP put back after their closes; then runs
+# STOP... (which stops the capture, so that its sweep runs while the
+# sockets are still in CLOSE) and lets the workload exit. Sets ppid_ and
+# lport.
+pair_run() {
+	local name=$1 map=$2 rc line
+	shift 2
+	mkfifo "$tmp/$name.in"
+	ip netns exec "$ns_c" python3 "$tmp/pair.py" <"$tmp/$name.in" >"$tmp/$name.pair" \
+		2>"$tmp/$name.pair.err" &
+	local pair=$!
+	started+=("$pair")
+	exec 7>"$tmp/$name.in"
+	wait_line "$tmp/$name.pair" connected || bad "$name: workload did not connect: $(cat "$tmp/$name.pair.err")"
+	ppid_=$(field "$tmp/$name.pair" connected pid)
+	lport=$(field "$tmp/$name.pair" connected lport)
+	sleep 0.2 # the accept's entry
+	owned_entries "$map" "$ppid_" >"$tmp/$name.entries"
+	check "$name: both ends' entries found while connected ($(wc -l <"$tmp/$name.entries"))" \
+		'[ "$(wc -l <"$tmp/$name.entries")" = 2 ]'
+	echo >&7
+	wait_line "$tmp/$name.pair" closed || bad "$name: workload did not close: $(cat "$tmp/$name.pair.err")"
+	check "$name: the closes deleted both entries" '[ -z "$(owned_entries "$map" "$ppid_")" ]'
+	# The closes, undone: the entries are back as if no program had run.
+	while read -r line; do
+		# shellcheck disable=SC2086 # the words are bpftool's arguments
+		bpftool map update id "$map" $line noexist
+	done <"$tmp/$name.entries"
+	check "$name: both entries put back" '[ "$(owned_entries "$map" "$ppid_" | wc -l)" = 2 ]'
+	"$@"
+	echo >&7
+	exec 7>&-
+	wait "$pair"
+	rc=$?
+	check "$name: workload exits 0 (got $rc: $(tail -2 "$tmp/$name.pair.err"))" '[ $rc = 0 ]'
+}
+
+stop_both() {
+	pd_pid=$control_pid
+	stop_probe control
+	pd_pid=$main_pid
+	stop_probe main
+}
+
+# 1. probe_dump: the counters, and a second probe as the control.
 start_probe main --events TCP_Connect,TCP_Accept,TCP_Close --netns "$ino_c" || exit 1
 main_pid=$pd_pid
 start_probe control --events TCP_Connect,TCP_Accept,TCP_Close --netns "$ino_c" || exit 1
 control_pid=$pd_pid
 map=$(sockets_map "$main_pid")
 check "main: its sockets table found (${map:-none})" '[ -n "$map" ]'
-
-mkfifo "$tmp/pair.in"
-ip netns exec "$ns_c" python3 "$tmp/pair.py" <"$tmp/pair.in" >"$tmp/pair.out" 2>"$tmp/pair.err" &
-pair=$!
-started+=("$pair")
-exec 7>"$tmp/pair.in"
-wait_line "$tmp/pair.out" connected || bad "workload did not connect: $(cat "$tmp/pair.err")"
-ppid_=$(field "$tmp/pair.out" connected pid)
-lport=$(field "$tmp/pair.out" connected lport)
-sleep 0.2 # the accept's entry
-owned_entries "$map" "$ppid_" >"$tmp/entries"
-check "main: both ends' entries found while connected ($(wc -l <"$tmp/entries"))" \
-	'[ "$(wc -l <"$tmp/entries")" = 2 ]'
-
-echo >&7
-wait_line "$tmp/pair.out" closed || bad "workload did not close: $(cat "$tmp/pair.err")"
-check "main: the closes deleted both entries" \
-	'[ -z "$(owned_entries "$map" "$ppid_")" ]'
-# The closes, undone: the entries are back as if no program had run.
-while read -r line; do
-	# shellcheck disable=SC2086 # the words are bpftool's arguments
-	bpftool map update id "$map" $line noexist
-done <"$tmp/entries"
-check "main: both entries put back" '[ "$(owned_entries "$map" "$ppid_" | wc -l)" = 2 ]'
-
-pd_pid=$control_pid
-stop_probe control
-pd_pid=$main_pid
-stop_probe main
-echo >&7
-exec 7>&-
-wait "$pair"
-rc=$?
-check "workload exits 0 (got $rc: $(tail -2 "$tmp/pair.err"))" '[ $rc = 0 ]'
+pair_run main "$map" stop_both
 
 out=$tmp/main.out
 closes=$(events TCP_Close pid="$ppid_" | wc -l)
@@ -136,7 +152,33 @@ echo "MEASURED: control: missed_closes=$(pstat control missed_closes)" \
 check "control: the same closes, none counted missed ($(pstat control missed_closes))" \
 	'[ "$(pstat control missed_closes)" = 0 ] && [ "$(events TCP_Close pid="$ppid_" | wc -l)" = 2 ]'
 
+# 2. ebpfdump: its summary on stderr says the closes the kernel skipped
+# apart from those a full ring lost, and says what it means.
+"$ebpfdump" --capture --extcap-interface ebpfevents --fifo "$tmp/e.pcapng" --no-snapshot \
+	--netns "$ino_c" --events TCP_Connect,TCP_Accept,TCP_Close --debug-file "$tmp/e.log" \
+	>/dev/null 2>"$tmp/e.err" &
+cap=$!
+started+=("$cap")
+for _ in $(seq 150); do grep -q "capture started" "$tmp/e.log" 2>/dev/null && break; sleep 0.1; done
+emap=$(sockets_map "$cap")
+check "ebpfdump: its sockets table found (${emap:-none})" '[ -n "$emap" ]'
+stop_cap() {
+	kill -INT "$cap"
+	wait "$cap"
+	cap_rc=$?
+}
+pair_run ebpfdump "$emap" stop_cap
+echo "MEASURED: ebpfdump: $(grep -E 'events written|never reached' "$tmp/e.err" | tr '\n' ' ')"
+check "ebpfdump: exits 0 ($cap_rc)" '[ "$cap_rc" = 0 ]'
+check "ebpfdump: the summary splits the 2 lost closes from a full ring's" \
+	'grep -q "^ebpfdump: 4 events written to .*, 2 lost in the kernel (0 ring buffer full, 2 never reached the programs)\$" "$tmp/e.err"'
+check "ebpfdump: and says what they are" \
+	'grep -q "2 events never reached ebpfdump.s programs: the kernel skipped them" "$tmp/e.err" &&
+	 ! grep -q "because the ring buffer was full" "$tmp/e.err"'
+check "ebpfdump: its debug log says the sweep found them" \
+	'grep -q "swept the sockets table in [0-9]* us: 2 missed TCP closes found (0 found before" "$tmp/e.log"'
+
 if ! probe_finish; then
-	cat "$tmp/main.out" "$tmp/pair.err"
+	cat "$tmp/main.out" "$tmp"/*.pair.err "$tmp/e.err"
 	exit 1
 fi

@@ -8,7 +8,8 @@ if(TARGET probe_dump)
                    $<TARGET_FILE:tcp_server> $<TARGET_FILE:tcp_client>)
   foreach(_t probe_udp probe_udp_flood probe_retransmit probe_filters probe_loss
            probe_missed_close)
-    add_test(NAME ${_t} COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${_t}.sh ${_probe_tools})
+    add_test(NAME ${_t} COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${_t}.sh ${_probe_tools}
+                                $<TARGET_FILE:ebpfdump>)
     # 77: not root or no kernel support; reported as skipped, not passed.
     # Serial: they load BPF programs and count machine-wide events.
     set_tests_properties(${_t} PROPERTIES LABELS "e2e" TIMEOUT 60 SKIP_RETURN_CODE 77
