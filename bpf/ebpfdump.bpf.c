@@ -1455,16 +1455,28 @@ struct sweep_ctx {
 	struct ebpfdump_counters *c;
 };
 
+/* Whether a TCP socket still lives at sk, whose memory may since have been
+ * freed: read with probe reads, which fail harmlessly on unmapped memory. */
+static __always_inline bool tcp_sock_alive(struct sock *sk)
+{
+	unsigned char state = 0;
+	__u16 family;
+
+	if (bpf_core_read(&state, sizeof(state), &sk->__sk_common.skc_state) ||
+	    state == TCP_CLOSE)
+		return false;
+	/* Not a TCP socket any more: the slab page went back to the kernel
+	 * and holds something else now (zeroes, with init_on_free). */
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	return (family == AF_INET || family == AF_INET6) && sock_protocol(sk) == IPPROTO_TCP;
+}
+
 static long sweep_one(struct bpf_map *map, __u64 *key, struct sock_state *st,
 		      struct sweep_ctx *ctx)
 {
 	struct sock *sk = (struct sock *)(unsigned long)*key;
-	unsigned char state = 0;
 
-	if (st->flags & STATE_GONE)
-		return 0;
-	if (bpf_core_read(&state, sizeof(state), &sk->__sk_common.skc_state) ||
-	    state != TCP_CLOSE)
+	if ((st->flags & STATE_GONE) || tcp_sock_alive(sk))
 		return 0;
 	if ((st->flags & STATE_ACTIVE) && st->connect_start_ns + SWEEP_YOUNG_NS > ctx->now)
 		return 0;
@@ -1477,12 +1489,12 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct sock_state *st,
  * detached: the closes missed near the end of a capture, which no new
  * socket in the same memory (forget_stale) will reveal. Every entry's
  * socket is read: one whose state is CLOSE (alive with its descriptor
- * still open, or freed, its memory as the close left it) changed to CLOSE
- * without either state program deleting the entry. Counted like
- * forget_stale, and marked so that a later reuse does not count it again.
- * Not found: a freed socket whose memory was since reused for something
- * else, and entries the LRU evicted. Needs bpf_for_each_map_elem (Linux
- * 5.13): user space loads this program only where the kernel has it. */
+ * still open, or freed, its memory as the close left it), or whose memory
+ * no longer holds a TCP socket, closed without either state program
+ * deleting the entry. Counted like forget_stale, and marked so that a
+ * later reuse does not count it again. Not found: entries the LRU evicted
+ * (counted as evictions). Needs bpf_for_each_map_elem (Linux 5.13): user
+ * space loads this program only where the kernel has it. */
 SEC("raw_tp")
 int ebd_sweep(void *ctx)
 {
