@@ -108,6 +108,8 @@ echo $(( $(date +%s) - start )) >$out/default.start_s
 workload default 7001
 stop default
 grep -E "probe: (loaded|the kernel refused|raw system-call hooks)" /tmp/default.debug >$out/default.hooks
+grep -E "probe: (swept|the sweep|this kernel has no bpf_for_each_map_elem)" /tmp/default.debug \
+	>$out/default.sweep
 kill $snapsrv 2>/dev/null
 
 # 2. Packets of lo merged with the events.

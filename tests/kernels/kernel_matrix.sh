@@ -49,6 +49,10 @@ done
 check "$kernel: the fentry tier loaded ($(cut -c1-160 "$out/default.hooks" | head -2))" \
 	'grep -q "loaded (fentry hooks" "$out/default.hooks"'
 check "$kernel: the default capture names no false cause" '! grep -q "5.8 or later" "$out/default.stderr"'
+# The sweep for closes missed near the stop ran at the stop, and found
+# nothing (the workload's closes all reached the programs).
+check "$kernel: the sweep ran at the stop ($(cut -c1-120 "$out/default.sweep" | head -1))" \
+	'grep -q "swept the sockets table in [0-9]* us: 0 missed TCP closes found (0 found before" "$out/default.sweep"'
 
 check "$kernel: --hooks tracepoint loaded the tracepoint tier ($(cut -c1-120 "$out/tracepoint.hooks" | head -1))" \
 	'grep -q "loaded (tracepoint hooks" "$out/tracepoint.hooks"'
