@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Runs every benchmark once and prints their figures (about 7 minutes on
+# Runs every benchmark once and prints their figures (about 8 minutes on
 # the 2-core development machine). Needs root (BPF, namespaces), a built
 # tree (cmake --build BUILD_DIR) and bpftrace for the comparison.
 #
@@ -24,5 +24,7 @@ section "5. live capture on a veth, UDP flood 10 s: ebpfdump vs tcpdump"
 SECS=10 "$here/live_veth.sh" "$build" || echo "live_veth.sh failed"
 section "11. packets under a process filter: written, left out in user space, dropped in the kernel"
 ROUNDS=3 SECS=6 "$here/scope_cost.sh" "$build" || echo "scope_cost.sh failed"
+section "12. closes the kernel skipped, found afterwards (4 runs)"
+RUNS=4 "$here/skipped_closes.sh" "$build" || echo "skipped_closes.sh failed"
 section "6. memory"
 "$here/memory.sh" "$build" || echo "memory.sh failed"

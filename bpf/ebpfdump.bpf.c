@@ -67,6 +67,7 @@ const volatile bool retransmit_has_err = false;
 #define STATE_RTX (1u << 4)	/* rtx_total is known */
 #define STATE_NETNS (1u << 5)	/* the socket is in filter_netns (or no such filter) */
 #define STATE_GONE (1u << 6)	/* ebd_sweep counted its close as missed */
+#define STATE_CONNECTED (1u << 7) /* its SYN_SENT -> ESTABLISHED was seen */
 
 struct sock_state {
 	struct ebpfdump_owner owner;
@@ -830,12 +831,9 @@ static __always_inline __u32 netns_flag(struct sock *sk)
 	return !filter_netns || sock_netns(sk) == filter_netns ? STATE_NETNS : 0;
 }
 
-/* A socket's entry still there when its memory starts a new socket (CLOSE
- * -> SYN_SENT, CLOSE -> LISTEN, a child's LISTEN -> SYN_RECV): its
- * change to CLOSE reached neither state program (issue 22: about 1 in
- * 100,000 under load, not counted by the kernel either). Counted as a
- * close missed when the filters wanted it, and the stale entry is dropped
- * so that its owner is not lent to the new socket. */
+/* A close that reached neither state program, found afterwards from its
+ * socket's entry (below, and ebd_sweep): counted when the filters wanted
+ * it, by the verdicts kept with the entry. */
 static __always_inline void count_missed_close(struct ebpfdump_counters *c,
 					       const struct sock_state *st)
 {
@@ -846,6 +844,31 @@ static __always_inline void count_missed_close(struct ebpfdump_counters *c,
 	}
 }
 
+/* An active socket that got past SYN_SENT without its ESTABLISHED reaching
+ * either state program (no STATE_CONNECTED): its TCP_Connect was never
+ * written. Not a simultaneous open, which passes through SYN_RECV and is
+ * marked passive (and writes no TCP_Connect). */
+static __always_inline bool connect_unseen(const struct sock_state *st)
+{
+	return (st->flags & (STATE_ACTIVE | STATE_CONNECTED | STATE_PASSIVE)) == STATE_ACTIVE;
+}
+
+static __always_inline void count_missed_connect(struct ebpfdump_counters *c,
+						 const struct sock_state *st)
+{
+	if (c && type_wanted(EBPFDUMP_EV_TCP_CONNECT) && (st->flags & STATE_NETNS) &&
+	    (!filter_process || (st->flags & STATE_MATCH))) {
+		COUNT(c, missed_connects, 1);
+		COUNT(c, seen, 1);
+	}
+}
+
+/* A socket's entry still there when its memory starts a new socket (CLOSE
+ * -> SYN_SENT, CLOSE -> LISTEN, a child's LISTEN -> SYN_RECV): its
+ * change to CLOSE reached neither state program (issue 22: about 1 in
+ * 100,000 under load, not counted by the kernel either). Counted as a
+ * close missed when the filters wanted it, and the stale entry is dropped
+ * so that its owner is not lent to the new socket. */
 static __always_inline void forget_stale(__u64 key)
 {
 	struct sock_state *old = bpf_map_lookup_elem(&sockets, &key);
@@ -885,7 +908,6 @@ static __always_inline void on_connect_start(struct sock *sk, __u32 slot)
 {
 	struct sock_state *st = scratch_state(slot);
 	__u64 key = sock_key(sk);
-
 	bool present;
 
 	if (!st)
@@ -914,9 +936,12 @@ static __always_inline void on_connected(struct sock *sk, __u32 slot)
 		struct sock_state *fresh = scratch_state(slot);
 
 		if (fresh) {
-			fresh->flags = STATE_ACTIVE | netns_flag(sk);
+			fresh->flags = STATE_ACTIVE | STATE_CONNECTED | netns_flag(sk);
 			sockets_store(key, fresh, false, false);
 		}
+	} else {
+		/* (The socket's own changes are serialized by its lock.) */
+		st->flags |= STATE_CONNECTED;
 	}
 	if (!event_allowed(EBPFDUMP_EV_TCP_CONNECT, st, sk))
 		return;
@@ -1123,6 +1148,9 @@ static __always_inline void on_close(struct sock *sk, int oldstate)
 	const struct ebpfdump_owner *owner;
 	struct ebpfdump_record *rec;
 
+	/* Closing from a connected state: the connect got through. */
+	if (st && connect_unseen(st))
+		count_missed_connect(counters_get(), st);
 	/* Retransmissions after the last one ebd_retransmit saw. */
 	if (retransmit_has_err && st && (st->flags & STATE_RTX) &&
 	    st->rtx_total != sock_total_retrans(sk) && type_wanted(EBPFDUMP_EV_TCP_RETRANSMIT) &&
@@ -1455,29 +1483,43 @@ struct sweep_ctx {
 	struct ebpfdump_counters *c;
 };
 
-/* Whether a TCP socket still lives at sk, whose memory may since have been
- * freed: read with probe reads, which fail harmlessly on unmapped memory. */
-static __always_inline bool tcp_sock_alive(struct sock *sk)
+/* The state of the TCP socket that lives at sk, or 0 when none does: it
+ * closed (CLOSE), or its memory was freed and holds something else now
+ * (another family or protocol, zeroes with init_on_free, a failed read).
+ * Probe reads fail harmlessly on memory given back. */
+static __always_inline int live_tcp_state(struct sock *sk)
 {
 	unsigned char state = 0;
 	__u16 family;
 
 	if (bpf_core_read(&state, sizeof(state), &sk->__sk_common.skc_state) ||
 	    state == TCP_CLOSE)
-		return false;
-	/* Not a TCP socket any more: the slab page went back to the kernel
-	 * and holds something else now (zeroes, with init_on_free). */
+		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	return (family == AF_INET || family == AF_INET6) && sock_protocol(sk) == IPPROTO_TCP;
+	if ((family != AF_INET && family != AF_INET6) || sock_protocol(sk) != IPPROTO_TCP)
+		return 0;
+	return state;
 }
 
 static long sweep_one(struct bpf_map *map, __u64 *key, struct sock_state *st,
 		      struct sweep_ctx *ctx)
 {
 	struct sock *sk = (struct sock *)(unsigned long)*key;
+	int state = live_tcp_state(sk);
 
-	if ((st->flags & STATE_GONE) || tcp_sock_alive(sk))
+	if (st->flags & STATE_GONE)
 		return 0;
+	if (state) {
+		/* Alive and connected (the state is stored after the
+		 * tracepoint, so a seen ESTABLISHED has its mark already),
+		 * but the mark is missing: its TCP_Connect was skipped. */
+		if (state != TCP_SYN_SENT && state != TCP_SYN_RECV && state != TCP_LISTEN &&
+		    state != TCP_NEW_SYN_RECV && connect_unseen(st)) {
+			st->flags |= STATE_CONNECTED;
+			count_missed_connect(ctx->c, st);
+		}
+		return 0;
+	}
 	if ((st->flags & STATE_ACTIVE) && st->connect_start_ns + SWEEP_YOUNG_NS > ctx->now)
 		return 0;
 	st->flags |= STATE_GONE;
@@ -1492,9 +1534,11 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct sock_state *st,
  * still open, or freed, its memory as the close left it), or whose memory
  * no longer holds a TCP socket, closed without either state program
  * deleting the entry. Counted like forget_stale, and marked so that a
- * later reuse does not count it again. Not found: entries the LRU evicted
- * (counted as evictions). Needs bpf_for_each_map_elem (Linux 5.13): user
- * space loads this program only where the kernel has it. */
+ * later reuse does not count it again. A live connected socket whose
+ * entry lacks STATE_CONNECTED counts a missed connect. Not found: entries
+ * the LRU evicted (counted as evictions). Needs bpf_for_each_map_elem
+ * (Linux 5.13): user space loads this program only where the kernel has
+ * it. */
 SEC("raw_tp")
 int ebd_sweep(void *ctx)
 {

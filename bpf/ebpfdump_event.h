@@ -188,10 +188,12 @@ struct ebpfdump_counters {
 	__u64 udp_no_peer;   /* datagrams of unconnected sockets, peer unknown */
 	/* Events whose hook never ran our program, found afterwards from the
 	 * socket (nothing else counts them): tcp:tcp_retransmit_skb calls that
-	 * tcp_sock.total_retrans shows, and closes found missing when the
-	 * socket's memory started a new socket. */
+	 * tcp_sock.total_retrans shows, closes found missing when the
+	 * socket's memory started a new socket or by the sweep at the stop,
+	 * and connects whose socket closed without its ESTABLISHED seen. */
 	__u64 missed_retransmits;
 	__u64 missed_closes;
+	__u64 missed_connects;
 	/* dropped, by record type (EBPFDUMP_EV_*): the stage that lost an
 	 * event says which one, so that written + lost adds up per type */
 	__u64 dropped_type[EBPFDUMP_EV_SLOTS];

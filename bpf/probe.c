@@ -1360,10 +1360,11 @@ static void sweep(struct probe *p)
 	if (sum_counters(p, &after) < 0)
 		after = before;
 	probe_debug("probe: swept the sockets table in %llu us: %llu missed TCP closes found "
-		    "(%llu found before, as their memory was used again)",
+		    "(%llu found before, as their memory was used again), %llu missed connects",
 		    (unsigned long long)t0 / 1000,
 		    (unsigned long long)(after.missed_closes - before.missed_closes),
-		    (unsigned long long)before.missed_closes);
+		    (unsigned long long)before.missed_closes,
+		    (unsigned long long)(after.missed_connects - before.missed_connects));
 }
 
 int probe_detach(struct probe *p)
@@ -1420,6 +1421,7 @@ static int sum_counters(const struct probe *p, struct ebpfdump_counters *ret)
 		ret->udp_no_peer += c->udp_no_peer;
 		ret->missed_retransmits += c->missed_retransmits;
 		ret->missed_closes += c->missed_closes;
+		ret->missed_connects += c->missed_connects;
 	}
 	return 0;
 }
@@ -1444,7 +1446,8 @@ void probe_stats(const struct probe *p, struct probe_stats *ret)
 		ret->udp_no_peer = c.udp_no_peer;
 		ret->missed_retransmits = c.missed_retransmits;
 		ret->missed_closes = c.missed_closes;
-		ret->missed = c.missed_retransmits + c.missed_closes;
+		ret->missed_connects = c.missed_connects;
+		ret->missed = c.missed_retransmits + c.missed_closes + c.missed_connects;
 	}
 
 	for (unsigned i = 0; i < p->n_progs; i++) {

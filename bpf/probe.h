@@ -115,6 +115,7 @@ struct probe_stats {
 	 * ebpfdump_counters; a run of missed retransmissions counts one). */
 	uint64_t missed_retransmits;
 	uint64_t missed_closes;
+	uint64_t missed_connects;
 	/* Events the kernel considered (UDP: datagrams, as a filtered one
 	 * never reaches the flow table), and of those the ones a filter
 	 * (event type included) excluded; they cost no ring-buffer traffic.

@@ -120,11 +120,12 @@ static void report_kernel(struct capture *c)
 		  (unsigned long long)ps.seen, (unsigned long long)ps.filtered,
 		  (unsigned long long)ps.dropped, (unsigned long long)ps.missed,
 		  (unsigned long long)ps.delivered);
-	if (ps.missed_retransmits || ps.missed_closes)
+	if (ps.missed_retransmits || ps.missed_closes || ps.missed_connects)
 		log_debug("kernel: of those skipped, found afterwards from their sockets: %llu "
-			  "retransmissions, %llu closes",
+			  "retransmissions, %llu closes, %llu connects",
 			  (unsigned long long)ps.missed_retransmits,
-			  (unsigned long long)ps.missed_closes);
+			  (unsigned long long)ps.missed_closes,
+			  (unsigned long long)ps.missed_connects);
 	if (ps.seen && ps.filtered == ps.seen)
 		log_warn("the filters matched none of the %llu events the kernel saw: check %s",
 			 (unsigned long long)ps.seen,

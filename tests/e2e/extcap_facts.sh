@@ -213,15 +213,16 @@ read -r seen filt ring skipped delivered < <(sed -n 's/.*debug: kernel: \([0-9]*
 # Events the kernel ran no program of ours for, found afterwards from their
 # sockets (in about one run in five here a few dozen client sockets'
 # FIN_WAIT1 -> FIN_WAIT2 -> CLOSE reach no BPF program, docs/kernel-side.md).
-read -r found_rtx found_closes < <(sed -n 's/.*found afterwards from their sockets: \([0-9]*\) retransmissions, \([0-9]*\) closes.*/\1 \2/p' "$T/order.pcapng.log")
-found_rtx=${found_rtx:-0} found_closes=${found_closes:-0}
+read -r found_rtx found_closes found_connects < <(sed -n 's/.*found afterwards from their sockets: \([0-9]*\) retransmissions, \([0-9]*\) closes, \([0-9]*\) connects.*/\1 \2 \3/p' "$T/order.pcapng.log")
+found_rtx=${found_rtx:-0} found_closes=${found_closes:-0} found_connects=${found_connects:-0}
+found=$((found_rtx + found_closes + found_connects))
 written=$(sed -n 's/^ebpfdump: \([0-9]*\) events written.*/\1/p' "$T/order.err")
 echo "MEASURED: events-only file: the kernel's programs saw $seen, filtered $filt, lost $ring in the" \
-	"ring and ${skipped:-?} to skipped runs ($found_closes closes found afterwards), delivered" \
+	"ring and ${skipped:-?} to skipped runs ($found_closes closes and $found_connects connects found afterwards), delivered" \
 	"$delivered; $written written"
-check "every event seen is written or counted ($seen = $filt + $ring + $found_rtx + $found_closes + $delivered, $delivered = $written)" \
-	'[ -n "$seen" ] && [ "$seen" = $((filt + ring + found_rtx + found_closes + delivered)) ] &&
-	 [ "$delivered" = "$written" ] && [ "$skipped" = $((found_rtx + found_closes)) ]'
+check "every event seen is written or counted ($seen = $filt + $ring + $found + $delivered, $delivered = $written)" \
+	'[ -n "$seen" ] && [ "$seen" = $((filt + ring + found + delivered)) ] &&
+	 [ "$delivered" = "$written" ] && [ "$skipped" = "$found" ]'
 # lost counts the whole machine's (the capture is host-wide): ours are
 # among them, so written + lost is at least 4 per connection made.
 check "events of our connections: 4 per connection made, written or counted lost ($mine + ${lost:-0} of $((4 * made)))" \

@@ -367,12 +367,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "probe_dump: reading UDP counts: %s\n", strerror(-r));
 	probe_stats(p, &st);
 	printf("stats delivered=%llu dropped=%llu missed=%llu seen=%llu filtered=%llu "
-	       "udp_lost=%llu udp_no_peer=%llu missed_retransmits=%llu missed_closes=%llu\n",
+	       "udp_lost=%llu udp_no_peer=%llu missed_retransmits=%llu missed_closes=%llu "
+	       "missed_connects=%llu\n",
 	       (unsigned long long)st.delivered, (unsigned long long)st.dropped,
 	       (unsigned long long)st.missed, (unsigned long long)st.seen,
 	       (unsigned long long)st.filtered, (unsigned long long)st.udp_lost,
 	       (unsigned long long)st.udp_no_peer, (unsigned long long)st.missed_retransmits,
-	       (unsigned long long)st.missed_closes);
+	       (unsigned long long)st.missed_closes, (unsigned long long)st.missed_connects);
 	r = probe_map_usage(p, &mu);
 	if (r < 0)
 		fprintf(stderr, "probe_dump: reading table usage: %s\n", strerror(-r));
