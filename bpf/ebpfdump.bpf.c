@@ -831,17 +831,28 @@ static __always_inline __u32 netns_flag(struct sock *sk)
 	return !filter_netns || sock_netns(sk) == filter_netns ? STATE_NETNS : 0;
 }
 
-/* A close that reached neither state program, found afterwards from its
- * socket's entry (below, and ebd_sweep): counted when the filters wanted
- * it, by the verdicts kept with the entry. */
+/* Events whose hook never ran our program, found afterwards from the
+ * socket's entry (a close below and in ebd_sweep, a connect, a
+ * retransmission): counted when the filters wanted them, by the verdicts
+ * kept with the entry, as lost and so as seen too (seen = filtered + lost
+ * + delivered). */
+static __always_inline bool entry_wanted(const struct sock_state *st, __u32 type)
+{
+	return type_wanted(type) && (st->flags & STATE_NETNS) &&
+	       (!filter_process || (st->flags & STATE_MATCH));
+}
+
+#define COUNT_FOUND(c, field)                                                  \
+	do {                                                                   \
+		COUNT(c, field, 1);                                            \
+		COUNT(c, seen, 1);                                             \
+	} while (0)
+
 static __always_inline void count_missed_close(struct ebpfdump_counters *c,
 					       const struct sock_state *st)
 {
-	if (c && type_wanted(EBPFDUMP_EV_TCP_CLOSE) && (st->flags & STATE_NETNS) &&
-	    (!filter_process || (st->flags & STATE_MATCH))) {
-		COUNT(c, missed_closes, 1);
-		COUNT(c, seen, 1); /* seen = filtered + lost + delivered */
-	}
+	if (c && entry_wanted(st, EBPFDUMP_EV_TCP_CLOSE))
+		COUNT_FOUND(c, missed_closes);
 }
 
 /* An active socket that got past SYN_SENT without its ESTABLISHED reaching
@@ -856,36 +867,17 @@ static __always_inline bool connect_unseen(const struct sock_state *st)
 static __always_inline void count_missed_connect(struct ebpfdump_counters *c,
 						 const struct sock_state *st)
 {
-	if (c && type_wanted(EBPFDUMP_EV_TCP_CONNECT) && (st->flags & STATE_NETNS) &&
-	    (!filter_process || (st->flags & STATE_MATCH))) {
-		COUNT(c, missed_connects, 1);
-		COUNT(c, seen, 1);
-	}
+	if (c && entry_wanted(st, EBPFDUMP_EV_TCP_CONNECT))
+		COUNT_FOUND(c, missed_connects);
 }
 
 /* A socket's entry still there when its memory starts a new socket (CLOSE
  * -> SYN_SENT, CLOSE -> LISTEN, a child's LISTEN -> SYN_RECV): its
- * change to CLOSE reached neither state program (issue 22: about 1 in
- * 100,000 under load, not counted by the kernel either). Counted as a
- * close missed when the filters wanted it, and the stale entry is dropped
- * so that its owner is not lent to the new socket. */
-static __always_inline void forget_stale(__u64 key)
-{
-	struct sock_state *old = bpf_map_lookup_elem(&sockets, &key);
-	struct ebpfdump_counters *c;
-
-	if (!old)
-		return;
-	c = counters_get();
-	if (!(old->flags & STATE_GONE))
-		count_missed_close(c, old);
-	if (bpf_map_delete_elem(&sockets, &key) == 0 && c)
-		COUNT(c, sock_deletes, 1);
-}
-
-/* forget_stale for a socket about to store its own entry: the stale one
- * is counted and then replaced, not deleted. Returns whether there was
- * one. */
+ * change to CLOSE reached neither state program (issue 22: now and then
+ * under load, not counted by the kernel either). Counted as a close
+ * missed when the filters wanted it, unless ebd_sweep counted it already;
+ * returns whether there was such an entry. The caller drops it or
+ * replaces it, so that its owner is not lent to the new socket. */
 static __always_inline bool count_stale(__u64 key)
 {
 	struct sock_state *old = bpf_map_lookup_elem(&sockets, &key);
@@ -895,6 +887,19 @@ static __always_inline bool count_stale(__u64 key)
 	if (!(old->flags & STATE_GONE))
 		count_missed_close(counters_get(), old);
 	return true;
+}
+
+/* count_stale, and the stale entry dropped. (A socket about to store its
+ * own entry calls count_stale alone: its update replaces the entry.) */
+static __always_inline void forget_stale(__u64 key)
+{
+	struct ebpfdump_counters *c;
+
+	if (!count_stale(key))
+		return;
+	c = counters_get();
+	if (bpf_map_delete_elem(&sockets, &key) == 0 && c)
+		COUNT(c, sock_deletes, 1);
 }
 
 /* The owner's verdict on the process filters, kept with the socket. */
@@ -1153,12 +1158,12 @@ static __always_inline void on_close(struct sock *sk, int oldstate)
 		count_missed_connect(counters_get(), st);
 	/* Retransmissions after the last one ebd_retransmit saw. */
 	if (retransmit_has_err && st && (st->flags & STATE_RTX) &&
-	    st->rtx_total != sock_total_retrans(sk) && type_wanted(EBPFDUMP_EV_TCP_RETRANSMIT) &&
-	    (st->flags & STATE_NETNS) && (!filter_process || (st->flags & STATE_MATCH))) {
+	    st->rtx_total != sock_total_retrans(sk) &&
+	    entry_wanted(st, EBPFDUMP_EV_TCP_RETRANSMIT)) {
 		struct ebpfdump_counters *c = counters_get();
 
 		if (c)
-			COUNT(c, missed_retransmits, 1);
+			COUNT_FOUND(c, missed_retransmits);
 	}
 	if (st && (st->flags & STATE_PASSIVE) && !(st->flags & STATE_OWNER)) {
 		struct listen_key k = {};

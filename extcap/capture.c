@@ -106,13 +106,15 @@ static void report_tls(struct capture *c)
 			 (unsigned long long)st.lost);
 }
 
-static void report_kernel(struct capture *c)
+/* The kernel side's figures, in the debug log and as warnings; returns the
+ * events the kernel ran none of our programs for (probe_stats.missed). */
+static uint64_t report_kernel(struct capture *c)
 {
 	struct probe_stats ps;
 	struct probe_map_usage u;
 
 	if (!c->probe)
-		return;
+		return 0;
 	probe_stats(c->probe, &ps);
 	probe_log_programs(c->probe);
 	log_debug("kernel: %llu events seen, %llu filtered, %llu lost (ring full), %llu lost "
@@ -154,6 +156,7 @@ static void report_kernel(struct capture *c)
 			 "first); their later events lack a process or start a new count",
 			 (unsigned long long)u.sockets.evicted,
 			 (unsigned long long)u.udp_flows.evicted);
+	return ps.missed;
 }
 
 #endif
@@ -177,13 +180,7 @@ static void report(struct capture *c, uint64_t dropped)
 	char why[96];
 
 #if EBPFDUMP_WITH_BPF
-	if (c->probe) {
-		struct probe_stats ps;
-
-		probe_stats(c->probe, &ps);
-		skipped = ps.missed;
-	}
-	report_kernel(c);
+	skipped = report_kernel(c);
 	report_tls(c);
 #endif
 	lost_why(why, sizeof(why), dropped, skipped);

@@ -149,6 +149,7 @@ struct capture {
 	bool paused;
 	uint64_t toolbar_filtered, last_status_ns;
 	uint64_t logged_kernel_lost; /* losses told in the toolbar log */
+	uint64_t logged_skipped;     /* events the kernel skipped, told there */
 	uint64_t last_udp_flush_ns;
 	uint8_t record[RECORD_MAX_LEN];
 };

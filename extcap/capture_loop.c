@@ -185,9 +185,19 @@ static void handle_control(struct capture *c)
 
 /* Losses as they happen, in the toolbar's log (its tooltip promises them):
  * at most one line a second per kind. */
-static void log_losses(struct capture *c, uint64_t kernel_lost)
+static void log_losses(struct capture *c, uint64_t kernel_lost, uint64_t skipped)
 {
 	char line[256];
+
+	if (skipped > c->logged_skipped) {
+		snprintf(line, sizeof(line),
+			 "%llu events never reached the programs (the kernel skipped them; no "
+			 "setting prevents it), %llu in all",
+			 (unsigned long long)(skipped - c->logged_skipped),
+			 (unsigned long long)skipped);
+		control_send_log(c->ctl, line);
+		c->logged_skipped = skipped;
+	}
 
 	if (kernel_lost > c->logged_kernel_lost) {
 		snprintf(line, sizeof(line),
@@ -287,7 +297,7 @@ static void send_counters(struct capture *c, uint64_t now)
 		.filtered = c->toolbar_filtered + c->events_filtered,
 		.paused = c->paused,
 	};
-	uint64_t ring_lost = 0;
+	uint64_t ring_lost = 0, skipped = 0;
 
 	if (!c->ctl || now - c->last_status_ns < 1000000000ull)
 		return;
@@ -298,12 +308,12 @@ static void send_counters(struct capture *c, uint64_t now)
 		probe_stats(c->probe, &ps);
 		k.kernel_drops = ps.dropped + ps.missed;
 		ring_lost = ps.dropped;
+		skipped = ps.missed;
 	}
 #endif
 	control_send_counters(c->ctl, &k);
-	/* The log line's advice is for a full ring; events the kernel
-	 * skipped are said in the summary at the end. */
-	log_losses(c, ring_lost);
+	/* Each kind of loss with its own words: a full ring has advice. */
+	log_losses(c, ring_lost, skipped);
 	c->last_status_ns = now;
 }
 

@@ -59,14 +59,15 @@ print("closed pid=%d" % os.getpid(), flush=True)
 sys.stdin.readline()
 EOF
 
-# sockets_map PID: the id of the sockets table of the probe_dump PID (its
+# map_of PID NAME: the id of BPF map NAME held by process PID (its
 # descriptors' fdinfo names their maps' ids).
-sockets_map() {
+map_of() {
 	local id
 	for id in $(sed -n 's/^map_id:[[:space:]]*//p' /proc/"$1"/fdinfo/* 2>/dev/null); do
-		bpftool map show id "$id" | grep -q " name sockets " && echo "$id" && return
+		bpftool map show id "$id" | grep -q " name $2 " && echo "$id" && return
 	done
 }
+sockets_map() { map_of "$1" sockets; }
 
 # owned_entries MAP PID: "key hex ... value hex ..." for each entry whose
 # owner (struct ebpfdump_owner, at the value's start) has pid PID: the
@@ -88,9 +89,7 @@ for e in json.load(sys.stdin):
 # and connect_start_ns: bytes 728-735, little-endian).
 listener_of() {
 	local lmap
-	lmap=$(sed -n 's/^map_id:[[:space:]]*//p' /proc/"$1"/fdinfo/* 2>/dev/null | while read -r id; do
-		bpftool map show id "$id" | grep -q " name listeners " && echo "$id"
-	done | head -1)
+	lmap=$(map_of "$1" listeners)
 	[ -n "$lmap" ] && bpftool -j map dump id "$lmap" | python3 -c '
 import json, sys
 pid = int(sys.argv[1]).to_bytes(4, "little")
