@@ -23,7 +23,9 @@
 # before it closes: that close must count a missed connect.
 #
 # ebpfdump itself then runs the same with its sockets table: its summary
-# must say the two closes apart from events a full ring lost.
+# must say the two closes apart from events a full ring lost; and under
+# Wireshark's control pipes its toolbar log must tell a skipped connect
+# as it is found.
 #
 # usage: probe_missed_close.sh PROBE_DUMP UDP_PEER TCP_SERVER TCP_CLIENT EBPFDUMP   (as root)
 set -uo pipefail
@@ -119,8 +121,8 @@ main_extra() {
 # at bytes 736-739) loses STATE_CONNECTED (bit 7), as if its SYN_SENT ->
 # ESTABLISHED had reached neither state program: its close must count a
 # missed connect.
-unsee_connect() {
-	local line
+unsee_connect() { # MAP [NAME]
+	local line name=${2:-main}
 	line=$(python3 -c '
 import sys
 for l in open(sys.argv[1]):
@@ -128,10 +130,10 @@ for l in open(sys.argv[1]):
     key, val = w[2:10], w[12:]
     if int(val[736], 16) & 0x02:
         val[736] = "%02x" % (int(val[736], 16) & ~0x80)
-        print("key hex " + " ".join(key) + " value hex " + " ".join(val))' "$tmp/main.entries")
+        print("key hex " + " ".join(key) + " value hex " + " ".join(val))' "$tmp/$name.entries")
 	# shellcheck disable=SC2086 # the words are bpftool's arguments
 	[ -n "$line" ] && bpftool map update id "$1" $line exist
-	check "main: the client's entry lost its connected mark" '[ $? = 0 ] && [ -n "$line" ]'
+	check "$name: the client's entry lost its connected mark" '[ $? = 0 ] && [ -n "$line" ]'
 }
 
 # pair_run NAME MAP [STOP...]: the workload, with the entries of its two
@@ -155,7 +157,7 @@ pair_run() {
 	owned_entries "$map" "$ppid_" >"$tmp/$name.entries"
 	check "$name: both ends' entries found while connected ($(wc -l <"$tmp/$name.entries"))" \
 		'[ "$(wc -l <"$tmp/$name.entries")" = 2 ]'
-	[ "$name" = main ] && unsee_connect "$map"
+	[ "$name" = main ] || [ "$name" = toolbar ] && unsee_connect "$map" "$name"
 	echo >&7
 	wait_line "$tmp/$name.pair" closed || bad "$name: workload did not close: $(cat "$tmp/$name.pair.err")"
 	check "$name: the closes deleted both entries" '[ -z "$(owned_entries "$map" "$ppid_")" ]'
@@ -236,6 +238,38 @@ check "ebpfdump: and says what they are" \
 	 ! grep -q "because the ring buffer was full" "$tmp/e.err"'
 check "ebpfdump: its debug log says the sweep found them" \
 	'grep -q "swept the sockets table in [0-9]* us: 2 missed TCP closes found (0 found before" "$tmp/e.log"'
+
+# 3. Under Wireshark (the toolbar's control pipes, wireshark_control_peer
+# playing Wireshark): a skipped event found during the capture is told in
+# the toolbar's log at once, in its own words. Here the connect whose mark
+# was taken, counted at its close.
+peer=$(dirname "$probe_dump")/wireshark_control_peer
+mkfifo "$tmp/cin" "$tmp/cout" "$tmp/cmds"
+"$ebpfdump" --capture --extcap-interface ebpfevents --fifo "$tmp/t.pcapng" --no-snapshot \
+	--netns "$ino_c" --extcap-control-in "$tmp/cin" --extcap-control-out "$tmp/cout" \
+	--debug-file "$tmp/t.log" >/dev/null 2>"$tmp/t.err" &
+cap=$!
+started+=("$cap")
+"$peer" "$tmp/cin" "$tmp/cout" <"$tmp/cmds" >"$tmp/peer.out" 2>"$tmp/peer.err" &
+started+=("$!")
+exec 8<>"$tmp/cmds"
+echo init >&8 # Wireshark's first message
+# (Under Wireshark "capture started" goes to the toolbar's log; the debug
+# file says the probes are attached.)
+for _ in $(seq 150); do grep -q "kernel probes attached" "$tmp/t.log" 2>/dev/null && break; sleep 0.1; done
+tmap=$(sockets_map "$cap")
+toolbar_stop() {
+	sleep 2 # the log is told about once a second
+	kill -INT "$cap"
+	wait "$cap"
+	cap_rc=$?
+}
+pair_run toolbar "$tmap" toolbar_stop
+exec 8>&-
+echo "MEASURED: toolbar log: $(grep -o 'never reached.*' "$tmp/peer.out" | head -1)"
+check "toolbar: the skipped connect is told in the log, apart from a full ring's losses" \
+	'grep -q " 1 events never reached the programs (the kernel skipped them; no setting prevents it), 1 in all" "$tmp/peer.out" &&
+	 ! grep -q "a larger Ring buffer" "$tmp/peer.out"'
 
 if ! probe_finish; then
 	cat "$tmp/main.out" "$tmp"/*.pair.err "$tmp/e.err"
