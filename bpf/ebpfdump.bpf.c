@@ -4,10 +4,10 @@
  * only; attributed to the owning process through per-socket state,
  * filtered in the kernel, delivered through one ring buffer.
  *
- * Layout: configuration (rodata), state (maps), filters (event_allowed,
- * current_wanted), owner capture (owner_from_current), record helpers
- * (record_reserve, record_fill_sock, record_submit), TCP hooks, UDP flow
- * accounting and its hooks. docs/kernel-side.md explains the choices.
+ * Layout: configuration (rodata), state (maps), owner capture
+ * (ident_from_current, proc_announce), filters (event_allowed,
+ * current_wanted), record helpers (record_reserve, record_fill_sock,
+ * record_submit), TCP hooks, UDP flow accounting and its hooks. docs/kernel-side.md explains the choices.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -70,7 +70,7 @@ const volatile bool retransmit_has_err = false;
 #define STATE_CONNECTED (1u << 7) /* its SYN_SENT -> ESTABLISHED was seen */
 
 struct sock_state {
-	struct ebpfdump_owner owner;
+	struct ebpfdump_ident owner;
 	__u64 connect_start_ns; /* SYN_SENT time, for the handshake latency */
 	__u64 listener;		/* listeners map: the listening socket's address */
 	__u32 flags;		/* STATE_* */
@@ -209,26 +209,30 @@ struct {
 	__type(value, struct exe_scratch);
 } exe_scratch SEC(".maps");
 
-/* What owner_from_current() learns of a process that costs the most to
- * read (the executable's path walk, the cgroup's name), kept per thread
- * group so that a process's second and later sockets skip it. An entry is
- * used only while all of its keys still match: the same process (group
- * leader's start time: a reused pid does not match), the same executable
- * file (an exec replaces it), the same css_set (moving to another cgroup
- * replaces it) and the same root mount (which decides whether exe can be
- * named). Anything else is read afresh for every owner. LRU: processes
- * come and go. */
+/* What the owner captures learn of a process that costs the most to read
+ * and to carry (the executable's path walk, the cgroup's name, the
+ * arguments), kept per thread group so that a process's second and later
+ * sockets skip it, and sent to user space once (proc_announce) so that
+ * records carry an ident only. An entry is used only while all of its keys
+ * still match: the same process (group leader's start time: a reused pid
+ * does not match), the same executable file (an exec replaces it), the
+ * same css_set (moving to another cgroup replaces it) and the same root
+ * mount (which decides whether exe can be named). The arguments are those
+ * of the process's first socket: a process that rewrites them later
+ * (setproctitle) keeps its first ones here. LRU: processes come and go. */
 struct proc_info {
 	__u64 start_time; /* group leader's, CLOCK_MONOTONIC ns */
 	__u64 exe_file;	  /* mm->exe_file, compared as a number */
 	__u64 css_set;	  /* task->cgroups */
 	__u64 root_mnt;	  /* fs->root.mnt */
 	__u64 cgroup_id;
-	char cgroup[EBPFDUMP_CGROUP_LEN];
-	char exe[EBPFDUMP_EXE_LEN];
+	__u64 proc_id;	  /* names these strings in the ring (proc_announce) */
+	__u32 announced;  /* the ring has them under proc_id */
+	__u32 pad;
+	struct ebpfdump_proc_strings s;
 };
 
-#define PROCS_MAX 4096
+#define PROCS_MAX 8192
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -245,6 +249,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct proc_info);
 } proc_scratch SEC(".maps");
+
+/* Per CPU: the last proc_id handed out there (proc_new_id). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} proc_seq SEC(".maps");
 
 /* Per CPU: the state changes ebd_state_main took on and ebd_state_nested
  * has not yet seen, innermost last (see the two programs below). Each
@@ -372,7 +384,7 @@ static __always_inline void proc_cgroup(struct task_struct *task, struct proc_in
 	pi->cgroup_id = kernfs_node_id(kn);
 	name = BPF_CORE_READ(kn, name);
 	if (name)
-		bpf_probe_read_kernel_str(pi->cgroup, sizeof(pi->cgroup), name);
+		bpf_probe_read_kernel_str(pi->s.cgroup, sizeof(pi->s.cgroup), name);
 }
 
 /* The path of the current task's executable, rebuilt from
@@ -453,105 +465,7 @@ static __always_inline void proc_exe(struct proc_info *pi)
 		return;
 	s = bpf_map_lookup_elem(&exe_scratch, &zero);
 	if (s)
-		bpf_probe_read_kernel_str(pi->exe, sizeof(pi->exe), &s->buf[pos]);
-}
-
-/* The current process's cgroup and executable: from the procs cache when
- * its keys still match, else read and cached. NULL if no room to build. */
-static __always_inline const struct proc_info *proc_current(struct task_struct *task, __u32 tgid)
-{
-	__u64 start = BPF_CORE_READ(task, group_leader, start_time);
-	__u64 exe_file = (__u64)(unsigned long)BPF_CORE_READ(task, mm, exe_file);
-	__u64 css_set = (__u64)(unsigned long)BPF_CORE_READ(task, cgroups);
-	__u64 root_mnt = (__u64)(unsigned long)BPF_CORE_READ(task, fs, root.mnt);
-	struct proc_info *pi = bpf_map_lookup_elem(&procs, &tgid);
-	__u32 zero = 0;
-
-	if (pi && pi->start_time == start && pi->exe_file == exe_file && pi->css_set == css_set &&
-	    pi->root_mnt == root_mnt)
-		return pi;
-	pi = bpf_map_lookup_elem(&proc_scratch, &zero);
-	if (!pi)
-		return NULL;
-	__builtin_memset(pi, 0, sizeof(*pi));
-	pi->start_time = start;
-	pi->exe_file = exe_file;
-	pi->css_set = css_set;
-	pi->root_mnt = root_mnt;
-	proc_cgroup(task, pi);
-	proc_exe(pi);
-	/* A kernel thread (no executable) is not worth an entry. */
-	if (exe_file)
-		bpf_map_update_elem(&procs, &tgid, pi, BPF_ANY);
-	return pi;
-}
-
-/* The process's arguments, read from its own memory while it runs (a
- * process that exits right after its query has no /proc/PID/cmdline by the
- * time user space looks). At most EBPFDUMP_CMDLINE_LEN bytes; longer ones
- * are cut and flagged. A page of them not resident (swapped out) fails the
- * read: no cmdline then, user space tries /proc and counts the misses. */
-static __always_inline void owner_cmdline(struct task_struct *task, struct ebpfdump_owner *o)
-{
-	struct mm_struct *mm = BPF_CORE_READ(task, mm);
-	__u64 start, end, n;
-	bool cut;
-
-	__builtin_memset(o->cmdline, 0, sizeof(o->cmdline)); /* no earlier owner's */
-	if (!mm)
-		return; /* a kernel thread */
-	start = BPF_CORE_READ(mm, arg_start);
-	end = BPF_CORE_READ(mm, arg_end);
-	if (!start || end <= start)
-		return;
-	n = end - start;
-	cut = n > EBPFDUMP_CMDLINE_LEN;
-	if (n > EBPFDUMP_CMDLINE_LEN)
-		n = EBPFDUMP_CMDLINE_LEN;
-	/* The same n (1 .. EBPFDUMP_CMDLINE_LEN), as a mask and an add that
-	 * every verifier bounds: Linux 6.1's took the clamp above for a
-	 * possibly negative size ("R2 min value is negative"). */
-	n = ((n - 1) & (EBPFDUMP_CMDLINE_LEN - 1)) + 1;
-	if (bpf_probe_read_user(o->cmdline, n, (const void *)(unsigned long)start) == 0)
-		o->cmdline_len = (__u32)n | (cut ? EBPFDUMP_CMDLINE_CUT_BIT : 0);
-}
-
-/* Only valid in the context of the task that owns the socket: connect(),
- * accept(), and later send/recv. Called once per socket or UDP flow, not
- * per packet. The cgroup and executable come from proc_current(). comm is
- * the process's name (its group leader's, what ps shows), thread the
- * calling thread's own (a resolver thread's "isc-net-0000"). */
-static __always_inline void owner_from_current(struct ebpfdump_owner *o)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 uid_gid = bpf_get_current_uid_gid();
-	const struct proc_info *pi;
-
-	o->pid = pid_tgid >> 32; /* upper half is the thread group */
-	o->tid = (__u32)pid_tgid;
-	o->uid = (__u32)uid_gid;
-	o->gid = uid_gid >> 32;
-	BPF_CORE_READ_STR_INTO(&o->comm, task, group_leader, comm);
-	bpf_get_current_comm(o->thread, sizeof(o->thread));
-	o->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	o->cmdline_len = 0;
-	owner_cmdline(task, o);
-	BPF_CORE_READ_STR_INTO(&o->pcomm, task, real_parent, comm);
-	pi = proc_current(task, o->pid);
-	if (!pi)
-		return;
-	o->cgroup_id = pi->cgroup_id;
-	__builtin_memcpy(o->cgroup, pi->cgroup, sizeof(o->cgroup));
-	__builtin_memcpy(o->exe, pi->exe, sizeof(o->exe));
-}
-
-static __always_inline __u16 owner_flags(const struct ebpfdump_owner *o)
-{
-	return EBPFDUMP_F_OWNER | (o->cgroup[0] ? EBPFDUMP_F_CGROUP_NAME : 0) |
-	       (o->exe[0] ? EBPFDUMP_F_EXE : 0) |
-	       ((o->cmdline_len & ~EBPFDUMP_CMDLINE_CUT_BIT) ? EBPFDUMP_F_CMDLINE : 0) |
-	       ((o->cmdline_len & EBPFDUMP_CMDLINE_CUT_BIT) ? EBPFDUMP_F_CMDLINE_CUT : 0);
+		bpf_probe_read_kernel_str(pi->s.exe, sizeof(pi->s.exe), &s->buf[pos]);
 }
 
 static __always_inline struct ebpfdump_counters *counters_get(void)
@@ -574,6 +488,171 @@ static __always_inline void count_drop(__u16 type)
 		COUNT(c, dropped, 1);
 		COUNT(c, dropped_type[type & (EBPFDUMP_EV_SLOTS - 1)], 1);
 	}
+}
+
+/* A wake-up is an interrupt and a context switch in the reader, per
+ * record when the reader keeps up: batching them is most of what a
+ * connection costs in user space. */
+static __always_inline __u64 submit_flags(void)
+{
+	if (!wakeup_bytes)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									 : BPF_RB_NO_WAKEUP;
+}
+
+/* A proc_id no other entry has had: this CPU's own sequence under the
+ * CPU's number. Process context only, where our programs do not nest on
+ * one CPU. */
+static __always_inline __u64 proc_new_id(void)
+{
+	__u32 zero = 0;
+	__u64 *seq = bpf_map_lookup_elem(&proc_seq, &zero);
+
+	if (!seq)
+		return 0;
+	*seq += 1;
+	return ((__u64)bpf_get_smp_processor_id() << 48) | (*seq & ((1ull << 48) - 1));
+}
+
+/* The process's arguments, read from its own memory while it runs (a
+ * process that exits right after its query has no /proc/PID/cmdline by the
+ * time user space looks). At most EBPFDUMP_CMDLINE_LEN bytes; longer ones
+ * are cut and flagged. A page of them not resident (swapped out) fails the
+ * read: no cmdline then, user space tries /proc and counts the misses.
+ * ps->cmdline is zeroed already. */
+static __always_inline void proc_cmdline(struct task_struct *task, struct ebpfdump_proc_strings *ps)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	__u64 start, end, n;
+	bool cut;
+
+	if (!mm)
+		return; /* a kernel thread */
+	start = BPF_CORE_READ(mm, arg_start);
+	end = BPF_CORE_READ(mm, arg_end);
+	if (!start || end <= start)
+		return;
+	n = end - start;
+	cut = n > EBPFDUMP_CMDLINE_LEN;
+	if (n > EBPFDUMP_CMDLINE_LEN)
+		n = EBPFDUMP_CMDLINE_LEN;
+	/* The same n (1 .. EBPFDUMP_CMDLINE_LEN), as a mask and an add that
+	 * every verifier bounds: Linux 6.1's took the clamp above for a
+	 * possibly negative size ("R2 min value is negative"). */
+	n = ((n - 1) & (EBPFDUMP_CMDLINE_LEN - 1)) + 1;
+	if (bpf_probe_read_user(ps->cmdline, n, (const void *)(unsigned long)start) == 0)
+		ps->cmdline_len = (__u32)n | (cut ? EBPFDUMP_CMDLINE_CUT_BIT : 0);
+}
+
+static __always_inline __u16 strings_flags(const struct ebpfdump_proc_strings *ps)
+{
+	return (ps->cgroup[0] ? EBPFDUMP_F_CGROUP_NAME : 0) | (ps->exe[0] ? EBPFDUMP_F_EXE : 0) |
+	       ((ps->cmdline_len & ~EBPFDUMP_CMDLINE_CUT_BIT) ? EBPFDUMP_F_CMDLINE : 0) |
+	       ((ps->cmdline_len & EBPFDUMP_CMDLINE_CUT_BIT) ? EBPFDUMP_F_CMDLINE_CUT : 0);
+}
+
+/* The process's strings to the ring, once per cache entry: the records
+ * that name its proc_id come after it, so user space has them first. When
+ * the ring is full, not marked: the next owner capture tries again, and
+ * the idents taken meanwhile say proc_id 0 (user space reads /proc). */
+static __always_inline void proc_announce(struct proc_info *pi, __u32 tgid)
+{
+	struct ebpfdump_proc_record *r;
+
+	if (pi->announced || !pi->s.flags)
+		return;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		struct ebpfdump_counters *c = counters_get();
+
+		if (c)
+			COUNT(c, proc_dropped, 1);
+		return;
+	}
+	r->type = EBPFDUMP_EV_PROCESS;
+	r->reserved = 0;
+	r->pid = tgid;
+	r->proc_id = pi->proc_id;
+	__builtin_memcpy(&r->s, &pi->s, sizeof(r->s));
+	bpf_ringbuf_submit(r, submit_flags());
+	pi->announced = 1;
+}
+
+/* The current process's strings: from the procs cache when its keys still
+ * match, else read, announced and cached. NULL if no room to build. */
+static __always_inline const struct proc_info *proc_current(struct task_struct *task, __u32 tgid)
+{
+	__u64 start = BPF_CORE_READ(task, group_leader, start_time);
+	__u64 exe_file = (__u64)(unsigned long)BPF_CORE_READ(task, mm, exe_file);
+	__u64 css_set = (__u64)(unsigned long)BPF_CORE_READ(task, cgroups);
+	__u64 root_mnt = (__u64)(unsigned long)BPF_CORE_READ(task, fs, root.mnt);
+	struct proc_info *pi = bpf_map_lookup_elem(&procs, &tgid);
+	__u32 zero = 0;
+
+	if (pi && pi->start_time == start && pi->exe_file == exe_file && pi->css_set == css_set &&
+	    pi->root_mnt == root_mnt) {
+		proc_announce(pi, tgid);
+		return pi;
+	}
+	pi = bpf_map_lookup_elem(&proc_scratch, &zero);
+	if (!pi)
+		return NULL;
+	__builtin_memset(pi, 0, sizeof(*pi));
+	pi->start_time = start;
+	pi->exe_file = exe_file;
+	pi->css_set = css_set;
+	pi->root_mnt = root_mnt;
+	proc_cgroup(task, pi);
+	proc_exe(pi);
+	proc_cmdline(task, &pi->s);
+	pi->s.flags = strings_flags(&pi->s);
+	pi->proc_id = proc_new_id();
+	proc_announce(pi, tgid);
+	/* A kernel thread (no executable) is not worth an entry. */
+	if (exe_file)
+		bpf_map_update_elem(&procs, &tgid, pi, BPF_ANY);
+	return pi;
+}
+
+/* Only valid in the context of the task that owns the socket: connect(),
+ * accept(), listen(), and later send/recv. Called once per socket or UDP
+ * flow, not per packet. comm is the process's name (its group leader's,
+ * what ps shows), thread the calling thread's own (a resolver thread's
+ * "isc-net-0000"). Returns the process's strings (NULL when there was no
+ * room to read them), announced under id->proc_id. */
+static __always_inline const struct proc_info *ident_from_current(struct ebpfdump_ident *id)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	const struct proc_info *pi;
+
+	id->pid = pid_tgid >> 32; /* upper half is the thread group */
+	id->tid = (__u32)pid_tgid;
+	id->uid = (__u32)uid_gid;
+	id->gid = uid_gid >> 32;
+	BPF_CORE_READ_STR_INTO(&id->comm, task, group_leader, comm);
+	bpf_get_current_comm(id->thread, sizeof(id->thread));
+	id->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	BPF_CORE_READ_STR_INTO(&id->pcomm, task, real_parent, comm);
+	pi = proc_current(task, id->pid);
+	id->cgroup_id = pi ? pi->cgroup_id : 0;
+	id->proc_id = pi && pi->announced ? pi->proc_id : 0;
+	return pi;
+}
+
+/* The owner in full, strings included (a UDP flow's). */
+static __always_inline void owner_from_current(struct ebpfdump_owner *o)
+{
+	const struct proc_info *pi = ident_from_current(&o->id);
+
+	if (pi)
+		__builtin_memcpy(&o->s, &pi->s, sizeof(o->s));
+	else
+		__builtin_memset(&o->s, 0, sizeof(o->s));
+	/* the record carries the strings itself */
+	o->id.proc_id = 0;
 }
 
 /* ---- Filters ------------------------------------------------------------- */
@@ -682,9 +761,9 @@ static __always_inline bool event_allowed(__u32 type, const struct sock_state *s
 
 /* Records are written in place in the ring buffer (no stack copy) and
  * zeroed first so no stale kernel memory reaches user space. */
-static __always_inline struct ebpfdump_record *record_reserve(__u16 type)
+static __always_inline struct ebpfdump_tcp_record *record_reserve(__u16 type)
 {
-	struct ebpfdump_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	struct ebpfdump_tcp_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 
 	if (!rec) {
 		count_drop(type);
@@ -696,27 +775,16 @@ static __always_inline struct ebpfdump_record *record_reserve(__u16 type)
 	return rec;
 }
 
-/* A wake-up is an interrupt and a context switch in the reader, per
- * record when the reader keeps up: batching them is most of what a
- * connection costs in user space. */
-static __always_inline __u64 submit_flags(void)
-{
-	if (!wakeup_bytes)
-		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									 : BPF_RB_NO_WAKEUP;
-}
-
-static __always_inline void record_submit(struct ebpfdump_record *rec)
+static __always_inline void record_submit(struct ebpfdump_tcp_record *rec)
 {
 	bpf_ringbuf_submit(rec, submit_flags());
 }
 
-static __always_inline void record_set_owner(struct ebpfdump_record *rec,
-					     const struct ebpfdump_owner *o)
+static __always_inline void record_set_owner(struct ebpfdump_tcp_record *rec,
+					     const struct ebpfdump_ident *o)
 {
-	__builtin_memcpy(&rec->owner, o, sizeof(rec->owner));
-	rec->flags |= owner_flags(o);
+	__builtin_memcpy(&rec->ident, o, sizeof(rec->ident));
+	rec->flags |= EBPFDUMP_F_OWNER;
 }
 
 /* The interface a socket uses: its cached route's device (index and name),
@@ -749,32 +817,78 @@ static __always_inline __u64 sock_cookie(struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 }
 
+/* The fields of struct sock_common a record needs (addresses, ports,
+ * family, state, namespace pointer, IPv6 addresses, cookie) lie together
+ * at its start: one helper call reads them all, at offsets CO-RE
+ * relocates. Per datagram or TCP record, that is half a dozen reads
+ * fewer. */
+#define SKC_SPAN_MAX 128
+
+static __always_inline __u32 skc_span(void)
+{
+	return bpf_core_field_offset(struct sock_common, skc_v6_rcv_saddr) +
+	       sizeof(struct in6_addr);
+}
+
+/* The same up to skc_cookie, which follows the IPv6 addresses. */
+static __always_inline __u32 skc_span_cookie(void)
+{
+	return bpf_core_field_offset(struct sock_common, skc_cookie) + sizeof(__u64);
+}
+
+#define SKC_FIELD(buf, field) ((buf) + bpf_core_field_offset(struct sock_common, field))
+
 /* Addresses, ports, namespace, interface and cookie, all from the socket so
  * that every hook (state change, syscall exit, retransmit) fills them the
- * same way. */
-static __always_inline void record_fill_sock(struct ebpfdump_record *rec, struct sock *sk)
+ * same way: sock_common's part in one read where its layout allows. */
+static __always_inline void record_fill_sock(struct ebpfdump_tcp_record *rec, struct sock *sk)
 {
-	__u64 cookie;
+	__u8 buf[SKC_SPAN_MAX];
+	struct net *net = NULL;
+	__u16 family = 0, dport = 0;
+	__u64 cookie = 0;
 
 	rec->proto = IPPROTO_TCP;
-	rec->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	/* inet_sport rather than skc_num: the kernel zeroes skc_num when it
 	 * releases the port, before the TCP_CLOSE state change we report. */
 	rec->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	rec->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (rec->family == AF_INET6) {
-		BPF_CORE_READ_INTO(&rec->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&rec->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	if (bpf_core_field_exists(struct sock_common, skc_v6_rcv_saddr) &&
+	    bpf_core_field_exists(struct sock_common, skc_cookie) &&
+	    skc_span_cookie() <= SKC_SPAN_MAX && !bpf_probe_read_kernel(buf, skc_span_cookie(), sk)) {
+		__builtin_memcpy(&family, SKC_FIELD(buf, skc_family), sizeof(family));
+		rec->family = (__u8)family;
+		__builtin_memcpy(&dport, SKC_FIELD(buf, skc_dport), sizeof(dport));
+		if (rec->family == AF_INET6) {
+			__builtin_memcpy(rec->laddr, SKC_FIELD(buf, skc_v6_rcv_saddr), 16);
+			__builtin_memcpy(rec->raddr, SKC_FIELD(buf, skc_v6_daddr), 16);
+		} else {
+			__builtin_memcpy(rec->laddr, SKC_FIELD(buf, skc_rcv_saddr), 4);
+			__builtin_memcpy(rec->raddr, SKC_FIELD(buf, skc_daddr), 4);
+		}
+		__builtin_memcpy(&net, SKC_FIELD(buf, skc_net), sizeof(net));
+		rec->netns = net ? BPF_CORE_READ(net, ns.inum) : 0;
+		__builtin_memcpy(&cookie, SKC_FIELD(buf, skc_cookie), sizeof(cookie));
 	} else {
-		BPF_CORE_READ_INTO((__u32 *)rec->laddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)rec->raddr, sk, __sk_common.skc_daddr);
+		/* An unexpected layout, or a kernel without IPv6: field by
+		 * field. */
+		rec->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+		if (rec->family == AF_INET6 &&
+		    bpf_core_field_exists(struct sock_common, skc_v6_rcv_saddr)) {
+			BPF_CORE_READ_INTO(&rec->laddr, sk,
+					   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+			BPF_CORE_READ_INTO(&rec->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		} else {
+			BPF_CORE_READ_INTO((__u32 *)rec->laddr, sk, __sk_common.skc_rcv_saddr);
+			BPF_CORE_READ_INTO((__u32 *)rec->raddr, sk, __sk_common.skc_daddr);
+		}
+		rec->netns = sock_netns(sk);
+		cookie = sock_cookie(sk);
 	}
-
-	rec->netns = sock_netns(sk);
+	rec->rport = bpf_ntohs(dport);
 	if (rec->netns)
 		rec->flags |= EBPFDUMP_F_NETNS;
 	rec->flags |= sock_iface(sk, &rec->ifindex, rec->ifname);
-	cookie = sock_cookie(sk);
 	if (cookie) {
 		rec->sock_cookie = cookie;
 		rec->flags |= EBPFDUMP_F_COOKIE;
@@ -782,7 +896,7 @@ static __always_inline void record_fill_sock(struct ebpfdump_record *rec, struct
 }
 
 /* The owner remembered for a socket, or NULL when it is unknown. */
-static __always_inline const struct ebpfdump_owner *state_owner(const struct sock_state *st)
+static __always_inline const struct ebpfdump_ident *state_owner(const struct sock_state *st)
 {
 	return st && (st->flags & STATE_OWNER) ? &st->owner : NULL;
 }
@@ -918,7 +1032,7 @@ static __always_inline void on_connect_start(struct sock *sk, __u32 slot)
 	if (!st)
 		return;
 	present = count_stale(key);
-	owner_from_current(&st->owner);
+	ident_from_current(&st->owner);
 	st->connect_start_ns = bpf_ktime_get_boot_ns();
 	/* not 0: a socket may connect again after a failed connect, which
 	 * left its SYNs sent again in the total */
@@ -932,8 +1046,8 @@ static __always_inline void on_connected(struct sock *sk, __u32 slot)
 {
 	__u64 key = sock_key(sk), now;
 	struct sock_state *st = bpf_map_lookup_elem(&sockets, &key);
-	const struct ebpfdump_owner *owner;
-	struct ebpfdump_record *rec;
+	const struct ebpfdump_ident *owner;
+	struct ebpfdump_tcp_record *rec;
 
 	if (!st) {
 		/* connect() began before we attached: remember at least
@@ -974,8 +1088,8 @@ static __always_inline void on_connect_failed(struct sock *sk)
 {
 	__u64 key = sock_key(sk), now = bpf_ktime_get_boot_ns();
 	struct sock_state *st = bpf_map_lookup_elem(&sockets, &key);
-	const struct ebpfdump_owner *owner;
-	struct ebpfdump_record *rec;
+	const struct ebpfdump_ident *owner;
+	struct ebpfdump_tcp_record *rec;
 
 	if (!event_allowed(EBPFDUMP_EV_TCP_CONNECT_FAILED, st, sk))
 		return;
@@ -1041,7 +1155,7 @@ static __always_inline bool fin_was_queued(int oldstate)
  * written by the application too, so it is added back: bytes_sent is what
  * the application wrote, also when the connection ends in RST before the
  * last ACK came back. */
-static __always_inline void record_fill_totals(struct ebpfdump_record *rec, struct sock *sk,
+static __always_inline void record_fill_totals(struct ebpfdump_tcp_record *rec, struct sock *sk,
 					       int oldstate, const struct sock_state *st)
 {
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
@@ -1087,9 +1201,9 @@ static __always_inline void listen_key_of(struct sock *sk, struct listen_key *k)
  * refuses). */
 static __always_inline void listen_record(__u32 type, struct sock *sk,
 					  const struct sock_state *st,
-					  const struct ebpfdump_owner *owner)
+					  const struct ebpfdump_ident *owner)
 {
-	struct ebpfdump_record *rec;
+	struct ebpfdump_tcp_record *rec;
 
 	if (!event_allowed(type, st, sk))
 		return;
@@ -1113,7 +1227,7 @@ static __always_inline void on_listen(struct sock *sk, __u32 slot)
 	if (!st)
 		return;
 	forget_stale(sock_key(sk));
-	owner_from_current(&st->owner);
+	ident_from_current(&st->owner);
 	st->flags = STATE_OWNER | match_flag();
 	st->listener = sock_key(sk);
 	listen_key_of(sk, &k);
@@ -1150,8 +1264,8 @@ static __always_inline void on_close(struct sock *sk, int oldstate)
 {
 	__u64 key = sock_key(sk);
 	struct sock_state *st = bpf_map_lookup_elem(&sockets, &key);
-	const struct ebpfdump_owner *owner;
-	struct ebpfdump_record *rec;
+	const struct ebpfdump_ident *owner;
+	struct ebpfdump_tcp_record *rec;
 
 	/* Closing from a connected state: the connect got through. */
 	if (st && connect_unseen(st))
@@ -1185,6 +1299,25 @@ static __always_inline void on_close(struct sock *sk, int oldstate)
 	if (owner)
 		record_set_owner(rec, owner);
 	record_submit(rec);
+}
+
+/* The changes on_set_state acts on. The others (into FIN_WAIT1,
+ * FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING: four of a connection's ten)
+ * cost each state program this test only. */
+static __always_inline bool state_change_wanted(int oldstate, int newstate)
+{
+	switch (newstate) {
+	case TCP_SYN_RECV:
+		return oldstate == TCP_LISTEN;
+	case TCP_LISTEN:
+	case TCP_SYN_SENT:
+		return oldstate == TCP_CLOSE;
+	case TCP_ESTABLISHED:
+		return oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV;
+	case TCP_CLOSE:
+		return true;
+	}
+	return false;
 }
 
 static __always_inline void on_set_state(struct sock *sk, int oldstate, int newstate, __u32 slot)
@@ -1262,8 +1395,11 @@ SEC("raw_tracepoint/inet_sock_set_state")
 int ebd_state_main(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u32 zero = 0;
-	struct state_taken *t = bpf_map_lookup_elem(&state_taken, &zero);
+	struct state_taken *t;
 
+	if (!state_change_wanted((int)ctx->args[1], (int)ctx->args[2]))
+		return 0;
+	t = bpf_map_lookup_elem(&state_taken, &zero);
 	if (t) {
 		__u64 now = bpf_jiffies64();
 		__u32 n = t->n;
@@ -1291,8 +1427,11 @@ SEC("raw_tracepoint/inet_sock_set_state")
 int ebd_state_nested(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u32 zero = 0;
-	struct state_taken *t = bpf_map_lookup_elem(&state_taken, &zero);
+	struct state_taken *t;
 
+	if (!state_change_wanted((int)ctx->args[1], (int)ctx->args[2]))
+		return 0;
+	t = bpf_map_lookup_elem(&state_taken, &zero);
 	if (!t)
 		return 0;
 	for (int i = STATE_TAKEN_MAX - 1; i >= 0; i--) {
@@ -1333,7 +1472,7 @@ static __always_inline struct sock *current_fd_sock(long fd)
 static __always_inline int accept_sock(struct sock *sk)
 {
 	struct sock_state *st, *old;
-	struct ebpfdump_record *rec;
+	struct ebpfdump_tcp_record *rec;
 	__u16 family;
 	__u64 key;
 
@@ -1352,7 +1491,7 @@ static __always_inline int accept_sock(struct sock *sk)
 	st = scratch_state(SLOT_ACCEPT);
 	if (!st)
 		return 0;
-	owner_from_current(&st->owner);
+	ident_from_current(&st->owner);
 	/* an accepted socket is passive */
 	st->flags = STATE_OWNER | STATE_PASSIVE | match_flag() | netns_flag(sk);
 	key = sock_key(sk);
@@ -1431,8 +1570,8 @@ int ebd_retransmit(struct bpf_raw_tracepoint_args *ctx)
 	struct sock *sk = (struct sock *)ctx->args[0];
 	__u64 key = sock_key(sk);
 	struct sock_state *st;
-	const struct ebpfdump_owner *owner;
-	struct ebpfdump_record *rec;
+	const struct ebpfdump_ident *owner;
+	struct ebpfdump_tcp_record *rec;
 	__u32 total = sock_total_retrans(sk), segs, before;
 	bool sent = !retransmit_has_err || (int)ctx->args[2] == 0;
 
@@ -1561,20 +1700,6 @@ static __always_inline bool sock_is_udp(struct sock *sk)
 
 	return (family == AF_INET || family == AF_INET6) && sock_protocol(sk) == IPPROTO_UDP;
 }
-
-/* The fields of struct sock_common a datagram needs (addresses, ports,
- * family, state, namespace pointer, IPv6 addresses) lie together at its
- * start: one helper call reads them all, at offsets CO-RE relocates. Per
- * datagram, that is a dozen reads fewer. */
-#define SKC_SPAN_MAX 128
-
-static __always_inline __u32 skc_span(void)
-{
-	return bpf_core_field_offset(struct sock_common, skc_v6_rcv_saddr) +
-	       sizeof(struct in6_addr);
-}
-
-#define SKC_FIELD(buf, field) ((buf) + bpf_core_field_offset(struct sock_common, field))
 
 /* Family, local address and port, namespace; and the peer when the socket
  * is connected (UDP sockets use TCP_ESTABLISHED for that). Returns whether
@@ -1725,7 +1850,7 @@ static __always_inline void udp_account(struct sock *sk, struct ebpfdump_udp_key
 		return;
 	__builtin_memset(f, 0, sizeof(*f));
 	owner_from_current(&f->owner);
-	f->flags = owner_flags(&f->owner) | sock_iface(sk, &f->ifindex, f->ifname);
+	f->flags = EBPFDUMP_F_OWNER | f->owner.s.flags | sock_iface(sk, &f->ifindex, f->ifname);
 	if (k->netns)
 		f->flags |= EBPFDUMP_F_NETNS;
 	f->sock_cookie = sock_cookie(sk);

@@ -27,8 +27,8 @@
 #define EBPFDUMP_EV_SLOTS 16
 
 /* Which parts of a record are valid (struct ebpfdump_record.flags). */
-#define EBPFDUMP_F_OWNER (1u << 0)	 /* owner: pid..pcomm, cgroup_id */
-#define EBPFDUMP_F_CGROUP_NAME (1u << 1) /* owner.cgroup */
+#define EBPFDUMP_F_OWNER (1u << 0)	 /* owner.id */
+#define EBPFDUMP_F_CGROUP_NAME (1u << 1) /* owner.s.cgroup */
 #define EBPFDUMP_F_NETNS (1u << 2)
 #define EBPFDUMP_F_IFINDEX (1u << 3)
 #define EBPFDUMP_F_IFNAME (1u << 4)
@@ -44,8 +44,8 @@
 /* The remote end of this datagram is not known (an unconnected socket read
  * without asking for the sender's address): raddr/rport are not valid. */
 #define EBPFDUMP_F_NO_PEER (1u << 11)
-#define EBPFDUMP_F_EXE (1u << 12) /* owner.exe */
-/* owner.cmdline holds owner.cmdline_len bytes of the process's arguments
+#define EBPFDUMP_F_EXE (1u << 12) /* owner.s.exe */
+/* owner.s.cmdline holds owner.s.cmdline_len bytes of the process's arguments
  * (NUL-separated, as in /proc/PID/cmdline); with _CUT they were longer and
  * this is their start. */
 #define EBPFDUMP_F_CMDLINE (1u << 13)
@@ -59,9 +59,8 @@
 #define EBPFDUMP_CGROUP_LEN 128
 /* The executable's path as the kernel can rebuild it (see owner.exe).
  * Longer paths are not sent (user space then reads /proc/PID/exe, whose
- * limit is EVENT_EXE_MAX); 255 characters cover ordinary install paths
- * and keep the per-socket state small. A power of two: the BPF side
- * masks offsets with EBPFDUMP_EXE_LEN - 1. */
+ * limit is EVENT_EXE_MAX); 255 characters cover ordinary install paths.
+ * A power of two: the BPF side masks offsets with EBPFDUMP_EXE_LEN - 1. */
 #define EBPFDUMP_EXE_LEN 256
 /* The process's arguments as the kernel keeps them (mm->arg_start ..
  * arg_end), read in the owner's own context so that a process that exits
@@ -70,23 +69,38 @@
 #define EBPFDUMP_CMDLINE_LEN 256
 _Static_assert((EBPFDUMP_CMDLINE_LEN & (EBPFDUMP_CMDLINE_LEN - 1)) == 0,
 	       "EBPFDUMP_CMDLINE_LEN: a power of two (the BPF side masks with it)");
-/* Set in owner.cmdline_len when the arguments were longer than that. */
+/* Set in cmdline_len when the arguments were longer than that. */
 #define EBPFDUMP_CMDLINE_CUT_BIT (1u << 31)
 
-/* The process a socket belongs to: the task that called connect() or
- * accept() on it, remembered per socket because later state changes run
- * in softirq or in the peer's context. */
-struct ebpfdump_owner {
-	__u64 cgroup_id; /* kernfs id (inode) of the cgroup named below */
+/* Who a socket belongs to: the task that called connect(), accept() or
+ * listen() on it, remembered per socket because later state changes run
+ * in softirq or in the peer's context. Without the process's long strings
+ * (below), which the kernel sends once per process: every TCP record and
+ * every socket's entry carries this much only. */
+struct ebpfdump_ident {
+	__u64 cgroup_id; /* kernfs id (inode) of the owner's cgroup */
 	__u32 pid;	 /* thread-group id */
 	__u32 tid;
 	__u32 uid;
 	__u32 gid;
-	__u32 ppid;	   /* real_parent's thread-group id */
-	__u32 cmdline_len; /* bytes of cmdline that are valid, | CUT_BIT */
+	__u32 ppid; /* real_parent's thread-group id */
+	__u32 reserved;
+	/* The EBPFDUMP_EV_PROCESS record that carried this process's
+	 * strings, 0 when none was sent (nothing to send, or the ring was
+	 * full: user space then reads /proc). */
+	__u64 proc_id;
 	char comm[EBPFDUMP_COMM_LEN];	/* the process's name: its group leader's */
 	char thread[EBPFDUMP_COMM_LEN]; /* the calling thread's own name */
 	char pcomm[EBPFDUMP_COMM_LEN];
+};
+
+/* The strings of a process that cost the most to read and to carry, read
+ * once per process (the kernel's procs cache) in the process's own
+ * context, so that a process that exits at once still has them. */
+struct ebpfdump_proc_strings {
+	__u32 cmdline_len; /* bytes of cmdline that are valid, | CUT_BIT */
+	__u16 flags;	   /* EBPFDUMP_F_CGROUP_NAME, _EXE, _CMDLINE, _CMDLINE_CUT */
+	__u16 reserved;
 	char cgroup[EBPFDUMP_CGROUP_LEN]; /* leaf name, v1 memory/pids or v2 */
 	/* mm->exe_file's path from the root of its mount, e.g. "/usr/bin/curl";
 	 * empty when unknown (kernel thread, other mount, too long or deep). */
@@ -94,39 +108,82 @@ struct ebpfdump_owner {
 	char cmdline[EBPFDUMP_CMDLINE_LEN]; /* NUL-separated arguments */
 };
 
-struct ebpfdump_record {
-	__u16 type;   /* EBPFDUMP_EV_* */
-	__u16 flags;  /* EBPFDUMP_F_* */
-	__u8 family;  /* AF_INET or AF_INET6 (as the socket has it) */
-	__u8 proto;   /* IPPROTO_TCP */
-	__u16 lport;  /* host byte order */
-	__u16 rport;  /* host byte order */
-	__u16 reserved;
-	__u32 netns;  /* network namespace inode */
-	__u64 ts_ns;  /* CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) */
-	__u64 sock_cookie;
-	__u64 latency_ns;     /* connect: SYN sent -> established or failed */
-	__u64 bytes_sent;     /* payload bytes the application wrote */
-	__u64 bytes_received; /* payload bytes that arrived in order */
-	__u64 packets;	      /* UDP: datagrams counted by this record */
-	__u64 bytes;	      /* UDP: their payload bytes */
-	__u32 retransmits;    /* tcp_sock.total_retrans */
-	__u32 srtt_us;
-	__u32 error; /* errno from sk_err (connect failures), 0 if none */
-	__u32 ifindex;
-	__u8 laddr[16]; /* IPv4 uses the first 4 bytes; network order */
-	__u8 raddr[16];
+/* An owner in full: what a UDP flow keeps, and what user space rebuilds
+ * for a TCP record from its ident and its process's strings. */
+struct ebpfdump_owner {
+	struct ebpfdump_ident id;
+	struct ebpfdump_proc_strings s;
+};
+
+/* The fields every record starts with, the same in both layouts below so
+ * that user space can copy them across in one piece. */
+#define EBPFDUMP_RECORD_HEAD                                                           \
+	__u16 type;  /* EBPFDUMP_EV_* */                                               \
+	__u16 flags; /* EBPFDUMP_F_* */                                                \
+	__u8 family; /* AF_INET or AF_INET6 (as the socket has it) */                  \
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */                                  \
+	__u16 lport; /* host byte order */                                             \
+	__u16 rport; /* host byte order */                                             \
+	__u16 reserved;                                                                \
+	__u32 netns;	      /* network namespace inode */                             \
+	__u64 ts_ns;	      /* CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) */              \
+	__u64 sock_cookie;                                                             \
+	__u64 latency_ns;     /* connect: SYN sent -> established or failed */          \
+	__u64 bytes_sent;     /* payload bytes the application wrote */                 \
+	__u64 bytes_received; /* payload bytes that arrived in order */                 \
+	__u64 packets;	      /* UDP: datagrams counted by this record */               \
+	__u64 bytes;	      /* UDP: their payload bytes */                            \
+	__u32 retransmits;    /* tcp_sock.total_retrans */                              \
+	__u32 srtt_us;                                                                 \
+	__u32 error; /* errno from sk_err (connect failures), 0 if none */             \
+	__u32 ifindex;                                                                 \
+	__u8 laddr[16]; /* IPv4 uses the first 4 bytes; network order */               \
+	__u8 raddr[16];                                                                \
 	char ifname[EBPFDUMP_IFNAME_LEN];
+
+/* A record with its owner in full: the kernel's UDP records, and every
+ * event as user space hands it on (probe.c). */
+struct ebpfdump_record {
+	EBPFDUMP_RECORD_HEAD
 	struct ebpfdump_owner owner;
 };
 
-#define EBPFDUMP_OWNER_SIZE (208 + EBPFDUMP_EXE_LEN + EBPFDUMP_CMDLINE_LEN)
-#define EBPFDUMP_RECORD_SIZE (136 + EBPFDUMP_OWNER_SIZE)
+/* A TCP record as the kernel writes it: the owner's ident only; its
+ * process's strings came before it in the ring (EBPFDUMP_EV_PROCESS). */
+struct ebpfdump_tcp_record {
+	EBPFDUMP_RECORD_HEAD
+	struct ebpfdump_ident ident;
+};
 
+/* Not an event: a process's strings, written to the ring the first time
+ * one of its sockets needs them (and again when its procs cache entry is
+ * rebuilt: another executable, cgroup or root, or evicted). Records that
+ * name proc_id follow it in the ring. */
+#define EBPFDUMP_EV_PROCESS 15
+struct ebpfdump_proc_record {
+	__u16 type; /* EBPFDUMP_EV_PROCESS */
+	__u16 reserved;
+	__u32 pid;
+	__u64 proc_id;
+	struct ebpfdump_proc_strings s;
+};
+
+#define EBPFDUMP_IDENT_SIZE 88
+#define EBPFDUMP_STRINGS_SIZE (8 + EBPFDUMP_CGROUP_LEN + EBPFDUMP_EXE_LEN + EBPFDUMP_CMDLINE_LEN)
+#define EBPFDUMP_OWNER_SIZE (EBPFDUMP_IDENT_SIZE + EBPFDUMP_STRINGS_SIZE)
+#define EBPFDUMP_HEAD_SIZE 136
+#define EBPFDUMP_RECORD_SIZE (EBPFDUMP_HEAD_SIZE + EBPFDUMP_OWNER_SIZE)
+
+_Static_assert(sizeof(struct ebpfdump_ident) == EBPFDUMP_IDENT_SIZE,
+	       "struct ebpfdump_ident changed size: padding or a layout change");
 _Static_assert(sizeof(struct ebpfdump_owner) == EBPFDUMP_OWNER_SIZE,
 	       "struct ebpfdump_owner changed size: padding or a layout change");
 _Static_assert(sizeof(struct ebpfdump_record) == EBPFDUMP_RECORD_SIZE,
 	       "struct ebpfdump_record changed size: padding or a layout change");
+_Static_assert(sizeof(struct ebpfdump_tcp_record) == EBPFDUMP_HEAD_SIZE + EBPFDUMP_IDENT_SIZE,
+	       "struct ebpfdump_tcp_record changed size: padding or a layout change");
+_Static_assert(sizeof(struct ebpfdump_proc_record) == 16 + EBPFDUMP_STRINGS_SIZE,
+	       "struct ebpfdump_proc_record changed size: padding or a layout change");
 
 /* UDP flows: the kernel counts datagrams per flow in the LRU hash
  * udp_flows (key and value below); user space reads the map to report the
@@ -194,6 +251,9 @@ struct ebpfdump_counters {
 	__u64 missed_retransmits;
 	__u64 missed_closes;
 	__u64 missed_connects;
+	/* EBPFDUMP_EV_PROCESS records the ring had no room for: not events;
+	 * the process's events lack its strings until the next try. */
+	__u64 proc_dropped;
 	/* dropped, by record type (EBPFDUMP_EV_*): the stage that lost an
 	 * event says which one, so that written + lost adds up per type */
 	__u64 dropped_type[EBPFDUMP_EV_SLOTS];

@@ -69,6 +69,18 @@ struct flow_marks {
 	uint32_t count;
 };
 
+/* A process's strings as the kernel announced them. proc_ids are handed
+ * out in sequence per CPU, so a direct-mapped table keeps the last
+ * PROC_SLOTS or so of them: a record naming an older one (a socket whose
+ * process's strings were announced that many processes ago) gets none,
+ * and user space reads /proc instead. Pages are touched only as slots are
+ * used: a host with few processes uses a few of them. */
+#define PROC_SLOTS 32768
+struct proc_slot {
+	uint64_t proc_id; /* 0: empty */
+	struct ebpfdump_proc_strings s;
+};
+
 struct probe {
 	struct ebpfdump_bpf *skel;
 	/* probe_config.btf_path copied, or NULL: the kernel's own BTF. */
@@ -83,6 +95,10 @@ struct probe {
 	int64_t boot_to_real_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME at open */
 	uint64_t delivered;
 	uint64_t malformed; /* records too short or of an unknown type: skipped */
+	/* Processes' strings by proc_id (EBPFDUMP_EV_PROCESS), for the TCP
+	 * records that name them: PROC_SLOTS, direct-mapped. */
+	struct proc_slot *procs;
+	uint64_t procs_missing; /* TCP records whose proc_id was not (or no longer) here */
 	uint32_t seq;
 	int handled; /* events handed over by the current probe_consume() */
 	int ncpus;
@@ -437,17 +453,17 @@ static void copy_fixed_str(char *dst, size_t size, const char *src, size_t src_s
  * were read while the process ran); a cut one is left in ev->cmdline
  * without its presence bit, for enrich/proc to use only when
  * /proc/PID/cmdline (longer) is gone (enrich/proc.h). */
-static void owner_cmdline(const struct ebpfdump_owner *o, bool cut, struct event *ev)
+static void owner_cmdline(const struct ebpfdump_proc_strings *ps, bool cut, struct event *ev)
 {
-	size_t n = o->cmdline_len & ~EBPFDUMP_CMDLINE_CUT_BIT;
+	size_t n = ps->cmdline_len & ~EBPFDUMP_CMDLINE_CUT_BIT;
 
-	if (n > sizeof(o->cmdline))
-		n = sizeof(o->cmdline);
-	while (n > 0 && o->cmdline[n - 1] == '\0')
+	if (n > sizeof(ps->cmdline))
+		n = sizeof(ps->cmdline);
+	while (n > 0 && ps->cmdline[n - 1] == '\0')
 		n--;
 	if (n == 0)
 		return;
-	memcpy(ev->cmdline, o->cmdline, n);
+	memcpy(ev->cmdline, ps->cmdline, n);
 	ev->cmdline[n] = '\0';
 	for (size_t i = 0; i < n; i++)
 		if (ev->cmdline[i] == '\0')
@@ -460,20 +476,21 @@ static void record_to_event(const struct probe *p, const struct ebpfdump_record 
 			    struct event *ev)
 {
 	const struct ebpfdump_owner *o = &rec->owner;
+	const struct ebpfdump_ident *id = &o->id;
 
 	ev->type = rec->type;
 	ev->ts_ns = (uint64_t)((int64_t)rec->ts_ns + p->boot_to_real_ns);
 
 	if (rec->flags & EBPFDUMP_F_OWNER) {
-		ev->pid = o->pid;
-		ev->tid = o->tid;
-		ev->uid = o->uid;
-		ev->gid = o->gid;
-		ev->ppid = o->ppid;
-		copy_fixed_str(ev->comm, sizeof(ev->comm), o->comm, sizeof(o->comm));
-		copy_fixed_str(ev->thread, sizeof(ev->thread), o->thread, sizeof(o->thread));
-		copy_fixed_str(ev->pcomm, sizeof(ev->pcomm), o->pcomm, sizeof(o->pcomm));
-		ev->cgroup_id = o->cgroup_id;
+		ev->pid = id->pid;
+		ev->tid = id->tid;
+		ev->uid = id->uid;
+		ev->gid = id->gid;
+		ev->ppid = id->ppid;
+		copy_fixed_str(ev->comm, sizeof(ev->comm), id->comm, sizeof(id->comm));
+		copy_fixed_str(ev->thread, sizeof(ev->thread), id->thread, sizeof(id->thread));
+		copy_fixed_str(ev->pcomm, sizeof(ev->pcomm), id->pcomm, sizeof(id->pcomm));
+		ev->cgroup_id = id->cgroup_id;
 		EVENT_SET(ev, ITEM_PID);
 		EVENT_SET(ev, ITEM_TID);
 		EVENT_SET(ev, ITEM_UID);
@@ -483,21 +500,21 @@ static void record_to_event(const struct probe *p, const struct ebpfdump_record 
 		if (ev->thread[0])
 			EVENT_SET(ev, ITEM_THREAD);
 		EVENT_SET(ev, ITEM_PCOMM);
-		if (o->cgroup_id)
+		if (id->cgroup_id)
 			EVENT_SET(ev, ITEM_CGROUP_ID);
 		if (rec->flags & EBPFDUMP_F_CGROUP_NAME) {
-			copy_fixed_str(ev->cgroup, sizeof(ev->cgroup), o->cgroup,
-				       sizeof(o->cgroup));
+			copy_fixed_str(ev->cgroup, sizeof(ev->cgroup), o->s.cgroup,
+				       sizeof(o->s.cgroup));
 			EVENT_SET(ev, ITEM_CGROUP);
 		}
 		/* The kernel's path wins over /proc (enrich fills only what is
 		 * missing): it was taken while the process was alive. */
-		if ((rec->flags & EBPFDUMP_F_EXE) && o->exe[0]) {
-			copy_fixed_str(ev->exe, sizeof(ev->exe), o->exe, sizeof(o->exe));
+		if ((rec->flags & EBPFDUMP_F_EXE) && o->s.exe[0]) {
+			copy_fixed_str(ev->exe, sizeof(ev->exe), o->s.exe, sizeof(o->s.exe));
 			EVENT_SET(ev, ITEM_EXE);
 		}
 		if (rec->flags & EBPFDUMP_F_CMDLINE)
-			owner_cmdline(o, rec->flags & EBPFDUMP_F_CMDLINE_CUT, ev);
+			owner_cmdline(&o->s, rec->flags & EBPFDUMP_F_CMDLINE_CUT, ev);
 	}
 	if (rec->flags & EBPFDUMP_F_NETNS) {
 		ev->netns = rec->netns;
@@ -582,23 +599,97 @@ static int deliver(struct probe *p, const struct ebpfdump_record *rec)
 	return r < 0 ? r : 0;
 }
 
+_Static_assert(offsetof(struct ebpfdump_record, owner) == EBPFDUMP_HEAD_SIZE &&
+		       offsetof(struct ebpfdump_tcp_record, ident) == EBPFDUMP_HEAD_SIZE,
+	       "the two record layouts must share their head");
+
+/* The slot a proc_id lives in: each CPU's sequence runs from its own
+ * offset, so that one busy CPU can use every slot. */
+static struct proc_slot *proc_slot_of(const struct probe *p, uint64_t proc_id)
+{
+	uint64_t seq = proc_id & ((1ull << 48) - 1), cpu = proc_id >> 48;
+
+	return &p->procs[(seq + cpu * 0x9e3779b1u) & (PROC_SLOTS - 1)];
+}
+
+static bool record_short(struct probe *p, size_t size, size_t want)
+{
+	if (size >= want)
+		return false;
+	/* Never trust a length: a record from another build of the BPF side
+	 * may be shorter. Longer ones keep this layout as their prefix. */
+	if (p->malformed++ == 0)
+		probe_debug("probe: skipping a %zu-byte record, expected %zu", size, want);
+	return true;
+}
+
+static void keep_proc(struct probe *p, const void *data, size_t size)
+{
+	struct ebpfdump_proc_record r;
+	struct proc_slot *slot;
+
+	if (record_short(p, size, sizeof(r)))
+		return;
+	memcpy(&r, data, sizeof(r)); /* ring memory: copy, then use */
+	if (!r.proc_id) {
+		p->malformed++;
+		return;
+	}
+	slot = proc_slot_of(p, r.proc_id);
+	slot->proc_id = r.proc_id;
+	slot->s = r.s;
+}
+
+/* A TCP record in full: its head, its owner's ident and, when the kernel
+ * announced them before it, its process's strings. */
+static void expand_tcp(struct probe *p, const struct ebpfdump_tcp_record *t,
+		       struct ebpfdump_record *rec)
+{
+	const uint16_t string_flags = EBPFDUMP_F_CGROUP_NAME | EBPFDUMP_F_EXE |
+				      EBPFDUMP_F_CMDLINE | EBPFDUMP_F_CMDLINE_CUT;
+	const struct proc_slot *slot;
+
+	memset(rec, 0, sizeof(*rec));
+	memcpy(rec, t, EBPFDUMP_HEAD_SIZE);
+	rec->owner.id = t->ident;
+	if (!(t->flags & EBPFDUMP_F_OWNER) || !t->ident.proc_id)
+		return;
+	slot = proc_slot_of(p, t->ident.proc_id);
+	if (slot->proc_id != t->ident.proc_id) {
+		p->procs_missing++;
+		return;
+	}
+	rec->owner.s = slot->s;
+	rec->flags |= slot->s.flags & string_flags;
+}
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct probe *p = ctx;
 	struct ebpfdump_record rec;
+	struct ebpfdump_tcp_record t;
+	uint16_t type;
 
-	/* Never trust a length: a record from another build of the BPF side
-	 * may be shorter. Longer ones keep this layout as their prefix. */
-	if (size < sizeof(rec)) {
-		if (p->malformed++ == 0)
-			probe_debug("probe: skipping a %zu-byte record, expected %zu", size,
-				    sizeof(rec));
+	if (record_short(p, size, sizeof(type)))
+		return 0;
+	memcpy(&type, data, sizeof(type));
+	if (type == EBPFDUMP_EV_PROCESS) {
+		keep_proc(p, data, size);
 		return 0;
 	}
-	memcpy(&rec, data, sizeof(rec)); /* ring memory: copy, then use */
-	if (rec.type == 0 || rec.type >= EVENT_TYPE_MAX) {
+	if (type == 0 || type >= EVENT_TYPE_MAX) {
 		p->malformed++;
 		return 0;
+	}
+	if (type == EBPFDUMP_EV_UDP_SEND || type == EBPFDUMP_EV_UDP_RECV) {
+		if (record_short(p, size, sizeof(rec)))
+			return 0;
+		memcpy(&rec, data, sizeof(rec));
+	} else {
+		if (record_short(p, size, sizeof(t)))
+			return 0;
+		memcpy(&t, data, sizeof(t));
+		expand_tcp(p, &t, &rec);
 	}
 	return deliver(p, &rec);
 }
@@ -884,7 +975,8 @@ static int alloc_tables(struct probe *p)
 	p->walk_keys = calloc(WALK_CHUNK, sizeof(struct ebpfdump_udp_key));
 	p->walk_values = calloc(WALK_CHUNK, value);
 	p->percpu = calloc((size_t)p->ncpus, sizeof(*p->percpu));
-	if (!p->walk_keys || !p->walk_values || !p->percpu)
+	p->procs = calloc(PROC_SLOTS, sizeof(*p->procs));
+	if (!p->walk_keys || !p->walk_values || !p->percpu || !p->procs)
 		return -ENOMEM;
 	if (marks_init(&p->marks, p->udp_flows_max) < 0 ||
 	    marks_init(&p->next_marks, p->udp_flows_max) < 0)
@@ -1367,6 +1459,23 @@ static void sweep(struct probe *p)
 		    (unsigned long long)(after.missed_connects - before.missed_connects));
 }
 
+/* Events that went out without their process's strings (exe, command
+ * line, cgroup name; user space read /proc for them instead): said when
+ * there were any. */
+static void report_procs(struct probe *p)
+{
+	struct ebpfdump_counters c;
+
+	if (sum_counters(p, &c) < 0)
+		memset(&c, 0, sizeof(c));
+	if (p->procs_missing || c.proc_dropped)
+		probe_debug("probe: %llu TCP records named process strings no longer kept, "
+			    "%llu processes' strings found the ring full: their events took "
+			    "exe, cmdline and cgroup from /proc",
+			    (unsigned long long)p->procs_missing,
+			    (unsigned long long)c.proc_dropped);
+}
+
 int probe_detach(struct probe *p)
 {
 	pthread_t threads[PROBE_PROGS_MAX];
@@ -1375,6 +1484,8 @@ int probe_detach(struct probe *p)
 	if (!p)
 		return -EBADF;
 	sweep(p);
+	if (p->n_links)
+		report_procs(p);
 	/* Each syscalls:* tracepoint waits for an RCU grace period when its
 	 * last program leaves (about 50 ms): one thread per link lets those
 	 * waits overlap. Raw tracepoints and fexit links leave at once. */
@@ -1538,6 +1649,7 @@ struct probe *probe_free(struct probe *p)
 	probe_detach(p);
 	ebpfdump_bpf__destroy(p->skel);
 	free(p->percpu);
+	free(p->procs);
 	free(p->walk_keys);
 	free(p->walk_values);
 	free(p->marks.slot);

@@ -72,7 +72,7 @@ map_of() {
 sockets_map() { map_of "$1" sockets; }
 
 # owned_entries MAP PID: "key hex ... value hex ..." for each entry whose
-# owner (struct ebpfdump_owner, at the value's start) has pid PID: the
+# owner (struct ebpfdump_ident, at the value's start) has pid PID: the
 # owner's pid is the value's bytes 8-11, little-endian.
 owned_entries() {
 	bpftool -j map dump id "$1" | python3 -c '
@@ -88,7 +88,7 @@ for e in json.load(sys.stdin):
 
 # listener_of MAP PID: the kernel address of the listening socket of PID,
 # from the probe's listeners table (sock_state.listener, after the owner
-# and connect_start_ns: bytes 728-735, little-endian).
+# and connect_start_ns: bytes 96-103, little-endian).
 listener_of() {
 	local lmap
 	lmap=$(map_of "$1" listeners)
@@ -98,7 +98,7 @@ pid = int(sys.argv[1]).to_bytes(4, "little")
 for e in json.load(sys.stdin):
     val = bytes(int(b, 16) for b in e["value"])
     if val[8:12] == pid:
-        print(" ".join("%02x" % b for b in val[728:736]))' "$2"
+        print(" ".join("%02x" % b for b in val[96:104]))' "$2"
 }
 
 # Two more entries in main's table, with the client's value: one keyed by
@@ -118,7 +118,7 @@ main_extra() {
 }
 
 # unsee_connect MAP: the client's entry (STATE_ACTIVE, bit 1 of the flags
-# at bytes 736-739) loses STATE_CONNECTED (bit 7), as if its SYN_SENT ->
+# at bytes 104-107) loses STATE_CONNECTED (bit 7), as if its SYN_SENT ->
 # ESTABLISHED had reached neither state program: its close must count a
 # missed connect.
 unsee_connect() { # MAP [NAME]
@@ -128,8 +128,8 @@ import sys
 for l in open(sys.argv[1]):
     w = l.split()
     key, val = w[2:10], w[12:]
-    if int(val[736], 16) & 0x02:
-        val[736] = "%02x" % (int(val[736], 16) & ~0x80)
+    if int(val[104], 16) & 0x02:
+        val[104] = "%02x" % (int(val[104], 16) & ~0x80)
         print("key hex " + " ".join(key) + " value hex " + " ".join(val))' "$tmp/$name.entries")
 	# shellcheck disable=SC2086 # the words are bpftool's arguments
 	[ -n "$line" ] && bpftool map update id "$1" $line exist
