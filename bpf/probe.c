@@ -599,6 +599,8 @@ static int deliver(struct probe *p, const struct ebpfdump_record *rec)
 	return r < 0 ? r : 0;
 }
 
+_Static_assert(EBPFDUMP_EV_PROCESS >= EVENT_TYPE_MAX && EBPFDUMP_EV_PROCESS < EBPFDUMP_EV_SLOTS,
+	       "EBPFDUMP_EV_PROCESS must stay apart from the event types");
 _Static_assert(offsetof(struct ebpfdump_record, owner) == EBPFDUMP_HEAD_SIZE &&
 		       offsetof(struct ebpfdump_tcp_record, ident) == EBPFDUMP_HEAD_SIZE,
 	       "the two record layouts must share their head");
