@@ -651,18 +651,17 @@ static void expand_tcp(struct probe *p, const struct ebpfdump_tcp_record *t,
 				      EBPFDUMP_F_CMDLINE | EBPFDUMP_F_CMDLINE_CUT;
 	const struct proc_slot *slot;
 
-	memset(rec, 0, sizeof(*rec));
 	memcpy(rec, t, EBPFDUMP_HEAD_SIZE);
 	rec->owner.id = t->ident;
-	if (!(t->flags & EBPFDUMP_F_OWNER) || !t->ident.proc_id)
-		return;
-	slot = proc_slot_of(p, t->ident.proc_id);
-	if (slot->proc_id != t->ident.proc_id) {
-		p->procs_missing++;
+	slot = t->ident.proc_id ? proc_slot_of(p, t->ident.proc_id) : NULL;
+	if (slot && slot->proc_id == t->ident.proc_id && (t->flags & EBPFDUMP_F_OWNER)) {
+		rec->owner.s = slot->s;
+		rec->flags |= slot->s.flags & string_flags;
 		return;
 	}
-	rec->owner.s = slot->s;
-	rec->flags |= slot->s.flags & string_flags;
+	if (slot)
+		p->procs_missing++;
+	memset(&rec->owner.s, 0, sizeof(rec->owner.s));
 }
 
 static int handle_record(void *ctx, void *data, size_t size)

@@ -183,48 +183,42 @@ static void handle_control(struct capture *c)
 	}
 }
 
+/* One line in the toolbar's log when a loss count grew since the last
+ * line about it: "N <what>, M in all<advice>". */
+static void log_growth(struct capture *c, uint64_t total, uint64_t *logged, const char *what,
+		       const char *advice)
+{
+	char line[256];
+
+	if (total <= *logged)
+		return;
+	snprintf(line, sizeof(line), "%llu %s, %llu in all%s",
+		 (unsigned long long)(total - *logged), what, (unsigned long long)total, advice);
+	control_send_log(c->ctl, line);
+	*logged = total;
+}
+
 /* Losses as they happen, in the toolbar's log (its tooltip promises them):
  * at most one line a second per kind. */
 static void log_losses(struct capture *c, uint64_t kernel_lost, uint64_t skipped)
 {
-	char line[256];
-
-	if (skipped > c->logged_skipped) {
-		snprintf(line, sizeof(line),
-			 "%llu events never reached the programs (the kernel skipped them; no "
-			 "setting prevents it), %llu in all",
-			 (unsigned long long)(skipped - c->logged_skipped),
-			 (unsigned long long)skipped);
-		control_send_log(c->ctl, line);
-		c->logged_skipped = skipped;
-	}
-
-	if (kernel_lost > c->logged_kernel_lost) {
-		snprintf(line, sizeof(line),
-			 "%llu events lost in the kernel (ring buffer full), %llu in all: a larger "
-			 "Ring buffer (MiB) or fewer Event types keeps up",
-			 (unsigned long long)(kernel_lost - c->logged_kernel_lost),
-			 (unsigned long long)kernel_lost);
-		control_send_log(c->ctl, line);
-		c->logged_kernel_lost = kernel_lost;
-	}
+	log_growth(c, skipped, &c->logged_skipped,
+		   "events never reached the programs (the kernel skipped them; no setting "
+		   "prevents it)",
+		   "");
+	log_growth(c, kernel_lost, &c->logged_kernel_lost,
+		   "events lost in the kernel (ring buffer full)",
+		   ": a larger Ring buffer (MiB) or fewer Event types keeps up");
 	for (unsigned i = 0; i < c->n_src; i++) {
 		struct packet_source *src = &c->src[i];
 		struct live_stats ls;
-		uint64_t lost;
+		char what[64];
 
 		if (live_stats(src->live, &ls) < 0)
 			continue;
-		lost = ls.dropped + ls.if_dropped;
-		if (lost > src->logged_lost) {
-			snprintf(line, sizeof(line),
-				 "%llu packets lost on %s, %llu in all: a larger Packet buffer (MiB) "
-				 "or a capture filter keeps up",
-				 (unsigned long long)(lost - src->logged_lost), src->ifname,
-				 (unsigned long long)lost);
-			control_send_log(c->ctl, line);
-			src->logged_lost = lost;
-		}
+		snprintf(what, sizeof(what), "packets lost on %s", src->ifname);
+		log_growth(c, ls.dropped + ls.if_dropped, &src->logged_lost, what,
+			   ": a larger Packet buffer (MiB) or a capture filter keeps up");
 	}
 }
 

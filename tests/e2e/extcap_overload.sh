@@ -6,7 +6,8 @@
 # type must equal what the test's own connections produced. The capture
 # keeps the client's namespace only (--netns), so nothing else on the
 # machine counts: one TCP_Connect and one TCP_Close (the client's side)
-# per connection.
+# per connection. A second run under Wireshark's control pipes checks the
+# toolbar's log line about the full ring.
 #
 # usage: extcap_overload.sh EBPFDUMP SOURCE_DIR TOOLS_DIR   (as root)
 set -uo pipefail
@@ -76,4 +77,39 @@ check "the kernel did lose events: the test overloaded it (${total_lost:-0})" \
 	'[ "${total_lost:-0}" -gt 0 ]'
 check "lost by type adds up to the total lost in the ring ($sum = ${total_lost:-?} - $skipped)" \
 	'[ "$sum" = $((${total_lost:-0} - skipped)) ]'
+
+# The same overload under Wireshark's control pipes (wireshark_control_peer
+# playing Wireshark; the summary above is not on stderr there): the
+# toolbar's log tells the full ring's losses, with its advice.
+port=$((port + 1))
+ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port $port --count $conns \
+	>/dev/null 2>&1 &
+E2E_PIDS+=("$!")
+srv=$!
+mkfifo "$T/cin" "$T/cout" "$T/cmds"
+"$tool" --capture --extcap-interface ebpfevents --fifo "$T/t.pcapng" --debug-file "$T/t.log" \
+	--ring-buffer-size 1 --netns "$netns" --events TCP_Connect,TCP_Close --no-snapshot \
+	--extcap-control-in "$T/cin" --extcap-control-out "$T/cout" >/dev/null 2>"$T/t.err" &
+cap=$!
+E2E_PIDS+=("$cap")
+"$tools/wireshark_control_peer" "$T/cin" "$T/cout" <"$T/cmds" >"$T/peer.out" 2>"$T/peer.err" &
+E2E_PIDS+=("$!")
+exec 8<>"$T/cmds"
+echo init >&8 # Wireshark's first message
+# (Under Wireshark "capture started" goes to the toolbar's log; the debug
+# file says the probes are attached.)
+for _ in $(seq 300); do grep -q "kernel probes attached" "$T/t.log" 2>/dev/null && break; sleep 0.1; done
+sleep 1
+kill -STOP "$cap"
+ip netns exec "$NS_C" "$tools/tcp_client" --connect "$V4_S" --port $port --repeat $conns \
+	>/dev/null 2>&1
+wait "$srv"
+kill -CONT "$cap"
+sleep 2 # the log is told about once a second
+kill -INT "$cap"
+wait "$cap"
+exec 8>&-
+echo "MEASURED: toolbar log: $(grep -o '[0-9]* events lost in the kernel[^\]*' "$T/peer.out" | head -1)"
+check "toolbar: the full ring's losses are told in the log, with the advice" \
+	'grep -q " [0-9]* events lost in the kernel (ring buffer full), [0-9]* in all: a larger Ring buffer (MiB) or fewer Event types keeps up" "$T/peer.out"'
 finish
