@@ -20,27 +20,45 @@ use_dissector "$src"
 make_netns_pair || { echo "FAIL: cannot make the namespaces"; exit 1; }
 conns=3000 port=7501
 
-ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port $port --count $conns \
-	>/dev/null 2>&1 &
-E2E_PIDS+=("$!")
-srv=$!
+. "$src/tests/e2e/control_peer.sh"
 netns=$(ip netns exec "$NS_C" stat -L -c %i /proc/self/ns/net)
-"$tool" --capture --extcap-interface ebpfevents --fifo "$T/o.pcapng" --debug-file "$T/o.pcapng.log" --ring-buffer-size 1 \
-	--netns "$netns" --events TCP_Connect,TCP_Close --no-snapshot \
-	>/dev/null 2>"$T/o.err" &
-cap=$!
-E2E_PIDS+=("$cap")
-wait_started "$T/o.pcapng.log"
-sleep 1
-kill -STOP "$cap"
-ip netns exec "$NS_C" "$tools/tcp_client" --connect "$V4_S" --port $port --repeat $conns \
-	>/dev/null 2>&1
-wait "$srv"
-kill -CONT "$cap"
-sleep 1
-kill -INT "$cap"
-wait "$cap"
-check "capture exits 0 ($(tail -1 "$T/o.err"))" '[ $? = 0 ]'
+
+# overload NAME [ARGS]: ebpfdump (output NAME.pcapng, debug log NAME.log,
+# stderr NAME.err, with ARGS) stopped while the client makes $conns
+# connections, then let go and stopped; its exit status in cap_rc. With
+# control pipes in ARGS, a peer plays Wireshark on them.
+overload() {
+	local name=$1 srv
+	shift
+	port=$((port + 1))
+	ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port $port --count $conns \
+		>/dev/null 2>&1 &
+	srv=$!
+	E2E_PIDS+=("$srv")
+	"$tool" --capture --extcap-interface ebpfevents --fifo "$T/$name.pcapng" \
+		--debug-file "$T/$name.log" --ring-buffer-size 1 --netns "$netns" \
+		--events TCP_Connect,TCP_Close --no-snapshot "$@" >/dev/null 2>"$T/$name.err" &
+	cap=$!
+	E2E_PIDS+=("$cap")
+	if [ $# -gt 0 ]; then
+		control_peer_start "$tools/wireshark_control_peer" "$T" "$T/$name.log"
+		E2E_PIDS+=("$PEER_PID")
+	else
+		wait_started "$T/$name.log"
+	fi
+	sleep 1
+	kill -STOP "$cap"
+	ip netns exec "$NS_C" "$tools/tcp_client" --connect "$V4_S" --port $port --repeat $conns \
+		>/dev/null 2>&1
+	wait "$srv"
+	kill -CONT "$cap"
+	sleep 2 # the toolbar's log is told about once a second
+	kill -INT "$cap"
+	wait "$cap"
+	cap_rc=$?
+}
+overload o
+check "capture exits 0 ($(tail -1 "$T/o.err"))" '[ "$cap_rc" = 0 ]'
 
 tshark -r "$T/o.pcapng" "${tshark_lua[@]}" -Y ebpf -T fields -e ebpf.event 2>/dev/null |
 	sort | uniq -c >"$T/written"
@@ -58,8 +76,8 @@ done
 # ran neither state program for: now and then a client socket's FIN_WAIT1
 # -> FIN_WAIT2 -> CLOSE, docs/kernel-side.md; a CI run once lacked 32 of
 # 3,000 closes here).
-read -r seen filt ring skipped delivered < <(sed -n 's/.*debug: kernel: \([0-9]*\) events seen, \([0-9]*\) filtered, \([0-9]*\) lost (ring full), \([0-9]*\) lost (programs skipped); \([0-9]*\) delivered.*/\1 \2 \3 \4 \5/p' "$T/o.pcapng.log")
-read -r found_rtx found_closes found_connects < <(sed -n 's/.*found afterwards from their sockets: \([0-9]*\) retransmissions, \([0-9]*\) closes, \([0-9]*\) connects.*/\1 \2 \3/p' "$T/o.pcapng.log")
+read -r seen filt ring skipped delivered < <(sed -n 's/.*debug: kernel: \([0-9]*\) events seen, \([0-9]*\) filtered, \([0-9]*\) lost (ring full), \([0-9]*\) lost (programs skipped); \([0-9]*\) delivered.*/\1 \2 \3 \4 \5/p' "$T/o.log")
+read -r found_rtx found_closes found_connects < <(sed -n 's/.*found afterwards from their sockets: \([0-9]*\) retransmissions, \([0-9]*\) closes, \([0-9]*\) connects.*/\1 \2 \3/p' "$T/o.log")
 found_rtx=${found_rtx:-0} found_closes=${found_closes:-0} found_connects=${found_connects:-0}
 found=$((found_rtx + found_closes + found_connects))
 written_all=$(sed -n 's/^ebpfdump: \([0-9]*\) events written.*/\1/p' "$T/o.err")
@@ -81,33 +99,8 @@ check "lost by type adds up to the total lost in the ring ($sum = ${total_lost:-
 # The same overload under Wireshark's control pipes (wireshark_control_peer
 # playing Wireshark; the summary above is not on stderr there): the
 # toolbar's log tells the full ring's losses, with its advice.
-port=$((port + 1))
-ip netns exec "$NS_S" "$tools/tcp_server" --listen "$V4_S" --port $port --count $conns \
-	>/dev/null 2>&1 &
-E2E_PIDS+=("$!")
-srv=$!
-mkfifo "$T/cin" "$T/cout" "$T/cmds"
-"$tool" --capture --extcap-interface ebpfevents --fifo "$T/t.pcapng" --debug-file "$T/t.log" \
-	--ring-buffer-size 1 --netns "$netns" --events TCP_Connect,TCP_Close --no-snapshot \
-	--extcap-control-in "$T/cin" --extcap-control-out "$T/cout" >/dev/null 2>"$T/t.err" &
-cap=$!
-E2E_PIDS+=("$cap")
-"$tools/wireshark_control_peer" "$T/cin" "$T/cout" <"$T/cmds" >"$T/peer.out" 2>"$T/peer.err" &
-E2E_PIDS+=("$!")
-exec 8<>"$T/cmds"
-echo init >&8 # Wireshark's first message
-# (Under Wireshark "capture started" goes to the toolbar's log; the debug
-# file says the probes are attached.)
-for _ in $(seq 300); do grep -q "kernel probes attached" "$T/t.log" 2>/dev/null && break; sleep 0.1; done
-sleep 1
-kill -STOP "$cap"
-ip netns exec "$NS_C" "$tools/tcp_client" --connect "$V4_S" --port $port --repeat $conns \
-	>/dev/null 2>&1
-wait "$srv"
-kill -CONT "$cap"
-sleep 2 # the log is told about once a second
-kill -INT "$cap"
-wait "$cap"
+control_pipes "$T"
+overload t --extcap-control-in "$T/cin" --extcap-control-out "$T/cout"
 exec 8>&-
 echo "MEASURED: toolbar log: $(grep -o '[0-9]* events lost in the kernel[^\]*' "$T/peer.out" | head -1)"
 check "toolbar: the full ring's losses are told in the log, with the advice" \

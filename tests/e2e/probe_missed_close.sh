@@ -248,20 +248,15 @@ check "ebpfdump: its debug log says the sweep found them" \
 # playing Wireshark): a skipped event found during the capture is told in
 # the toolbar's log at once, in its own words. Here the connect whose mark
 # was taken, counted at its close.
-peer=$(dirname "$probe_dump")/wireshark_control_peer
-mkfifo "$tmp/cin" "$tmp/cout" "$tmp/cmds"
+. "$(dirname "$0")/control_peer.sh"
+control_pipes "$tmp"
 "$ebpfdump" --capture --extcap-interface ebpfevents --fifo "$tmp/t.pcapng" --no-snapshot \
 	--netns "$ino_c" --extcap-control-in "$tmp/cin" --extcap-control-out "$tmp/cout" \
 	--debug-file "$tmp/t.log" >/dev/null 2>"$tmp/t.err" &
 cap=$!
 started+=("$cap")
-"$peer" "$tmp/cin" "$tmp/cout" <"$tmp/cmds" >"$tmp/peer.out" 2>"$tmp/peer.err" &
-started+=("$!")
-exec 8<>"$tmp/cmds"
-echo init >&8 # Wireshark's first message
-# (Under Wireshark "capture started" goes to the toolbar's log; the debug
-# file says the probes are attached.)
-for _ in $(seq 150); do grep -q "kernel probes attached" "$tmp/t.log" 2>/dev/null && break; sleep 0.1; done
+control_peer_start "$(dirname "$probe_dump")/wireshark_control_peer" "$tmp" "$tmp/t.log"
+started+=("$PEER_PID")
 tmap=$(sockets_map "$cap")
 toolbar_stop() {
 	sleep 2 # the log is told about once a second
