@@ -260,16 +260,18 @@ struct {
 
 /* Per CPU: the state changes ebd_state_main took on and ebd_state_nested
  * has not yet seen, innermost last (see the two programs below). Each
- * level of interrupt nesting adds one at most, and ebd_state_nested drops
- * what interrupts left while it ran. Only ebd_state_main's notes from
- * before ebd_state_nested was attached are left over; older than
- * STATE_TAKEN_STALE_JIFFIES, they are dropped. Tracepoint programs run
- * with preemption off, but a virtual CPU can be paused by its host between
- * the two programs: with 25 jiffies, an interrupt's state change after
+ * level of interrupt nesting adds one at most. A note is left behind only
+ * when the kernel skipped ebd_state_nested for it (a rare moment); notes
+ * older than STATE_TAKEN_STALE_JIFFIES cannot belong to a change in flight
+ * and are dropped. Tracepoint programs run with preemption off, but a
+ * virtual CPU can be descheduled by its host between ebd_state_main and
+ * ebd_state_nested: with 25 jiffies, an interrupt's state change after
  * such a pause dropped the note still in flight, and the change was
  * handled twice (one TCP_Connect too many in an ASan CI run on this
- * 2-vCPU VM). 250 jiffies are 250 ms at HZ=1000, 1 s at HZ=250. Their age
- * is in jiffies: one load (the verifier inlines bpf_jiffies64) where
+ * 2-vCPU VM). 250 jiffies are 250 ms at HZ=1000, 1 s at HZ=250; a
+ * leftover note that young could only shadow a change of a new socket at
+ * the same address, whose ebd_state_main was skipped too. Their age is in
+ * jiffies: one load (the verifier inlines bpf_jiffies64) where
  * bpf_ktime_get_ns reads a clock. */
 #define STATE_TAKEN_MAX 8
 #define STATE_TAKEN_STALE_JIFFIES 250
@@ -1383,18 +1385,11 @@ static __always_inline void on_set_state(struct sock *sk, int oldstate, int news
  *
  * How it knows: ebd_state_main's first act is to note the change (socket,
  * old and new state) in state_taken; ebd_state_nested looks for it there.
- * Interrupts nest last-in first-out on a CPU, so the notes form a stack
- * and ebd_state_main's note for this change, if it took it, is on top:
- * every interrupt in between popped its own, unless its ebd_state_nested
- * was skipped, which happens only while ebd_state_nested is active
- * further out, and then this one is skipped too. Found on top, it is
+ * Interrupts nest last-in first-out on a CPU, so the notes form a stack:
+ * found, it and any stale notes above it (of a higher level whose
+ * ebd_state_nested was itself skipped, because it was active below) are
  * dropped; not found, ebd_state_main was skipped and ebd_state_nested does
- * the work. Notes that interrupts left while ebd_state_nested was active
- * (it skipped their ebd_state_nested) are dropped when it ends, so none
- * outlives the change it belongs to. (Until 2026-12-06 the whole stack was
- * searched and left-over notes lived until they were STALE: one could
- * shadow the same change of a new socket at the same address, and the
- * age limit that bounded that could also drop a note still in flight.) (An earlier flag "ebd_state_main is busy", set in its body,
+ * the work. (An earlier flag "ebd_state_main is busy", set in its body,
  * missed the moments when the kernel counts the program active but its
  * body has not started or has ended: about 1 in 100,000 state changes
  * under a loopback connection load went to neither program.) A change
@@ -1416,9 +1411,8 @@ int ebd_state_main(struct bpf_raw_tracepoint_args *ctx)
 		__u32 n = t->n;
 
 		/* The notes are in time order: an old top means all are left
-		 * behind (by ebd_state_main running before ebd_state_nested
-		 * was attached). Full (cannot happen with four interrupt
-		 * levels): start over. */
+		 * behind. Full (cannot happen with four interrupt levels and
+		 * rare leftovers): start over. */
 		if (n >= STATE_TAKEN_MAX ||
 		    (n > 0 && t->e[(n - 1) & (STATE_TAKEN_MAX - 1)].ts + STATE_TAKEN_STALE_JIFFIES < now))
 			n = 0;
@@ -1438,7 +1432,7 @@ int ebd_state_main(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/inet_sock_set_state")
 int ebd_state_nested(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 zero = 0, n;
+	__u32 zero = 0;
 	struct state_taken *t;
 
 	if (!state_change_wanted((int)ctx->args[1], (int)ctx->args[2]))
@@ -1446,22 +1440,17 @@ int ebd_state_nested(struct bpf_raw_tracepoint_args *ctx)
 	t = bpf_map_lookup_elem(&state_taken, &zero);
 	if (!t)
 		return 0;
-	n = t->n;
-	if (n > 0 && n <= STATE_TAKEN_MAX) {
-		__u32 top = (n - 1) & (STATE_TAKEN_MAX - 1);
-
-		if (t->e[top].sk == ctx->args[0] && t->e[top].oldstate == (__u32)ctx->args[1] &&
-		    t->e[top].newstate == (__u32)ctx->args[2]) {
-			t->n = n - 1; /* taken */
+	for (int i = STATE_TAKEN_MAX - 1; i >= 0; i--) {
+		if ((__u32)i >= t->n)
+			continue;
+		if (t->e[i].sk == ctx->args[0] && t->e[i].oldstate == (__u32)ctx->args[1] &&
+		    t->e[i].newstate == (__u32)ctx->args[2]) {
+			t->n = (__u32)i; /* taken: drop it and what is above */
 			return 0;
 		}
 	}
 	on_set_state((struct sock *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2],
 		     SLOT_STATE_NESTED);
-	/* Interrupts meanwhile ran ebd_state_main alone: their changes were
-	 * taken, their notes are left over. */
-	if (t->n > n)
-		t->n = n;
 	return 0;
 }
 
